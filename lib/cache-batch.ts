@@ -1,0 +1,83 @@
+import type { RedisConnection } from './connection/connection.js'
+import { ErrorReply } from '@redis/client'
+import type { KeyVersion } from './keys.js'
+import { groupBySlot } from './slots.js'
+import { EXPIRED, type Ttl } from './ttl.js'
+import { translateRedisError } from './connection/translate-error.js'
+import { decodeValue, encodeValue } from './value-codec.js'
+import type { ResolvedCacheOptions } from './cache-options.js'
+
+/** Entries for `setMany`: a plain object, a Map, or any iterable of `[key, value]` pairs. */
+export type CacheEntries = Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown> | Iterable<readonly [string, unknown]>
+
+interface KeyMaker {
+  readonly options: ResolvedCacheOptions
+  makeKey (key: string, version?: KeyVersion): string
+}
+
+function toPairs (entries: CacheEntries): Array<readonly [string, unknown]> {
+  if (entries instanceof Map) return [...entries]
+  if (typeof (entries as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    return [...entries as Iterable<readonly [string, unknown]>]
+  }
+  return Object.entries(entries)
+}
+
+/** Full keys grouped so each multi-key command stays in one hash slot (one group off-cluster). */
+function commandGroups (connection: RedisConnection, fullKeys: string[]): string[][] {
+  return connection.kind === 'cluster' ? groupBySlot(fullKeys) : [fullKeys]
+}
+
+export async function getMany<T> (connection: RedisConnection, cache: KeyMaker, keys: Iterable<string>, version?: KeyVersion): Promise<Map<string, T>> {
+  const callerKeys = [...keys]
+  const found = new Map<string, T>()
+  if (callerKeys.length === 0) return found
+  const callerKeyOf = new Map<string, string>()
+  for (const key of callerKeys) callerKeyOf.set(cache.makeKey(key, version), key)
+  const groups = commandGroups(connection, [...callerKeyOf.keys()])
+  const replies = await connection.run((c) => Promise.all(groups.map((group) => c.mGet(group))))
+  const { serializer } = cache.options
+  groups.forEach((group, g) => {
+    const texts = replies[g]!
+    group.forEach((fullKey, i) => {
+      const text = texts[i]
+      if (text !== null && text !== undefined) found.set(callerKeyOf.get(fullKey)!, decodeValue(serializer, text) as T)
+    })
+  })
+  return found
+}
+
+export async function setMany (connection: RedisConnection, cache: KeyMaker, entries: CacheEntries, ttl: Ttl, version?: KeyVersion): Promise<string[]> {
+  const pairs = toPairs(entries)
+  if (pairs.length === 0) return []
+  // Every key and value is checked before the first write: bad input writes nothing.
+  const fullKeys = pairs.map(([key]) => cache.makeKey(key, version))
+  const texts = pairs.map(([, value]) => encodeValue(cache.options.serializer, value))
+  if (ttl === EXPIRED) {
+    await deleteFullKeys(connection, fullKeys)
+    return []
+  }
+  const options = ttl === null ? undefined : { expiration: { type: 'PX' as const, value: ttl } }
+  // Issued in one tick, @redis/client writes them as one pipeline: one round trip.
+  const results = await connection.run((c) => Promise.allSettled(fullKeys.map((key, i) => c.set(key, texts[i]!, options))))
+  const failed: string[] = []
+  results.forEach((result, i) => {
+    if (result.status === 'fulfilled') return
+    // A lost connection is an outage, not a per-key failure: say so loudly.
+    if (!(result.reason instanceof ErrorReply)) throw translateRedisError(result.reason)
+    failed.push(pairs[i]![0])
+  })
+  return failed
+}
+
+export function deleteMany (connection: RedisConnection, cache: KeyMaker, keys: Iterable<string>, version?: KeyVersion): Promise<number> {
+  const fullKeys = [...keys].map((key) => cache.makeKey(key, version))
+  return deleteFullKeys(connection, fullKeys)
+}
+
+export async function deleteFullKeys (connection: RedisConnection, fullKeys: string[]): Promise<number> {
+  if (fullKeys.length === 0) return 0
+  const groups = commandGroups(connection, fullKeys)
+  const counts = await connection.run((c) => Promise.all(groups.map((group) => c.unlink(group))))
+  return counts.reduce((sum, n) => sum + n, 0)
+}

@@ -1,0 +1,149 @@
+import { InvalidDeltaError, KeyNotFoundError, describe } from './errors.js'
+import { resolveCacheOptions, type CacheOptions, type ResolvedCacheOptions } from './cache-options.js'
+import { clearPrefix } from './cache-clear.js'
+import { deleteMany, getMany, setMany, type CacheEntries } from './cache-batch.js'
+import type { RedisClientLike, SetCommandOptions } from './connection/client-types.js'
+import { RedisConnection } from './connection/connection.js'
+import { resolveCommandTimeout } from './connection/options.js'
+import { assertKey, assertVersion, type KeyVersion } from './keys.js'
+import { INCR_EXISTING, PERSIST_EXISTING } from './scripts.js'
+import { EXPIRED, resolveTtl, secondsFromPttl, type Ttl } from './ttl.js'
+import { decodeValue, encodeValue } from './value-codec.js'
+
+export interface KeyOptions {
+  /** Key version; default: the cache's `version`. */
+  version?: KeyVersion
+}
+
+export interface WriteOptions extends KeyOptions {
+  /** Seconds; `null` = no expiry; <= 0 = expire now. Default: the cache's `ttl`. */
+  ttl?: number | null
+}
+
+function setOptions (ttl: Ttl, condition?: 'NX' | 'XX'): SetCommandOptions | undefined {
+  if (ttl === null) return condition === undefined ? undefined : { condition }
+  return condition === undefined
+    ? { expiration: { type: 'PX', value: ttl } }
+    : { expiration: { type: 'PX', value: ttl }, condition }
+}
+
+// The caller owns a client it passed in, and its error events; each failed command still rejects loudly.
+function ignoreClientError (): void {}
+
+/** Redis-backed cache with strict JSON values and namespaced, versioned keys. */
+export class RedisCache {
+  readonly options: ResolvedCacheOptions
+  readonly #connection: RedisConnection
+
+  /**
+   * `target`: a connected @redis/client client (left open: closing it stays yours), or a
+   * RedisConnection from the plugins. `commandTimeout` applies to a client only (default 2000 ms).
+   */
+  constructor (target: RedisClientLike | RedisConnection, options: CacheOptions & { commandTimeout?: number } = {}) {
+    this.options = resolveCacheOptions(options)
+    this.#connection = target instanceof RedisConnection
+      ? target
+      : new RedisConnection(
+        { kind: 'client', client: target, closeClient: false, commandTimeout: resolveCommandTimeout(options.commandTimeout) },
+        ignoreClientError)
+  }
+
+  /** The full Redis key for `key`. */
+  makeKey (key: string, version?: KeyVersion): string {
+    assertKey(key)
+    if (version !== undefined) assertVersion(version)
+    const { keyFunction, keyPrefix } = this.options
+    const full = keyFunction(key, keyPrefix, version ?? this.options.version)
+    assertKey(full)
+    return full
+  }
+
+  /** The stored value, or `undefined` when the key is missing (a stored `null` is `null`). */
+  async get<T = unknown> (key: string, opts?: KeyOptions): Promise<T | undefined> {
+    const fullKey = this.makeKey(key, opts?.version)
+    const text = await this.#connection.run((c) => c.get(fullKey))
+    return text === null ? undefined : decodeValue(this.options.serializer, text) as T
+  }
+
+  async set (key: string, value: unknown, opts?: WriteOptions): Promise<void> {
+    const fullKey = this.makeKey(key, opts?.version)
+    const ttl = resolveTtl(opts?.ttl, this.options.ttl)
+    const text = encodeValue(this.options.serializer, value)
+    if (ttl === EXPIRED) {
+      await this.#connection.run((c) => c.unlink(fullKey))
+      return
+    }
+    const options = setOptions(ttl)
+    await this.#connection.run((c) => c.set(fullKey, text, options))
+  }
+
+  /** Stores only if the key is absent, atomically (one SET NX with its expiry): `true` if stored. */
+  async add (key: string, value: unknown, opts?: WriteOptions): Promise<boolean> {
+    const fullKey = this.makeKey(key, opts?.version)
+    const ttl = resolveTtl(opts?.ttl, this.options.ttl)
+    const text = encodeValue(this.options.serializer, value)
+    if (ttl === EXPIRED) return false
+    const options = setOptions(ttl, 'NX')
+    return await this.#connection.run((c) => c.set(fullKey, text, options)) !== null
+  }
+
+  /** Whether a key was removed. */
+  async delete (key: string, opts?: KeyOptions): Promise<boolean> {
+    const fullKey = this.makeKey(key, opts?.version)
+    return await this.#connection.run((c) => c.unlink(fullKey)) > 0
+  }
+
+  async has (key: string, opts?: KeyOptions): Promise<boolean> {
+    const fullKey = this.makeKey(key, opts?.version)
+    return await this.#connection.run((c) => c.exists(fullKey)) > 0
+  }
+
+  /** Re-applies a TTL (the default when omitted); whether the key existed. */
+  async touch (key: string, opts?: WriteOptions): Promise<boolean> {
+    const fullKey = this.makeKey(key, opts?.version)
+    const ttl = resolveTtl(opts?.ttl, this.options.ttl)
+    if (ttl === EXPIRED) return await this.#connection.run((c) => c.unlink(fullKey)) > 0
+    if (ttl === null) return await this.#connection.run((c) => PERSIST_EXISTING.run(c, [fullKey], [])) === 1
+    return await this.#connection.run((c) => c.pExpire(fullKey, ttl)) === 1
+  }
+
+  /** Seconds left, `null` for no expiry, `undefined` for a missing key. */
+  async ttl (key: string, opts?: KeyOptions): Promise<number | null | undefined> {
+    const fullKey = this.makeKey(key, opts?.version)
+    return secondsFromPttl(await this.#connection.run((c) => c.pTTL(fullKey)))
+  }
+
+  /** Adds `delta` atomically, keeping the key's TTL; a missing key is an error and is not created. */
+  async incr (key: string, delta = 1, opts?: KeyOptions): Promise<number> {
+    const fullKey = this.makeKey(key, opts?.version)
+    if (!Number.isSafeInteger(delta)) throw new InvalidDeltaError(describe(delta))
+    const reply = await this.#connection.run((c) => INCR_EXISTING.run(c, [fullKey], [String(delta)]))
+    if (reply === null) throw new KeyNotFoundError(fullKey)
+    return Number(reply)
+  }
+
+  async decr (key: string, delta = 1, opts?: KeyOptions): Promise<number> {
+    if (!Number.isSafeInteger(delta)) throw new InvalidDeltaError(describe(delta))
+    return this.incr(key, -delta, opts)
+  }
+
+  /** Found keys only, keyed by the caller's key: one MGET (per hash slot on a cluster). */
+  getMany<T = unknown> (keys: Iterable<string>, opts?: KeyOptions): Promise<Map<string, T>> {
+    return getMany<T>(this.#connection, this, keys, opts?.version)
+  }
+
+  /** Writes every entry in one round trip after serializing them all; returns the keys that failed. */
+  setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]> {
+    return setMany(this.#connection, this, entries, resolveTtl(opts?.ttl, this.options.ttl), opts?.version)
+  }
+
+  /** Number of keys removed. */
+  deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
+    return deleteMany(this.#connection, this, keys, opts?.version)
+  }
+
+  /** Removes every key under `keyPrefix:` (SCAN + UNLINK, every master); never FLUSHDB. */
+  clear (): Promise<number> {
+    return clearPrefix(this.#connection, this.options.keyPrefix)
+  }
+}

@@ -1,0 +1,62 @@
+import type { RedisClientType, RedisClusterType, RedisSentinelType } from '@redis/client'
+
+/** A client users may pass in: a single node, a cluster or a sentinel-managed master, as @redis/client creates them. */
+export type RedisClientLike = RedisClientType | RedisClusterType | RedisSentinelType
+
+export type ClientKind = 'single' | 'cluster' | 'sentinel'
+
+/** SET's options as @redis/client 6 spells them; PX keeps the contract's millisecond precision. */
+export interface SetCommandOptions {
+  expiration?: { type: 'PX', value: number }
+  condition?: 'NX' | 'XX'
+}
+
+export interface EvalCommandOptions {
+  keys: string[]
+  arguments: string[]
+}
+
+export interface ScanReply {
+  cursor: string
+  keys: string[]
+}
+
+/**
+ * The commands fastify-codex sends, nothing more: single, cluster and sentinel clients all fit,
+ * and the narrow shape keeps lib/ independent of @redis/client's generic parameters.
+ */
+export interface CommandClient {
+  get (key: string): Promise<string | null>
+  set (key: string, value: string, options?: SetCommandOptions): Promise<string | null>
+  mGet (keys: string[]): Promise<Array<string | null>>
+  del (keys: string | string[]): Promise<number>
+  unlink (keys: string | string[]): Promise<number>
+  exists (keys: string | string[]): Promise<number>
+  pExpire (key: string, ms: number): Promise<number>
+  persist (key: string): Promise<number>
+  pTTL (key: string): Promise<number>
+  sCard (key: string): Promise<number>
+  sMembers (key: string): Promise<string[]>
+  sAdd (key: string, members: string | string[]): Promise<number>
+  sRem (key: string, members: string | string[]): Promise<number>
+  evalSha (sha: string, options: EvalCommandOptions): Promise<unknown>
+  eval (script: string, options: EvalCommandOptions): Promise<unknown>
+  scan (cursor: string, options: { MATCH: string, COUNT: number }): Promise<ScanReply>
+}
+
+/** What the connection layer needs to manage a client's life, beyond commands. */
+export interface ManagedClient {
+  readonly isOpen: boolean
+  connect (): Promise<unknown>
+  close (): Promise<void>
+  destroy (): unknown
+  on (event: 'error', listener: (err: Error) => void): unknown
+  off (event: 'error', listener: (err: Error) => void): unknown
+  withCommandOptions (options: { timeout: number }): unknown
+}
+
+/** A cluster's masters, each reachable as a single-node client (SCAN is per node). */
+export interface ClusterClient {
+  readonly masters: readonly object[]
+  nodeClient (node: object): Promise<unknown>
+}

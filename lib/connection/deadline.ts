@@ -1,0 +1,82 @@
+import { RedisUnavailableError } from '../errors.js'
+import { translateRedisError } from './translate-error.js'
+
+/** One pending command: settled by its reply or, failing that, by the shared timer. */
+class Pending<T> {
+  done = false
+  constructor (
+    readonly expiresAt: number,
+    readonly resolve: (value: T) => void,
+    readonly reject: (err: Error) => void
+  ) {}
+}
+
+/**
+ * Gives every command a deadline with one shared timer. @redis/client's own timeout builds an
+ * AbortSignal per command and stops applying once the command is on the wire, so a hung server
+ * would still hang the caller; a FIFO queue works because every command gets the same timeout.
+ */
+export class DeadlineQueue {
+  readonly #timeoutMs: number
+  readonly #queue: Array<Pending<never>> = []
+  #head = 0
+  #timer: NodeJS.Timeout | undefined
+
+  constructor (timeoutMs: number) {
+    this.#timeoutMs = timeoutMs
+  }
+
+  track<T> (command: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const pending = new Pending<T>(Date.now() + this.#timeoutMs, resolve, reject)
+      this.#queue.push(pending as Pending<never>)
+      if (this.#timer === undefined) this.#arm(this.#timeoutMs)
+      command.then((value) => {
+        if (pending.done) return
+        pending.done = true
+        resolve(value)
+        this.#dropSettled()
+      }, (err: unknown) => {
+        if (pending.done) return
+        pending.done = true
+        reject(translateRedisError(err))
+        this.#dropSettled()
+      })
+    })
+  }
+
+  #dropSettled (): void {
+    const queue = this.#queue
+    while (this.#head < queue.length && queue[this.#head]!.done) this.#head++
+    if (this.#head === queue.length) {
+      queue.length = 0
+      this.#head = 0
+    } else if (this.#head > 1024 && this.#head * 2 > queue.length) {
+      queue.splice(0, this.#head)
+      this.#head = 0
+    }
+  }
+
+  #arm (delayMs: number): void {
+    // unref: a deadline must never be what keeps a finished process alive.
+    this.#timer = setTimeout(() => this.#expire(), delayMs).unref()
+  }
+
+  #expire (): void {
+    this.#timer = undefined
+    const now = Date.now()
+    const queue = this.#queue
+    while (this.#head < queue.length) {
+      const pending = queue[this.#head]!
+      if (!pending.done) {
+        if (pending.expiresAt > now) break
+        pending.done = true
+        pending.reject(new RedisUnavailableError(`no reply within commandTimeout (${this.#timeoutMs} ms)`))
+      }
+      this.#head++
+    }
+    this.#dropSettled()
+    const next = queue[this.#head]
+    if (next !== undefined) this.#arm(Math.max(1, next.expiresAt - now))
+  }
+}

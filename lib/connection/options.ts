@@ -1,0 +1,75 @@
+import type { RedisClusterOptions, RedisSentinelOptions } from '@redis/client'
+import { InvalidOptionsError } from '../errors.js'
+import type { RedisClientLike } from './client-types.js'
+import { parseRedisUrl, type ClientAddress } from './url.js'
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0'
+export const DEFAULT_COMMAND_TIMEOUT = 2000
+
+/** Connection options accepted by all three plugins. */
+export interface ConnectionOptions {
+  /** `redis://`, `rediss://`, `unix:///path` or `redis+unix:///path`. Default: `REDIS_URL`, else redis://127.0.0.1:6379/0. */
+  url?: string
+  /** An existing @redis/client client: used as is and left open unless `closeClient` is true. */
+  client?: RedisClientLike
+  /** Close a passed-in `client` when Fastify closes. */
+  closeClient?: boolean
+  /** Options for a Redis Cluster client (`rootNodes`, `defaults`, …). */
+  cluster?: RedisClusterOptions
+  /** Options for a Redis Sentinel client (`name`, `sentinelRootNodes`, …). */
+  sentinel?: RedisSentinelOptions
+  /** Milliseconds after which a command fails with FST_CODEX_REDIS_UNAVAILABLE. Default 2000. */
+  commandTimeout?: number
+}
+
+export type ResolvedConnectionOptions = Readonly<
+  | { kind: 'client', client: RedisClientLike, closeClient: boolean, commandTimeout: number }
+  | { kind: 'single', address: ClientAddress, label: string, commandTimeout: number }
+  | { kind: 'cluster', cluster: RedisClusterOptions, commandTimeout: number }
+  | { kind: 'sentinel', sentinel: RedisSentinelOptions, commandTimeout: number }
+>
+
+/** Whether the caller named a connection at all (else the plugins reuse `fastify.codexRedis`). */
+export function hasConnectionOption (options: ConnectionOptions): boolean {
+  return options.url !== undefined || options.client !== undefined ||
+    options.cluster !== undefined || options.sentinel !== undefined
+}
+
+export function resolveCommandTimeout (value: unknown): number {
+  if (value === undefined) return DEFAULT_COMMAND_TIMEOUT
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidOptionsError(`commandTimeout must be a positive number of milliseconds, got ${String(value)}`)
+  }
+  return value
+}
+
+/** Validates once, at registration: exactly one way to reach Redis, and a sane timeout. */
+export function resolveConnectionOptions (options: ConnectionOptions, env: NodeJS.ProcessEnv = process.env): ResolvedConnectionOptions {
+  const commandTimeout = resolveCommandTimeout(options.commandTimeout)
+  const named = (['url', 'client', 'cluster', 'sentinel'] as const).filter((name) => options[name] !== undefined)
+  if (named.length > 1) throw new InvalidOptionsError(`give one of url, client, cluster, sentinel; got ${named.join(' and ')}`)
+  if (options.closeClient !== undefined && typeof options.closeClient !== 'boolean') {
+    throw new InvalidOptionsError('closeClient must be a boolean')
+  }
+  if (options.client !== undefined) {
+    if (typeof options.client !== 'object' || options.client === null || typeof (options.client as { connect?: unknown }).connect !== 'function') {
+      throw new InvalidOptionsError('client must be a @redis/client client (createClient, createCluster or createSentinel)')
+    }
+    return Object.freeze({ kind: 'client', client: options.client, closeClient: options.closeClient === true, commandTimeout })
+  }
+  if (options.cluster !== undefined) {
+    if (!Array.isArray(options.cluster.rootNodes) || options.cluster.rootNodes.length === 0) {
+      throw new InvalidOptionsError('cluster.rootNodes must list at least one node')
+    }
+    return Object.freeze({ kind: 'cluster', cluster: options.cluster, commandTimeout })
+  }
+  if (options.sentinel !== undefined) {
+    if (typeof options.sentinel.name !== 'string' || !Array.isArray(options.sentinel.sentinelRootNodes) || options.sentinel.sentinelRootNodes.length === 0) {
+      throw new InvalidOptionsError('sentinel needs a master name and at least one of sentinelRootNodes')
+    }
+    return Object.freeze({ kind: 'sentinel', sentinel: options.sentinel, commandTimeout })
+  }
+  const url = options.url ?? env.REDIS_URL ?? DEFAULT_REDIS_URL
+  if (typeof url !== 'string' || url === '') throw new InvalidOptionsError('url must be a non-empty string')
+  return Object.freeze({ kind: 'single', address: parseRedisUrl(url), label: url, commandTimeout })
+}

@@ -1,0 +1,30 @@
+import fp from 'fastify-plugin'
+import type { FastifyPluginAsync } from 'fastify'
+import { RedisCache } from '../lib/cache.js'
+import { resolveCacheOptions, type CacheOptions } from '../lib/cache-options.js'
+import type { ConnectionOptions } from '../lib/connection/options.js'
+import { InvalidOptionsError } from '../lib/errors.js'
+import { acquireConnection } from './connection.js'
+
+export interface CodexCacheOptions extends ConnectionOptions, CacheOptions {
+  /** Name of the decorator holding the cache. Default `'cache'` (rename to live beside @fastify/caching). */
+  decorator?: string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The Redis cache registered by codexCache (under its default decorator name). */
+    cache: RedisCache
+  }
+}
+
+const plugin: FastifyPluginAsync<CodexCacheOptions> = async (fastify, options) => {
+  const { decorator = 'cache', ...rest } = options
+  if (typeof decorator !== 'string' || decorator === '') throw new InvalidOptionsError('decorator must be a non-empty string')
+  // Options are checked before any connection is opened: bad options never leave a socket behind.
+  resolveCacheOptions(rest)
+  const connection = await acquireConnection(fastify, rest)
+  fastify.decorate(decorator, new RedisCache(connection, rest))
+}
+
+export const codexCache = fp(plugin, { fastify: '5.x', name: 'fastify-codex-cache' })
