@@ -128,22 +128,22 @@ export class RedisCache {
   }
 
   /** Found keys only, keyed by the caller's key: one MGET (per hash slot on a cluster). */
-  getMany<T = unknown> (keys: Iterable<string>, opts?: KeyOptions): Promise<Map<string, T>> {
+  async getMany<T = unknown> (keys: Iterable<string>, opts?: KeyOptions): Promise<Map<string, T>> {
     return getMany<T>(this.#connection, this, keys, opts?.version)
   }
 
   /** Writes every entry in one round trip after serializing them all; returns the keys that failed. */
-  setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]> {
+  async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]> {
     return setMany(this.#connection, this, entries, resolveTtl(opts?.ttl, this.options.ttl), opts?.version)
   }
 
   /** Number of keys removed. */
-  deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
+  async deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
     return deleteMany(this.#connection, this, keys, opts?.version)
   }
 
   /** Removes every key under `keyPrefix:` (SCAN + UNLINK, every master); never FLUSHDB. */
-  clear (): Promise<number> {
+  async clear (): Promise<number> {
     return clearPrefix(this.#connection, this.options.keyPrefix)
   }
 }
