@@ -1,0 +1,33 @@
+import { buildApp } from './app.js'
+import { INSTALL_HINT, startRedis, type RedisServer } from '../test/helpers/redis-server.js'
+
+// With REDIS_URL unset, the demo runs on a throwaway redis-server it starts (and stops by PID).
+async function redisForDemo (): Promise<{ url: string, server?: RedisServer }> {
+  if (process.env.REDIS_URL !== undefined && process.env.REDIS_URL !== '') return { url: process.env.REDIS_URL }
+  try {
+    const server = await startRedis()
+    return { url: server.url, server }
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_REDIS_SERVER_NOT_FOUND') {
+      console.error(`The demo needs redis-server: ${INSTALL_HINT} (or set REDIS_URL to a Redis you run).`)
+      process.exit(1)
+    }
+    throw err
+  }
+}
+
+const { url, server } = await redisForDemo()
+const app = await buildApp(url)
+app.addHook('onClose', async () => { await server?.stop() })
+const port = Number(process.env.PORT ?? 3000)
+await app.listen({ host: '127.0.0.1', port })
+console.log(`
+fastify-codex demo on http://127.0.0.1:${port} (Redis: ${server === undefined ? 'REDIS_URL' : 'throwaway ' + url})
+  curl http://127.0.0.1:${port}/weather/paris          # slow first, cached after
+  curl -X POST -H 'Idempotency-Key: abc' -H 'content-type: application/json' -d '{"item":"tea"}' http://127.0.0.1:${port}/orders
+  curl http://127.0.0.1:${port}/visits
+Ctrl-C to stop.`)
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
+}
