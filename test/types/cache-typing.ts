@@ -1,0 +1,24 @@
+// Type-level checks, compiled by `tsc --noEmit` (npm test): a wrong type here fails the build.
+import Fastify from 'fastify'
+import { codexCache, RedisCache, type CodexCacheOptions } from '../../index.js'
+
+const app = Fastify()
+await app.register(codexCache, { keyPrefix: 'app', ttl: 60, commandTimeout: 500 })
+
+const cache: RedisCache = app.cache
+const user: { id: string } | undefined = await cache.get<{ id: string }>('user')
+const many: Map<string, number> = await cache.getMany<number>(['a'])
+const added: boolean = await cache.add('lock', 1, { ttl: 10 })
+const left: number | null | undefined = await cache.ttl('k')
+const next: number = await cache.incr('n', 2, { version: 3 })
+const failed: string[] = await cache.setMany(new Map([['a', 1]]), { ttl: null })
+const key: string = cache.makeKey('k', 2)
+export const checked = [user, many, added, left, next, failed, key]
+
+// @ts-expect-error ttl is seconds or null, not a string
+await cache.set('k', 1, { ttl: '10' })
+// @ts-expect-error keys are strings
+await cache.get(42)
+// @ts-expect-error unknown options are refused
+const bad: CodexCacheOptions = { keyPrefx: 'typo' }
+export const refused = bad
