@@ -1,0 +1,134 @@
+import { NotSerializableError, SessionInterruptedError } from '../errors.js'
+import type { RedisConnection } from '../connection/connection.js'
+import { cookieExpiry, planExpiry, writeTtl } from './expiry.js'
+import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './keys.js'
+import type { ResolvedSessionOptions } from './options.js'
+import { decodePayload, encodePayload, storedExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
+import { MARKER, SessionState, failureOf, rememberFailure, rememberState, stateOf } from './state.js'
+import type { UserIndex } from './user-index.js'
+
+/**
+ * The one async implementation of load, save and destroy. Every Redis failure surfaces as a coded
+ * error (503/500/409); none is ever turned into "no session".
+ */
+export class SessionCore {
+  readonly #connection: RedisConnection
+  readonly #options: ResolvedSessionOptions
+  readonly #users: UserIndex | undefined
+
+  constructor (connection: RedisConnection, options: ResolvedSessionOptions, users: UserIndex | undefined) {
+    this.#connection = connection
+    this.#options = options
+    this.#users = users
+  }
+
+  /** The stored session (carrying its state under MARKER), or `null` when there is none or it is unreadable. */
+  async load (id: string): Promise<SessionData | null> {
+    if (!isSessionId(id)) return null
+    const key = sessionKey(this.#options.prefix, id)
+    // Taken before sending: sentAt + PTTL is never later than the moment Redis drops the key.
+    const sentAt = Date.now()
+    // Both commands leave in one write: one round trip.
+    const [text, pttl] = await this.#connection.run((c) => Promise.all([c.get(key), c.pTTL(key)]))
+    if (text === null || pttl === -2) return null
+    let data: SessionData
+    try {
+      data = decodePayload(this.#options.serializer, text)
+    } catch (err) {
+      this.#options.logger.warn({ err, session: redactSessionId(id) },
+        'fastify-codex: unreadable session payload ignored; the request gets a fresh session')
+      return null
+    }
+    const stored = storedExpires(data)
+    const expiresAt = pttl >= 0 ? sentAt + pttl : null
+    // @fastify/session discards a session whose stored expiry has passed: hand it the one Redis enforces.
+    if (stored !== null && expiresAt !== null && data.cookie !== undefined) {
+      data.cookie.expires = new Date(expiresAt).toISOString()
+    }
+    data[MARKER] = new SessionState(text, stored, expiresAt, this.#userIdOf(data))
+    return data
+  }
+
+  async save (id: string, session: SessionLike): Promise<void> {
+    assertSessionId(id)
+    const failure = failureOf(session)
+    if (failure !== undefined) throw failure
+    try {
+      await this.#save(id, session, stateOf(session))
+    } catch (err) {
+      // Refused data fails the same way again by itself, and the handler may have fixed it since.
+      if (!(err instanceof NotSerializableError)) rememberFailure(session, err as Error)
+      throw err
+    }
+  }
+
+  /** Whether a session was removed. */
+  async destroy (id: string): Promise<boolean> {
+    if (!isSessionId(id)) return false
+    const key = sessionKey(this.#options.prefix, id)
+    return await this.#connection.run((c) => c.unlink(key)) > 0
+  }
+
+  async #save (id: string, session: SessionLike, state: SessionState | undefined): Promise<void> {
+    const now = Date.now()
+    const { serializer, ttlMs } = this.#options
+    if (state !== undefined && this.#unchanged(session, state)) return this.#touch(id, session, state, now)
+
+    const cookieExpiresAt = cookieExpiry(session.cookie)
+    const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()
+    // Serialized before anything is sent: data that is not strict JSON leaves the stored session as it was.
+    const text = encodePayload(serializer, session, expires)
+    const key = sessionKey(this.#options.prefix, id)
+    const px = writeTtl(now, cookieExpiresAt, ttlMs)
+    if (px === 0) {
+      // Past its expiry: deleted, never written with a TTL <= 0.
+      if (state !== undefined) await this.#connection.run((c) => c.unlink(key))
+      return
+    }
+    // NX creates (never overwrites an id in use); XX updates only a session that still exists, so a
+    // logout that happened while this request ran is not undone.
+    const condition = state === undefined ? 'NX' : 'XX'
+    const reply = await this.#connection.run((c) => c.set(key, text, { expiration: { type: 'PX', value: px }, condition }))
+    if (reply === null) throw new SessionInterruptedError()
+
+    const userId = this.#userIdOf(session)
+    const previousUser = state?.userId
+    rememberState(session, new SessionState(text, expires, now + px, userId))
+    const users = this.#users
+    if (users === undefined) return
+    await Promise.all([
+      userId === undefined ? undefined : users.add(userId, id, px),
+      previousUser === undefined || previousUser === userId ? undefined : users.remove(previousUser, id)
+    ])
+  }
+
+  /** Content as stored, up to the expiry: then a read-only request writes no payload. */
+  #unchanged (session: SessionLike, state: SessionState): boolean {
+    if ((cookieExpiry(session.cookie) !== null) !== (state.storedExpires !== null)) return false
+    return encodePayload(this.#options.serializer, session, state.storedExpires) === state.text
+  }
+
+  async #touch (id: string, session: SessionLike, state: SessionState, now: number): Promise<void> {
+    const plan = planExpiry(now, state.expiresAt, session.cookie, this.#options.ttlMs)
+    const key = sessionKey(this.#options.prefix, id)
+    if (plan.kind === 'keep') {
+      // The cookie goes out with the expiry Redis has: the browser never holds it longer than Redis.
+      if (plan.cookieExpires !== undefined && session.cookie !== undefined) session.cookie.expires = new Date(plan.cookieExpires)
+      return
+    }
+    if (plan.kind === 'delete') {
+      await this.#connection.run((c) => c.unlink(key))
+      return
+    }
+    // PEXPIRE never creates a key: a session destroyed meanwhile stays destroyed.
+    const found = await this.#connection.run((c) => c.pExpire(key, plan.ttlMs))
+    if (found !== 1) return
+    state.expiresAt = now + plan.ttlMs
+    if (this.#users !== undefined && state.userId !== undefined) await this.#users.add(state.userId, id, plan.ttlMs)
+  }
+
+  #userIdOf (session: Record<string, unknown>): string | undefined {
+    const userKey = this.#options.userKey
+    return userKey === undefined ? undefined : userIdOf(session[userKey])
+  }
+}

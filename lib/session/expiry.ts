@@ -1,0 +1,69 @@
+/** The part of @fastify/session's Cookie the expiry rules read. */
+export interface ExpiringCookie {
+  expires?: unknown
+  originalMaxAge?: unknown
+}
+
+/**
+ * With `rolling`, @fastify/session re-sends the cookie on every response. Moving the Redis expiry on
+ * each of them would cost a write per request, so it moves only once the session has used up this
+ * fraction of its lifetime; until then the cookie is re-sent with the expiry Redis already has.
+ */
+export const REFRESH_FRACTION = 0.1
+
+/** Epoch ms at which the session cookie expires, `null` for a browser-session cookie (no Expires). */
+export function cookieExpiry (cookie: ExpiringCookie | undefined): number | null {
+  const expires = cookie?.expires
+  if (expires === null || expires === undefined) return null
+  const time = expires instanceof Date ? expires.getTime() : new Date(expires as string | number).getTime()
+  return Number.isNaN(time) ? null : time
+}
+
+/** Whole seconds, rounded up: Redis keeps a session at least as long as the cookie that names it. */
+export function roundUpToSecond (ms: number): number {
+  return Math.ceil(ms / 1000) * 1000
+}
+
+/** PX for writing a session now: `0` when it has already expired (delete it, never write it). */
+export function writeTtl (now: number, expiresAt: number | null, ttlMs: number): number {
+  if (expiresAt === null) return ttlMs
+  return expiresAt <= now ? 0 : roundUpToSecond(expiresAt - now)
+}
+
+export type ExpiryPlan =
+  /** No command. `cookieExpires`: send the cookie with this expiry (the one Redis has) instead. */
+  | { readonly kind: 'keep', readonly cookieExpires?: number }
+  | { readonly kind: 'refresh', readonly ttlMs: number }
+  | { readonly kind: 'delete' }
+
+const KEEP: ExpiryPlan = Object.freeze({ kind: 'keep' })
+const DELETE: ExpiryPlan = Object.freeze({ kind: 'delete' })
+
+/**
+ * For a session whose content did not change: what to do about its expiry.
+ * `redisExpiresAt`: when Redis drops the key (never later than the truth), `null` for no expiry.
+ * `cookieExpiresAt`: the expiry the cookie would be sent with now (@fastify/session rolls it forward).
+ * Invariant kept: the browser's cookie never outlives the Redis key.
+ */
+export function planExpiry (
+  now: number,
+  redisExpiresAt: number | null,
+  cookie: ExpiringCookie | undefined,
+  ttlMs: number
+): ExpiryPlan {
+  const cookieExpiresAt = cookieExpiry(cookie)
+  if (cookieExpiresAt === null) {
+    // A browser-session cookie: the `ttl` option is the server-side idle limit.
+    if (redisExpiresAt === null) return KEEP
+    return now + ttlMs - redisExpiresAt >= ttlMs * REFRESH_FRACTION ? { kind: 'refresh', ttlMs } : KEEP
+  }
+  if (cookieExpiresAt <= now) return DELETE
+  // A key without expiry (made persistent by hand) outlives any cookie.
+  if (redisExpiresAt === null || cookieExpiresAt <= redisExpiresAt) return KEEP
+  const maxAge = cookie?.originalMaxAge
+  const lifetime = typeof maxAge === 'number' && maxAge > 0 ? maxAge : cookieExpiresAt - now
+  if (cookieExpiresAt - redisExpiresAt >= lifetime * REFRESH_FRACTION) {
+    return { kind: 'refresh', ttlMs: roundUpToSecond(cookieExpiresAt - now) }
+  }
+  return { kind: 'keep', cookieExpires: redisExpiresAt }
+}

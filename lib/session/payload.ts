@@ -1,0 +1,87 @@
+import { CorruptValueError } from '../errors.js'
+import type { Serializer } from '../serializer.js'
+import type { ExpiringCookie } from './expiry.js'
+import { MARKER } from './state.js'
+
+/** The part of @fastify/session's Cookie that is stored: what it restores a session's cookie from. */
+export interface SessionCookie extends ExpiringCookie {
+  sameSite?: unknown
+  secure?: unknown
+  path?: unknown
+  httpOnly?: unknown
+  domain?: unknown
+  partitioned?: unknown
+}
+
+/** A @fastify/session Session as the store sees it: a `cookie` and the user's fields. */
+export type SessionLike = { cookie?: SessionCookie } & Record<string, unknown>
+
+/** A parsed payload: the object @fastify/session restores a session from. */
+export type SessionData = { cookie?: Record<string, unknown> } & Record<string, unknown>
+
+/**
+ * The stored text: `{"cookie":{…},…fields}`, the shape every express-session store writes, in strict JSON.
+ * `expires` is the cookie's expiry as an ISO string (`null` for a browser-session cookie); loading replaces
+ * it with the expiry Redis actually has, so a refreshed TTL can never leave a stale one behind.
+ */
+export function encodePayload (serializer: Serializer, session: SessionLike, expires: string | null): string {
+  // A null prototype: a field named "__proto__" stays a field and is refused on load, never a prototype.
+  const payload: Record<string, unknown> = Object.create(null)
+  const cookie = session.cookie
+  payload.cookie = cookie === undefined
+    ? { expires }
+    : {
+        expires,
+        originalMaxAge: cookie.originalMaxAge ?? null,
+        sameSite: cookie.sameSite,
+        secure: cookie.secure,
+        path: cookie.path,
+        httpOnly: cookie.httpOnly,
+        domain: cookie.domain,
+        partitioned: cookie.partitioned
+      }
+  // Object.keys: own enumerable fields, as JSON sees them; the Session's methods live on its prototype.
+  for (const key of Object.keys(session)) {
+    if (key !== 'cookie' && key !== MARKER) payload[key] = session[key]
+  }
+  return serializer.stringify(payload)
+}
+
+function isRecord (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * Text from Redis → session data, or FST_CODEX_CORRUPT_VALUE. Beyond what the serializer refuses,
+ * a top-level "__proto__" is refused whatever the serializer: @fastify/session assigns every loaded field.
+ */
+export function decodePayload (serializer: Serializer, text: string): SessionData {
+  let value: unknown
+  try {
+    value = serializer.parse(text)
+  } catch (err) {
+    throw err instanceof CorruptValueError ? err : new CorruptValueError('the serializer refused it', { cause: err })
+  }
+  if (!isRecord(value)) throw new CorruptValueError('a session must be an object')
+  if (Object.hasOwn(value, '__proto__')) throw new CorruptValueError('it holds a __proto__ key')
+  const cookie = value.cookie
+  if (cookie !== undefined && !isRecord(cookie)) throw new CorruptValueError('its cookie is not an object')
+  const expires = cookie?.expires
+  if (expires !== undefined && expires !== null && (typeof expires !== 'string' || Number.isNaN(Date.parse(expires)))) {
+    throw new CorruptValueError('its cookie.expires is not a date')
+  }
+  return value as SessionData
+}
+
+/** `cookie.expires` as stored. */
+export function storedExpires (data: SessionData): string | null {
+  const expires = data.cookie?.expires
+  return typeof expires === 'string' ? expires : null
+}
+
+/** The user id a session field holds: a non-empty string or a finite number, else none. */
+export function userIdOf (value: unknown): string | undefined {
+  if (typeof value === 'string') return value === '' ? undefined : value
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value)
+  return undefined
+}
