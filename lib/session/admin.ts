@@ -26,9 +26,9 @@ export class SessionAdmin {
   }
 
   /** Destroys one session by id: whether it existed. A request still holding it cannot save it back. */
-  destroy (sessionId: string): Promise<boolean> {
+  async destroy (sessionId: string): Promise<boolean> {
     assertSessionId(sessionId)
-    return this.#core.destroy(sessionId)
+    return await this.#core.destroy(sessionId)
   }
 
   /** The number of stored sessions (SCAN on every master; the per-user indexes are not counted). */
@@ -40,13 +40,13 @@ export class SessionAdmin {
   }
 
   /** The ids of the user's live sessions. Needs the `userKey` option. */
-  listUser (userId: string | number): Promise<string[]> {
-    return this.#index().list(this.#userId(userId))
+  async listUser (userId: string | number): Promise<string[]> {
+    return await this.#index().list(this.#userId(userId))
   }
 
   /** Log out everywhere: destroys every session of the user, returns how many. Needs the `userKey` option. */
-  revokeUser (userId: string | number): Promise<number> {
-    return this.#index().revoke(this.#userId(userId))
+  async revokeUser (userId: string | number): Promise<number> {
+    return await this.#index().revoke(this.#userId(userId))
   }
 
   #index (): UserIndex {

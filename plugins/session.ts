@@ -1,0 +1,71 @@
+import fp from 'fastify-plugin'
+import fastifyCookie from '@fastify/cookie'
+import fastifySession, { type FastifySessionOptions } from '@fastify/session'
+import type { FastifyPluginAsync } from 'fastify'
+import type { ConnectionOptions } from '../lib/connection/options.js'
+import { InvalidOptionsError } from '../lib/errors.js'
+import type { SessionAdmin } from '../lib/session/admin.js'
+import { resolveSessionOptions, type SessionStoreOptions } from '../lib/session/options.js'
+import { adoptState } from '../lib/session/state.js'
+import { RedisSessionStore } from '../lib/session/store.js'
+import { acquireConnection } from './connection.js'
+
+export interface CodexSessionOptions extends ConnectionOptions, Omit<SessionStoreOptions, 'logger'>, Omit<FastifySessionOptions, 'store'> {}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Sessions by id and by user, registered by codexSession. */
+    sessions: SessionAdmin
+  }
+}
+
+// @fastify/session's own check, made at registration with our code instead of a plain Error.
+function checkSecret (secret: unknown): void {
+  if (typeof secret === 'string') {
+    if (secret.length < 32) throw new InvalidOptionsError('secret must be at least 32 characters long')
+    return
+  }
+  if (Array.isArray(secret)) {
+    if (secret.length === 0 || !secret.every((s) => typeof s === 'string' && s !== '')) {
+      throw new InvalidOptionsError('secret must list at least one non-empty string')
+    }
+    return
+  }
+  const signer = secret as { sign?: unknown, unsign?: unknown } | null | undefined
+  if (typeof signer?.sign !== 'function' || typeof signer.unsign !== 'function') {
+    throw new InvalidOptionsError('secret is required: a string of 32+ characters, an array of them, or a signer')
+  }
+}
+
+const plugin: FastifyPluginAsync<CodexSessionOptions> = async (fastify, options) => {
+  const {
+    url, client, closeClient, cluster, sentinel, commandTimeout,
+    projectName, keyPrefix, ttl, serializer, userKey,
+    ...sessionOptions
+  } = options
+  const storeOptions = { projectName, keyPrefix, ttl, serializer, userKey, logger: fastify.log }
+  // Options are checked before any connection is opened: bad options never leave a socket behind.
+  checkSecret(sessionOptions.secret)
+  if ((sessionOptions as { store?: unknown }).store !== undefined) {
+    throw new InvalidOptionsError('codexSession brings its own store; register @fastify/session yourself to use another')
+  }
+  resolveSessionOptions(storeOptions)
+
+  const connection = await acquireConnection(fastify, { url, client, closeClient, cluster, sentinel, commandTimeout })
+  const store = new RedisSessionStore({ ...storeOptions, client: connection })
+  if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie)
+  await fastify.register(fastifySession, {
+    ...sessionOptions,
+    // A visitor who stores nothing costs no Redis write.
+    saveUninitialized: sessionOptions.saveUninitialized ?? false,
+    store
+  })
+  // Runs after @fastify/session's onRequest (added above): handlers never see the store's marker.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    adoptState(request.session)
+    done()
+  })
+  fastify.decorate('sessions', store.sessions)
+}
+
+export const codexSession = fp(plugin, { fastify: '5.x', name: 'fastify-codex-session' })

@@ -1,0 +1,120 @@
+import { createClient } from '@redis/client'
+import t, { type Test } from 'tap'
+import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
+import { commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, sessionApp, setCookie } from './session-helpers.js'
+
+async function sleep (ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** PTTL through an in-process client, bracketed by the clock: Redis drops the key no later than `latest`. */
+async function redisExpiry (t: Test, redis: RedisServer) {
+  const client = createClient({ url: redis.url })
+  client.on('error', () => {})
+  await client.connect()
+  t.teardown(() => client.destroy())
+  return async (key: string): Promise<{ pttl: number, latest: number }> => {
+    const pttl = await client.pTTL(key)
+    return { pttl, latest: Date.now() + pttl }
+  }
+}
+
+t.test('the TTL is the time until the cookie expires, rounded up to whole seconds', async (t) => {
+  const redis = await redisForTest(t)
+  const expiry = await redisExpiry(t, redis)
+  const { app } = await sessionApp(t, redis, { cookie: { secure: false, maxAge: 5500 } })
+  const res = await app.inject({ method: 'POST', url: '/set', payload: { a: 1 } })
+  const cookie = setCookie(res)!
+  const { pttl, latest } = await expiry(`session:${idOf(cookie.value)}`)
+  t.ok(pttl > 5000 && pttl <= 6000, `PTTL ${pttl} is 6 s minus the time since the write`)
+  t.ok(cookie.expires !== undefined && cookie.expires.getTime() <= latest, 'Redis keeps it at least as long as the cookie')
+})
+
+t.test('without maxAge or expires, the ttl option is the lifetime', async (t) => {
+  const redis = await redisForTest(t)
+  const expiry = await redisExpiry(t, redis)
+  const { app } = await sessionApp(t, redis, { ttl: 120 })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { a: 1 } }))!
+  t.equal(cookie.expires, undefined, 'a browser-session cookie')
+  const { pttl } = await expiry(`session:${idOf(cookie.value)}`)
+  t.ok(pttl > 119_000 && pttl <= 120_000, `PTTL ${pttl}`)
+})
+
+t.test('a session past its expiry is deleted, never written', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis, { cookie: { secure: false, maxAge: 60_000 } }, (app) => {
+    defaultRoutes(app)
+    app.post('/expire', async (request) => {
+      fields(request).touched = true
+      request.session.cookie.expires = new Date(Date.now() - 1000)
+      return { ok: true }
+    })
+  })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { a: 1 } }))!
+  await redis.cli('CONFIG', 'RESETSTAT')
+  const res = await app.inject({ method: 'POST', url: '/expire', headers: cookieHeader(cookie.value) })
+  t.equal(res.statusCode, 200)
+  t.same(await keys(redis), [], 'deleted')
+  t.equal(await commandCalls(redis, 'set'), 0, 'not written with a TTL <= 0')
+
+  const fresh = await app.inject({ method: 'POST', url: '/expire' })
+  t.equal(fresh.statusCode, 200)
+  t.same(await keys(redis), [], 'a new session born expired is not written either')
+})
+
+t.test('with rolling, an active session outlives maxAge at well under one write per request', async (t) => {
+  const redis = await redisForTest(t)
+  const expiry = await redisExpiry(t, redis)
+  // A whole number of seconds: Redis gets exactly the cookie's lifetime, with no rounding slack to hide behind.
+  const maxAge = 2000
+  const { app } = await sessionApp(t, redis, { cookie: { secure: false, maxAge } })
+  let cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  const key = `session:${idOf(cookie.value)}`
+  await redis.cli('CONFIG', 'RESETSTAT')
+
+  const started = Date.now()
+  let requests = 0
+  let shortfalls = 0
+  while (Date.now() - started < 2.5 * maxAge) {
+    const res = await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })
+    requests++
+    t.same(res.json(), { user: 'ada' }, 'still the same session')
+    cookie = setCookie(res) ?? cookie
+    const { latest } = await expiry(key)
+    if (cookie.expires === undefined || cookie.expires.getTime() > latest) shortfalls++
+    await sleep(40)
+  }
+  t.equal(shortfalls, 0, 'the browser never holds the cookie longer than Redis holds the session')
+  t.equal(await commandCalls(redis, 'set'), 0, 'no payload write')
+  const refreshes = await commandCalls(redis, 'pexpire')
+  t.ok(refreshes >= 5, `the expiry moved along (${refreshes} refreshes)`)
+  t.ok(refreshes <= requests / 3, `${refreshes} refreshes for ${requests} requests`)
+})
+
+t.test('an idle session expires with its cookie', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis, { cookie: { secure: false, maxAge: 1000 } })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  await sleep(1300)
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), {})
+  t.same(await keys(redis), [])
+})
+
+t.test('a browser-session cookie rolls the server-side ttl the same way', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis, { ttl: 1 })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  await redis.cli('CONFIG', 'RESETSTAT')
+  const started = Date.now()
+  let requests = 0
+  while (Date.now() - started < 2000) {
+    t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), { user: 'ada' })
+    requests++
+    await sleep(40)
+  }
+  const refreshes = await commandCalls(redis, 'pexpire')
+  t.ok(refreshes >= 2 && refreshes <= requests / 3, `${refreshes} refreshes for ${requests} requests`)
+  t.equal(await commandCalls(redis, 'set'), 0)
+  await sleep(1200)
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), {}, 'idle past ttl: gone')
+})

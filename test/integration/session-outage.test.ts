@@ -1,0 +1,137 @@
+import { once } from 'node:events'
+import type { FastifyInstance } from 'fastify'
+import t, { type Test } from 'tap'
+import { redisForTest } from '../helpers/redis-server.js'
+import { commandCalls, cookieHeader, defaultRoutes, fields, sessionApp, setCookie } from './session-helpers.js'
+
+const COMMAND_TIMEOUT = 300
+// The deadline plus generous scheduling slack on a loaded CI machine.
+const WITHIN = COMMAND_TIMEOUT + 700
+
+function makeGate () {
+  let open!: () => void
+  const release = new Promise<void>((resolve) => { open = resolve })
+  return { arrived: new EventTarget(), release, open }
+}
+
+/** defaultRoutes, plus routes that wait for the test after loading the session, then write, log out or log in. */
+function heldRoutes (gate: ReturnType<typeof makeGate>) {
+  return (app: FastifyInstance): void => {
+    defaultRoutes(app)
+    const hold = async (): Promise<void> => {
+      gate.arrived.dispatchEvent(new Event('arrived'))
+      await gate.release
+    }
+    app.post('/held/write', async (request) => {
+      await hold()
+      fields(request).cart = ['item']
+      return { ok: true }
+    })
+    app.post('/held/logout', async (request) => {
+      await hold()
+      await request.session.destroy()
+      return { ok: true }
+    })
+    app.post('/held/login', async (request) => {
+      await hold()
+      await request.session.regenerate()
+      fields(request).user = 'ada'
+      return { ok: true }
+    })
+  }
+}
+
+function assertUnavailable (t: Test, res: { statusCode: number, json: () => { code?: unknown } }, what: string): void {
+  t.equal(res.statusCode, 503, `${what}: 503`)
+  t.equal(res.json().code, 'FST_CODEX_REDIS_UNAVAILABLE', `${what}: our code in the body`)
+}
+
+t.test('a hung Redis fails a request with a session in 503 within commandTimeout', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis, { commandTimeout: COMMAND_TIMEOUT })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  redis.pause()
+  t.teardown(() => redis.resume())
+  const started = Date.now()
+  const res = await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })
+  const elapsed = Date.now() - started
+  assertUnavailable(t, res, 'load')
+  t.ok(elapsed >= COMMAND_TIMEOUT - 20 && elapsed < WITHIN, `answered after ${elapsed} ms`)
+  t.equal(setCookie(res), undefined, 'no fresh session handed out')
+  redis.resume()
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), { user: 'ada' }, 'the session survived')
+})
+
+t.test('a dead Redis fails a request with a session in 503 at once', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis, { commandTimeout: COMMAND_TIMEOUT })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  await redis.kill()
+  const started = Date.now()
+  const res = await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })
+  assertUnavailable(t, res, 'load')
+  t.ok(Date.now() - started < WITHIN)
+  t.equal(setCookie(res), undefined)
+})
+
+t.test('a vanished unix socket (ENOENT) is 503, never "no session"', async (t) => {
+  const steps = [
+    { url: '/held/write', what: 'save' },
+    { url: '/held/logout', what: 'destroy' },
+    { url: '/held/login', what: 'regenerate' }
+  ]
+  for (const { url, what } of steps) {
+    const redis = await redisForTest(t, { unixSocket: true })
+    const gate = makeGate()
+    const { app } = await sessionApp(t, redis, { commandTimeout: COMMAND_TIMEOUT }, heldRoutes(gate))
+    const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+
+    const arrived = once(gate.arrived, 'arrived')
+    const held = app.inject({ method: 'POST', url, headers: cookieHeader(cookie.value) })
+    await arrived
+    await redis.removeSocket()
+    gate.open()
+    const res = await held
+    assertUnavailable(t, res, what)
+    const sent = setCookie(res)
+    // A failed regenerate() clears the old cookie: @fastify/session has already switched to the new session.
+    t.ok(sent === undefined || sent.value === '', `${what}: no new session cookie`)
+
+    assertUnavailable(t, await app.inject({ url: '/read', headers: cookieHeader(cookie.value) }), `load after ${what}`)
+  }
+})
+
+t.test('a Redis error reply is a 500 FST_CODEX_REDIS_ERROR, not an empty session', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis, { idGenerator: () => 'fixed' })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  await redis.cli('DEL', 'session:fixed')
+  await redis.cli('HSET', 'session:fixed', 'not', 'a string')
+  const res = await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })
+  t.equal(res.statusCode, 500)
+  t.equal(res.json().code, 'FST_CODEX_REDIS_ERROR')
+})
+
+t.test('a save that timed out is not tried again for the error reply', async (t) => {
+  const redis = await redisForTest(t)
+  const gate = makeGate()
+  const { app } = await sessionApp(t, redis, { commandTimeout: COMMAND_TIMEOUT }, heldRoutes(gate))
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  await redis.cli('CONFIG', 'RESETSTAT')
+
+  const arrived = once(gate.arrived, 'arrived')
+  const held = app.inject({ method: 'POST', url: '/held/write', headers: cookieHeader(cookie.value) })
+  await arrived
+  redis.pause()
+  t.teardown(() => redis.resume())
+  gate.open()
+  const started = Date.now()
+  const res = await held
+  assertUnavailable(t, res, 'save')
+  t.ok(Date.now() - started < WITHIN, 'one deadline, not two')
+  t.equal(setCookie(res), undefined, 'the error reply sets no cookie')
+  redis.resume()
+  // Runs on the app's own connection, so after the SET that Redis received while stopped.
+  await app.sessions.count()
+  t.equal(await commandCalls(redis, 'set'), 1, 'only the first attempt reached Redis')
+})

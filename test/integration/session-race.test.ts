@@ -1,0 +1,95 @@
+import { once } from 'node:events'
+import type { FastifyInstance } from 'fastify'
+import t from 'tap'
+import { redisForTest } from '../helpers/redis-server.js'
+import { commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, sessionApp, setCookie } from './session-helpers.js'
+
+/** Routes that load the session, then wait for the test to let them finish. */
+function heldRoutes (gate: { arrived: EventTarget, release: Promise<void> }) {
+  return (app: FastifyInstance): void => {
+    defaultRoutes(app)
+    const hold = async (): Promise<void> => {
+      gate.arrived.dispatchEvent(new Event('arrived'))
+      await gate.release
+    }
+    app.post('/slow-write', async (request) => {
+      await hold()
+      fields(request).cart = ['late item']
+      return { ok: true }
+    })
+    app.get('/slow-read', async (request) => {
+      await hold()
+      return { user: fields(request).user ?? null }
+    })
+  }
+}
+
+function makeGate () {
+  let release!: () => void
+  const released = new Promise<void>((resolve) => { release = resolve })
+  return { arrived: new EventTarget(), release: released, open: release }
+}
+
+t.test('a session destroyed while a request runs is not written back: that request gets 409', async (t) => {
+  const redis = await redisForTest(t)
+  const gate = makeGate()
+  const { app } = await sessionApp(t, redis, {}, heldRoutes(gate))
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  const key = `session:${idOf(cookie.value)}`
+
+  const arrived = once(gate.arrived, 'arrived')
+  const slow = app.inject({ method: 'POST', url: '/slow-write', headers: cookieHeader(cookie.value) })
+  await arrived
+  const logout = await app.inject({ method: 'POST', url: '/logout', headers: cookieHeader(cookie.value) })
+  t.equal(logout.statusCode, 200, 'logout in another tab')
+  gate.open()
+
+  const res = await slow
+  t.equal(res.statusCode, 409)
+  t.equal(res.json().code, 'FST_CODEX_SESSION_INTERRUPTED')
+  t.equal(setCookie(res), undefined, 'no cookie for a session that is gone')
+  t.same(await keys(redis), [], 'the session stays destroyed')
+  t.equal(await redis.cli('EXISTS', key), '0\n')
+})
+
+t.test('a read-only request holding a destroyed session ends normally and brings nothing back', async (t) => {
+  const redis = await redisForTest(t)
+  const gate = makeGate()
+  // A 2 s lifetime: the request below arrives late enough to attempt an expiry refresh.
+  const { app } = await sessionApp(t, redis, { cookie: { secure: false, maxAge: 2000 } }, heldRoutes(gate))
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  await redis.cli('CONFIG', 'RESETSTAT')
+
+  const arrived = once(gate.arrived, 'arrived')
+  const slow = app.inject({ url: '/slow-read', headers: cookieHeader(cookie.value) })
+  await arrived
+  await app.inject({ method: 'POST', url: '/logout', headers: cookieHeader(cookie.value) })
+  gate.open()
+
+  const res = await slow
+  t.equal(res.statusCode, 200, 'it read what it had loaded')
+  t.same(res.json(), { user: 'ada' })
+  t.equal(await commandCalls(redis, 'pexpire'), 1, 'it did try to refresh the expiry')
+  t.equal(await commandCalls(redis, 'set'), 0)
+  t.same(await keys(redis), [], 'the refresh did not recreate the session')
+})
+
+t.test('revoking a user while one of their requests runs: that request cannot save the session back', async (t) => {
+  const redis = await redisForTest(t)
+  const gate = makeGate()
+  const { app } = await sessionApp(t, redis, { userKey: 'user' }, heldRoutes(gate))
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'ada' } }))!
+
+  const arrived = once(gate.arrived, 'arrived')
+  const slow = app.inject({ method: 'POST', url: '/slow-write', headers: cookieHeader(cookie.value) })
+  await arrived
+  t.equal(await app.sessions.revokeUser('ada'), 1)
+  gate.open()
+
+  const res = await slow
+  t.equal(res.statusCode, 409)
+  t.equal(res.json().code, 'FST_CODEX_SESSION_INTERRUPTED')
+  t.same(await app.sessions.listUser('ada'), [])
+  t.equal(await app.sessions.count(), 0)
+})
