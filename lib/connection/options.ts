@@ -1,10 +1,12 @@
 import type { RedisClusterOptions, RedisSentinelOptions } from '@redis/client'
 import { InvalidOptionsError } from '../errors.js'
 import type { RedisClientLike } from './client-types.js'
-import { parseRedisUrl, type ClientAddress } from './url.js'
+import { parseRedisUrl, redactUrl, type ClientAddress } from './url.js'
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0'
 export const DEFAULT_COMMAND_TIMEOUT = 2000
+// setTimeout turns a longer delay into 1 ms (TimeoutOverflowWarning): every command would time out at once.
+export const MAX_COMMAND_TIMEOUT = 2 ** 31 - 1
 
 /** Connection options accepted by all three plugins. */
 export interface ConnectionOptions {
@@ -24,7 +26,7 @@ export interface ConnectionOptions {
 
 export type ResolvedConnectionOptions = Readonly<
   | { kind: 'client', client: RedisClientLike, closeClient: boolean, commandTimeout: number }
-  | { kind: 'single', address: ClientAddress, label: string, commandTimeout: number }
+  | { kind: 'single', address: ClientAddress, /** The url without its password, for messages. */ label: string, commandTimeout: number }
   | { kind: 'cluster', cluster: RedisClusterOptions, commandTimeout: number }
   | { kind: 'sentinel', sentinel: RedisSentinelOptions, commandTimeout: number }
 >
@@ -37,8 +39,8 @@ export function hasConnectionOption (options: ConnectionOptions): boolean {
 
 export function resolveCommandTimeout (value: unknown): number {
   if (value === undefined) return DEFAULT_COMMAND_TIMEOUT
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionsError(`commandTimeout must be a positive number of milliseconds, got ${String(value)}`)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_COMMAND_TIMEOUT) {
+    throw new InvalidOptionsError(`commandTimeout must be a positive number of milliseconds up to ${MAX_COMMAND_TIMEOUT}, got ${String(value)}`)
   }
   return value
 }
@@ -52,24 +54,30 @@ export function resolveConnectionOptions (options: ConnectionOptions, env: NodeJ
     throw new InvalidOptionsError('closeClient must be a boolean')
   }
   if (options.client !== undefined) {
-    if (typeof options.client !== 'object' || options.client === null || typeof (options.client as { connect?: unknown }).connect !== 'function') {
+    if (!isObject(options.client) || typeof (options.client as { connect?: unknown }).connect !== 'function') {
       throw new InvalidOptionsError('client must be a @redis/client client (createClient, createCluster or createSentinel)')
     }
     return Object.freeze({ kind: 'client', client: options.client, closeClient: options.closeClient === true, commandTimeout })
   }
   if (options.cluster !== undefined) {
-    if (!Array.isArray(options.cluster.rootNodes) || options.cluster.rootNodes.length === 0) {
+    if (!isObject(options.cluster) || !Array.isArray(options.cluster.rootNodes) || options.cluster.rootNodes.length === 0) {
       throw new InvalidOptionsError('cluster.rootNodes must list at least one node')
     }
     return Object.freeze({ kind: 'cluster', cluster: options.cluster, commandTimeout })
   }
   if (options.sentinel !== undefined) {
-    if (typeof options.sentinel.name !== 'string' || !Array.isArray(options.sentinel.sentinelRootNodes) || options.sentinel.sentinelRootNodes.length === 0) {
+    if (!isObject(options.sentinel) || typeof options.sentinel.name !== 'string' || options.sentinel.name === '' || !Array.isArray(options.sentinel.sentinelRootNodes) || options.sentinel.sentinelRootNodes.length === 0) {
       throw new InvalidOptionsError('sentinel needs a master name and at least one of sentinelRootNodes')
     }
     return Object.freeze({ kind: 'sentinel', sentinel: options.sentinel, commandTimeout })
   }
-  const url = options.url ?? env.REDIS_URL ?? DEFAULT_REDIS_URL
+  // `url: null` is a mistake, not a request for the default; an empty REDIS_URL is as good as unset.
+  const fromEnv = env.REDIS_URL === undefined || env.REDIS_URL === '' ? DEFAULT_REDIS_URL : env.REDIS_URL
+  const url = options.url === undefined ? fromEnv : options.url
   if (typeof url !== 'string' || url === '') throw new InvalidOptionsError('url must be a non-empty string')
-  return Object.freeze({ kind: 'single', address: parseRedisUrl(url), label: url, commandTimeout })
+  return Object.freeze({ kind: 'single', address: parseRedisUrl(url), label: redactUrl(url), commandTimeout })
+}
+
+function isObject (value: unknown): value is object {
+  return typeof value === 'object' && value !== null
 }

@@ -5,37 +5,61 @@ export type ClientAddress =
   | { url: string }
   | { socketPath: string, database?: number, username?: string, password?: string }
 
-const UNIX_SCHEMES = new Set(['unix:', 'redis+unix:', 'redis-socket:'])
+// scheme:[//[user[:password]@]]/path[?query]: WHATWG URL refuses credentials without a host, so match by hand.
+const UNIX_URL = /^(?:unix|redis\+unix|redis-socket):(?:\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]*))?(\/[^?#]*)?(?:\?([^#]*))?(?:#.*)?$/i
+const UNIX_SCHEME = /^(?:unix|redis\+unix|redis-socket):/i
 
 /** Accepts `redis://`, `rediss://`, `unix:///path?db=N` and `redis+unix:///path?db=N`. */
 export function parseRedisUrl (url: string): ClientAddress {
+  if (UNIX_SCHEME.test(url)) return parseUnixUrl(url)
   let parsed: URL
   try {
     parsed = new URL(url)
   } catch (err) {
     throw new InvalidOptionsError(`url ${JSON.stringify(redactUrl(url))} is not a valid URL (${(err as Error).message})`)
   }
-  if (parsed.protocol === 'redis:' || parsed.protocol === 'rediss:') return { url }
-  if (!UNIX_SCHEMES.has(parsed.protocol)) {
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new InvalidOptionsError(`url scheme ${parsed.protocol} is not one of redis:, rediss:, unix:, redis+unix:`)
   }
-  const socketPath = decodeURIComponent(parsed.pathname)
-  if (socketPath === '' || socketPath === '/') throw new InvalidOptionsError('a unix socket url needs a path, as in unix:///run/redis.sock')
-  const address: ClientAddress = { socketPath }
-  const db = parsed.searchParams.get('db') ?? parsed.searchParams.get('database')
-  if (db !== null) {
-    const database = Number(db)
-    if (!Number.isInteger(database) || database < 0) throw new InvalidOptionsError(`url database ${JSON.stringify(db)} is not a non-negative integer`)
-    address.database = database
+  // @redis/client reads the path as the database number; check it here so a typo fails as an option error.
+  if (parsed.pathname.length > 1) parseDatabase(decodeURIComponent(parsed.pathname.slice(1)))
+  return { url }
+}
+
+function parseUnixUrl (url: string): ClientAddress {
+  const match = UNIX_URL.exec(url)
+  if (match === null) throw new InvalidOptionsError(`url ${JSON.stringify(redactUrl(url))} is not a valid unix socket URL`)
+  const [, user, pass, host, path, query] = match
+  if (host !== undefined && host !== '') {
+    throw new InvalidOptionsError(`a unix socket url takes a path, not a host ("${host}"): write unix:///run/redis.sock`)
   }
-  const username = parsed.username !== '' ? decodeURIComponent(parsed.username) : parsed.searchParams.get('username')
-  const password = parsed.password !== '' ? decodeURIComponent(parsed.password) : parsed.searchParams.get('password')
-  if (username !== null && username !== '') address.username = username
-  if (password !== null && password !== '') address.password = password
+  if (path === undefined || path === '/') throw new InvalidOptionsError('a unix socket url needs a path, as in unix:///run/redis.sock')
+  const address: ClientAddress = { socketPath: decodeURIComponent(path) }
+  const params = new URLSearchParams(query ?? '')
+  const db = params.get('db') ?? params.get('database')
+  if (db !== null) address.database = parseDatabase(db)
+  const username = nonEmpty(user === undefined ? undefined : decodeURIComponent(user)) ?? nonEmpty(params.get('username'))
+  const password = nonEmpty(pass === undefined ? undefined : decodeURIComponent(pass)) ?? nonEmpty(params.get('password'))
+  if (username !== undefined) address.username = username
+  if (password !== undefined) address.password = password
   return address
 }
 
-/** A URL fit for logs and error messages: the password is never repeated. */
+function parseDatabase (text: string): number {
+  const database = Number(text)
+  if (text === '' || !Number.isInteger(database) || database < 0) {
+    throw new InvalidOptionsError(`url database ${JSON.stringify(text)} is not a non-negative integer`)
+  }
+  return database
+}
+
+function nonEmpty (value: string | null | undefined): string | undefined {
+  return value === null || value === undefined || value === '' ? undefined : value
+}
+
+/** A URL fit for logs and error messages: no password, whether in the authority or the query. */
 export function redactUrl (url: string): string {
-  return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@')
+  return url
+    .replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@')
+    .replace(/([?&]password=)[^&#]*/gi, '$1***')
 }
