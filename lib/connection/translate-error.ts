@@ -9,14 +9,33 @@ const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READ
  * `ENOENT` (a vanished unix socket) never escape: @fastify/session reads ENOENT as "no session".
  */
 export function translateRedisError (err: unknown): Error {
-  if (err instanceof RedisUnavailableError || err instanceof RedisCommandError) return err
-  if (err instanceof ErrorReply) {
+  if (isCodexError(err)) return err
+  if (isErrorReply(err)) {
     return UNAVAILABLE_REPLIES.test(err.message)
       ? new RedisUnavailableError(err.message, { cause: err })
       : new RedisCommandError(err.message, { cause: err })
   }
   const message = err instanceof Error ? describeFailure(err) : String(err)
   return new RedisUnavailableError(message, { cause: err })
+}
+
+/**
+ * Whether Redis answered with an error. Also recognises replies from another copy of @redis/client
+ * (the `redis` package bundles its own), whose ErrorReply class is not ours.
+ */
+export function isErrorReply (err: unknown): err is Error {
+  if (err instanceof ErrorReply) return true
+  if (!(err instanceof Error)) return false
+  for (let proto: unknown = Object.getPrototypeOf(err); proto !== Error.prototype && proto !== null; proto = Object.getPrototypeOf(proto)) {
+    if ((proto as { constructor?: { name?: unknown } }).constructor?.name === 'ErrorReply') return true
+  }
+  return false
+}
+
+// Already translated (a deadline, or a nested run): wrapping again would bury the code.
+function isCodexError (err: unknown): err is Error {
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined
+  return code !== undefined && code.startsWith('FST_CODEX_')
 }
 
 function describeFailure (err: Error): string {
