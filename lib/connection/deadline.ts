@@ -15,6 +15,7 @@ class Pending<T> {
  * Gives every command a deadline with one shared timer. @redis/client's own timeout builds an
  * AbortSignal per command and stops applying once the command is on the wire, so a hung server
  * would still hang the caller; a FIFO queue works because every command gets the same timeout.
+ * Deadlines use the monotonic clock: a wall-clock step (NTP) must not expire or extend them.
  */
 export class DeadlineQueue {
   readonly #timeoutMs: number
@@ -28,9 +29,11 @@ export class DeadlineQueue {
 
   track<T> (command: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const pending = new Pending<T>(Date.now() + this.#timeoutMs, resolve, reject)
+      const now = performance.now()
+      // Whole milliseconds: commands started within the same millisecond expire on the same timer tick.
+      const pending = new Pending<T>(Math.ceil(now + this.#timeoutMs), resolve, reject)
       this.#queue.push(pending as Pending<never>)
-      if (this.#timer === undefined) this.#arm(this.#timeoutMs)
+      if (this.#timer === undefined) this.#arm(pending.expiresAt - now)
       command.then((value) => {
         if (pending.done) return
         pending.done = true
@@ -64,7 +67,7 @@ export class DeadlineQueue {
 
   #expire (): void {
     this.#timer = undefined
-    const now = Date.now()
+    const now = performance.now()
     const queue = this.#queue
     while (this.#head < queue.length) {
       const pending = queue[this.#head]!
