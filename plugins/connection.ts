@@ -34,8 +34,8 @@ export async function acquireConnection (fastify: FastifyInstance, options: Conn
   const shared = fastify[kCodexConnection]
   if (shared !== undefined && !hasConnectionOption(options)) {
     if (options.commandTimeout === undefined || options.commandTimeout === shared.commandTimeout) return shared
-    // Same client, another deadline: nothing new to open or close.
-    return new RedisConnection({ kind: 'client', client: shared.client, closeClient: false, commandTimeout: resolveCommandTimeout(options.commandTimeout) }, () => {})
+    // Same client, another deadline: nothing to open or close, and codexRedis already logs its errors.
+    return new RedisConnection({ kind: 'client', client: shared.client, closeClient: false, commandTimeout: resolveCommandTimeout(options.commandTimeout) })
   }
   return openConnection(fastify, options)
 }

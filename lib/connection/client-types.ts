@@ -44,14 +44,19 @@ export interface CommandClient {
   scan (cursor: string, options: { MATCH: string, COUNT: number }): Promise<ScanReply>
 }
 
-/** What the connection layer needs to manage a client's life, beyond commands. */
+/**
+ * What the connection layer needs to manage a client's life, beyond commands.
+ * Events: 'error' (all kinds), 'node-error' (a cluster's node clients), 'connect'.
+ */
 export interface ManagedClient {
   readonly isOpen: boolean
   connect (): Promise<unknown>
   close (): Promise<void>
   destroy (): unknown
-  on (event: 'error', listener: (err: Error) => void): unknown
-  off (event: 'error', listener: (err: Error) => void): unknown
+  on (event: 'error' | 'node-error', listener: (err: Error) => void): unknown
+  on (event: 'connect', listener: () => void): unknown
+  off (event: 'error' | 'node-error', listener: (err: Error) => void): unknown
+  off (event: 'connect', listener: () => void): unknown
   withCommandOptions (options: { timeout: number }): unknown
 }
 

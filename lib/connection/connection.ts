@@ -24,22 +24,27 @@ export class RedisConnection {
   /** Commands without @redis/client's per-command timeout; every call goes through `run`. */
   readonly commands: CommandClient
   readonly owned: boolean
+  readonly #created: boolean
+  readonly #label: string
   readonly #managed: ManagedClient
   readonly #deadlines: DeadlineQueue
-  readonly #onError: RedisErrorListener
+  readonly #onError: RedisErrorListener | undefined
   #closing: Promise<void> | undefined
 
-  constructor (options: ResolvedConnectionOptions, onError: RedisErrorListener) {
+  /** `onError` receives the client's error events; without one, the caller must have attached its own. */
+  constructor (options: ResolvedConnectionOptions, onError?: RedisErrorListener) {
     this.client = createRedisClient(options)
     this.kind = kindOf(this.client)
     this.commandTimeout = options.commandTimeout
+    this.#created = options.kind !== 'client'
     this.owned = options.kind !== 'client' || options.closeClient
+    this.#label = options.kind === 'single' ? options.label : `Redis ${this.kind}`
     this.#managed = this.client as unknown as ManagedClient
     this.commands = this.#managed.withCommandOptions({ timeout: 0 }) as CommandClient
     this.#deadlines = new DeadlineQueue(options.commandTimeout)
     this.#onError = onError
     // Without a listener, @redis/client's 'error' event would crash the process on the first reconnect.
-    this.#managed.on('error', onError)
+    if (onError !== undefined) this.#listen(onError)
   }
 
   /** Runs one command (or one pipelined batch) under the deadline, with errors translated. */
@@ -56,12 +61,30 @@ export class RedisConnection {
   /** Connects within `commandTimeout`, or fails with FST_CODEX_REDIS_UNAVAILABLE and leaves nothing open. */
   async connect (): Promise<void> {
     if (this.#managed.isOpen) return
+    let lastError: Error | undefined
+    const remember = (err: Error): void => { lastError = err }
+    this.#listen(remember)
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<never>((resolve, reject) => {
+      timer = setTimeout(() => reject(this.#connectTimedOut(lastError)), this.commandTimeout)
+    })
     try {
-      await this.#deadlines.track(this.#managed.connect())
+      await Promise.race([this.#managed.connect(), timedOut])
     } catch (err) {
-      await this.#destroy()
-      throw err instanceof RedisUnavailableError ? err : translateRedisError(err)
+      // Reject now; close() waits for the teardown (a sentinel's can last one of its 1 s retry pauses).
+      this.#closing ??= this.#destroy().then(() => this.#guardLateConnect())
+      throw translateRedisError(err)
+    } finally {
+      clearTimeout(timer)
+      this.#unlisten(remember)
     }
+  }
+
+  #connectTimedOut (lastError: Error | undefined): Error {
+    const message = `could not connect to ${this.#label} within ${this.commandTimeout} ms`
+    return lastError === undefined
+      ? new RedisUnavailableError(`${message} (no answer)`)
+      : new RedisUnavailableError(`${message}: ${lastError.message}`, { cause: lastError })
   }
 
   /** The single-node clients to SCAN: every master of a cluster, else the client itself. */
@@ -80,16 +103,18 @@ export class RedisConnection {
 
   async #close (): Promise<void> {
     if (!this.owned) {
-      this.#managed.off('error', this.#onError)
+      if (this.#onError !== undefined) this.#unlisten(this.#onError)
       return
     }
-    if (!this.#managed.isOpen) return
-    const closed = this.#managed.close().then(() => true, () => false)
-    let timer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<false>((resolve) => { timer = setTimeout(resolve, this.commandTimeout, false) })
-    const graceful = await Promise.race([closed, timedOut])
-    clearTimeout(timer)
-    if (!graceful) await this.#destroy()
+    if (this.#managed.isOpen) {
+      const closed = this.#managed.close().then(() => true, () => false)
+      let timer: NodeJS.Timeout | undefined
+      const timedOut = new Promise<false>((resolve) => { timer = setTimeout(resolve, this.commandTimeout, false) })
+      const graceful = await Promise.race([closed, timedOut])
+      clearTimeout(timer)
+      if (!graceful) await this.#destroy()
+    }
+    this.#guardLateConnect()
   }
 
   async #destroy (): Promise<void> {
@@ -98,5 +123,23 @@ export class RedisConnection {
     } catch {
       // Already torn down: nothing is left open, which is all destroy is for.
     }
+  }
+
+  // @redis/client 6 lets a reconnect whose TCP connect was in flight at close() complete and stay open,
+  // which would keep the process alive; nobody may reconnect a client we created and closed, so end it.
+  #guardLateConnect (): void {
+    if (!this.#created || this.kind !== 'single') return
+    this.#managed.on('connect', () => { this.#destroy().catch(() => {}) })
+  }
+
+  #listen (listener: RedisErrorListener): void {
+    this.#managed.on('error', listener)
+    // A cluster reports its node clients' failures as 'node-error'.
+    if (this.kind === 'cluster') this.#managed.on('node-error', listener)
+  }
+
+  #unlisten (listener: RedisErrorListener): void {
+    this.#managed.off('error', listener)
+    if (this.kind === 'cluster') this.#managed.off('node-error', listener)
   }
 }

@@ -2,15 +2,18 @@ import { createClient, createCluster, createSentinel } from '@redis/client'
 import type { RedisClientLike } from './client-types.js'
 import type { ResolvedConnectionOptions } from './options.js'
 
-// timeout 0: our DeadlineQueue bounds every command, and @redis/client's per-command AbortSignal costs ~3x throughput.
 // disableOfflineQueue: while disconnected, fail at once (503) rather than queue writes that would land minutes later.
+// connectTimeout: a connection attempt never outlives the deadline its caller is held to.
 function nodeDefaults (commandTimeout: number) {
   return {
     disableOfflineQueue: true,
-    commandOptions: { timeout: 0 },
     socket: { connectTimeout: commandTimeout }
   }
 }
+
+// timeout 0: our DeadlineQueue bounds every command, and @redis/client's per-command AbortSignal costs throughput
+// (bench/deadline.ts) while protecting only commands not yet written to the socket.
+const NO_CLIENT_TIMEOUT = { timeout: 0 } as const
 
 /** Builds (but does not connect) the client the options describe; a passed-in client is returned as is. */
 export function createRedisClient (options: ResolvedConnectionOptions): RedisClientLike {
@@ -20,25 +23,39 @@ export function createRedisClient (options: ResolvedConnectionOptions): RedisCli
       return options.client
     case 'single': {
       const { address } = options
-      if ('url' in address) return createClient({ ...defaults, url: address.url }) as RedisClientLike
+      const common = { ...defaults, commandOptions: NO_CLIENT_TIMEOUT }
+      if ('url' in address) return createClient({ ...common, url: address.url }) as RedisClientLike
       const { socketPath, ...auth } = address
-      return createClient({ ...defaults, ...auth, socket: { ...defaults.socket, path: socketPath } }) as RedisClientLike
+      return createClient({ ...common, ...auth, socket: { ...defaults.socket, path: socketPath } }) as RedisClientLike
     }
     case 'cluster': {
       const cluster = options.cluster
       return createCluster({
         ...cluster,
-        commandOptions: { ...cluster.commandOptions, timeout: 0 },
-        defaults: { ...defaults, ...cluster.defaults, socket: { ...defaults.socket, ...cluster.defaults?.socket } }
+        commandOptions: { ...cluster.commandOptions, ...NO_CLIENT_TIMEOUT },
+        defaults: {
+          ...defaults,
+          ...cluster.defaults,
+          socket: { ...defaults.socket, ...cluster.defaults?.socket }
+        }
       }) as unknown as RedisClientLike
     }
     case 'sentinel': {
       const sentinel = options.sentinel
       return createSentinel({
+        // Node clients' errors reach the sentinel's 'error' event (and so the log) only with this flag.
+        passthroughClientErrorEvents: true,
         ...sentinel,
-        commandOptions: { ...sentinel.commandOptions, timeout: 0 },
-        nodeClientOptions: { ...defaults, ...sentinel.nodeClientOptions },
-        sentinelClientOptions: { socket: defaults.socket, ...sentinel.sentinelClientOptions }
+        commandOptions: { ...sentinel.commandOptions, ...NO_CLIENT_TIMEOUT },
+        nodeClientOptions: {
+          ...defaults,
+          ...sentinel.nodeClientOptions,
+          socket: { ...defaults.socket, ...sentinel.nodeClientOptions?.socket }
+        },
+        sentinelClientOptions: {
+          ...sentinel.sentinelClientOptions,
+          socket: { ...defaults.socket, ...sentinel.sentinelClientOptions?.socket }
+        }
       }) as unknown as RedisClientLike
     }
   }
