@@ -1,0 +1,97 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import t, { type Test } from 'tap'
+import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url))
+const EXIT_WITHIN_MS = 3000
+
+/**
+ * A real app in a child process: codexRedis + codexCache, one command, then `breakRedis`, then app.close().
+ * It never calls process.exit: it must end by itself once Fastify is closed.
+ */
+function script (breakRedis: string): string {
+  return `
+    import Fastify from 'fastify'
+    import { codexCache, codexRedis } from ${JSON.stringify(`${root}index.ts`)}
+    const redisPid = Number(process.env.REDIS_PID)
+    const app = Fastify()
+    await app.register(codexRedis, { url: process.env.REDIS_URL, commandTimeout: 300 })
+    await app.register(codexCache, { keyPrefix: 'exit' })
+    await app.cache.set('k', 'v')
+    console.log('got ' + await app.cache.get('k'))
+    ${breakRedis}
+    await app.close()
+    console.log('closed')
+  `
+}
+
+interface ChildRun { code: number | null, output: string, exitAfterCloseMs: number }
+
+async function runChild (t: Test, redis: RedisServer, source: string): Promise<ChildRun> {
+  const child = spawn(tsx, ['--input-type=module', '--eval', source], {
+    cwd: root,
+    env: { ...process.env, REDIS_URL: redis.url, REDIS_PID: String(redis.pid) },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let output = ''
+  let closedAt: number | undefined
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+    if (closedAt === undefined && output.includes('closed')) closedAt = performance.now()
+  })
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  // Only a safety net for a broken build: the assertions below expect an exit within seconds.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  t.teardown(() => { clearTimeout(killer) })
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  clearTimeout(killer)
+  return { code, output, exitAfterCloseMs: closedAt === undefined ? Infinity : performance.now() - closedAt }
+}
+
+async function ourConnections (redis: RedisServer): Promise<number> {
+  const list = await redis.cli('CLIENT', 'LIST')
+  return list.split('\n').filter((line) => line.startsWith('id=') && !line.includes('cmd=client|list')).length
+}
+
+t.test('after app.close() the process exits on its own', async (t) => {
+  const redis = await redisForTest(t)
+  const run = await runChild(t, redis, script(''))
+  t.equal(run.code, 0, run.output)
+  t.match(run.output, 'got v')
+  t.ok(run.exitAfterCloseMs < EXIT_WITHIN_MS, `exited ${run.exitAfterCloseMs.toFixed(0)} ms after close`)
+  t.equal(await ourConnections(redis), 0, 'no connection left on the server')
+})
+
+t.test('closing while Redis is down (reconnecting) still lets the process exit', async (t) => {
+  const redis = await redisForTest(t)
+  const run = await runChild(t, redis, script(`
+    process.kill(redisPid, 'SIGKILL')
+    // Wait until the client has noticed and is retrying.
+    while (await app.cache.get('k').then(() => true, (err) => err.code !== 'FST_CODEX_REDIS_UNAVAILABLE')) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  `))
+  t.equal(run.code, 0, run.output)
+  // @redis/client finishes its current reconnect pause (at most ~2.2 s) before it sees it was closed.
+  t.ok(run.exitAfterCloseMs < EXIT_WITHIN_MS, `exited ${run.exitAfterCloseMs.toFixed(0)} ms after close`)
+})
+
+t.test('closing with a command stuck on a hung Redis gives up after commandTimeout and exits', async (t) => {
+  const redis = await redisForTest(t)
+  t.teardown(() => redis.resume())
+  const run = await runChild(t, redis, script(`
+    process.kill(redisPid, 'SIGSTOP')
+    const stuck = app.cache.get('k').catch((err) => console.log('stuck command: ' + err.code))
+    const started = Date.now()
+    await Promise.all([app.close(), stuck])
+    console.log('close took ' + (Date.now() - started) + ' ms')
+  `))
+  redis.resume()
+  t.equal(run.code, 0, run.output)
+  t.match(run.output, 'stuck command: FST_CODEX_REDIS_UNAVAILABLE')
+  const closeMs = Number(/close took (\d+) ms/.exec(run.output)?.[1])
+  t.ok(closeMs < 300 + 250, `close gave up after ${closeMs} ms (commandTimeout 300)`)
+  t.ok(run.exitAfterCloseMs < EXIT_WITHIN_MS, `exited ${run.exitAfterCloseMs.toFixed(0)} ms after close`)
+})
