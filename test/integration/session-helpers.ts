@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream'
+import { Signer } from '@fastify/cookie'
 import Fastify, { type FastifyInstance, type FastifyRequest, type LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import { codexSession, type CodexSessionOptions } from '../../plugins/session.js'
@@ -68,6 +69,11 @@ export function setCookie (res: LightMyRequestResponse, name = COOKIE): { value:
 /** The session id inside a signed cookie value (`id.signature`). */
 export function idOf (cookieValue: string): string {
   return cookieValue.slice(0, cookieValue.lastIndexOf('.'))
+}
+
+/** The cookie value @fastify/session expects for session id `id` under SECRET. */
+export function signedId (id: string): string {
+  return new Signer(SECRET, 'sha256').sign(id)
 }
 
 export function cookieHeader (value: string, name = COOKIE): Record<string, string> {

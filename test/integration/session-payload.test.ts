@@ -1,0 +1,69 @@
+import t from 'tap'
+import { redisForTest } from '../helpers/redis-server.js'
+import { commandCalls, cookieHeader, defaultRoutes, fields, sessionApp, setCookie, signedId } from './session-helpers.js'
+
+const ID = 'poisoned0123456789abcdefghijklmn'
+const KEY = `session:${ID}`
+
+const BAD_PAYLOADS: Array<[string, string]> = [
+  ['a top-level __proto__', '{"cookie":{"expires":null},"__proto__":{"admin":true}}'],
+  ['a nested __proto__', '{"cookie":{"expires":null},"user":{"__proto__":{"admin":true}}}'],
+  ['constructor.prototype', '{"cookie":{"expires":null},"user":{"constructor":{"prototype":{"admin":true}}}}'],
+  ['a \\u-escaped __proto__', '{"cookie":{"expires":null},"\\u005f_proto__":{"admin":true}}'],
+  ['invalid JSON', '{"cookie":'],
+  ['a number', '42'],
+  ['an array', '[{"admin":true}]'],
+  ['a cookie that is not an object', '{"cookie":"yes","admin":true}'],
+  ['a cookie.expires that is not a date', '{"cookie":{"expires":"soon"},"admin":true}']
+]
+
+t.test('an unreadable or prototype-poisoning payload loads as a fresh session and is logged', async (t) => {
+  const redis = await redisForTest(t)
+  const { app, logs } = await sessionApp(t, redis, {}, (app) => {
+    defaultRoutes(app)
+    app.get('/admin', async (request) => ({
+      admin: (fields(request) as { admin?: unknown }).admin ?? null,
+      polluted: ({} as { admin?: unknown }).admin !== undefined
+    }))
+  })
+  const cookie = signedId(ID)
+  for (const [what, payload] of BAD_PAYLOADS) {
+    logs.length = 0
+    await redis.cli('SET', KEY, payload)
+    const res = await app.inject({ url: '/admin', headers: cookieHeader(cookie) })
+    t.equal(res.statusCode, 200, what)
+    t.same(res.json(), { admin: null, polluted: false }, `${what}: nothing of it reaches the request`)
+    const warning = logs.find((line) => line.msg.includes('unreadable session payload'))
+    t.ok(warning, `${what}: logged`)
+    t.equal((warning?.err as { code?: unknown } | undefined)?.code, 'FST_CODEX_CORRUPT_VALUE', `${what}: with the code`)
+    t.notMatch(JSON.stringify(logs), ID, `${what}: the log does not give the session id away`)
+    t.equal(await redis.cli('GET', KEY), `${payload}\n`, `${what}: a read does not overwrite it`)
+  }
+})
+
+t.test('a fresh session replacing an unreadable one starts empty and gets its own id', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis)
+  await redis.cli('SET', KEY, '{"cookie":{"expires":null},"__proto__":{"admin":true}}')
+  const res = await app.inject({ method: 'POST', url: '/set', payload: { cart: [] }, headers: cookieHeader(signedId(ID)) })
+  t.equal(res.statusCode, 200)
+  const cookie = setCookie(res)!
+  t.not(cookie.value, signedId(ID))
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), { cart: [] })
+})
+
+t.test('a payload written by another express-session store loads, and is normalized once', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis)
+  // connect-redis's shape: JSON.stringify(session), with Date-typed expires turned into a string.
+  const foreign = JSON.stringify({ cookie: { originalMaxAge: null, expires: null, httpOnly: true, path: '/' }, user: 'ada' })
+  await redis.cli('SET', KEY, foreign, 'EX', '600')
+  const cookie = signedId(ID)
+  await redis.cli('CONFIG', 'RESETSTAT')
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie) })).json(), { user: 'ada' })
+  t.equal(await commandCalls(redis, 'set'), 1, 'rewritten in our canonical form')
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie) })).json(), { user: 'ada' })
+  t.equal(await commandCalls(redis, 'set'), 1, 'and then left alone')
+  await app.inject({ method: 'POST', url: '/set', payload: { seen: true }, headers: cookieHeader(cookie) })
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie) })).json(), { user: 'ada', seen: true })
+})

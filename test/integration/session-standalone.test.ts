@@ -1,0 +1,131 @@
+import { once } from 'node:events'
+import fastifyCookie from '@fastify/cookie'
+import fastifySession from '@fastify/session'
+import { createClient } from '@redis/client'
+import Fastify, { type FastifyInstance } from 'fastify'
+import t, { type Test } from 'tap'
+import { RedisSessionStore } from '../../index.js'
+import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
+import { SECRET, commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, setCookie } from './session-helpers.js'
+
+async function connectedClient (t: Test, redis: RedisServer) {
+  // @redis/client's defaults: an offline queue, no command timeout. The store bounds every command itself.
+  const client = createClient({ url: redis.url })
+  client.on('error', () => {})
+  await client.connect()
+  t.teardown(() => client.destroy())
+  return client
+}
+
+/** @fastify/session registered by the user, with its defaults (rolling: true, saveUninitialized: true). */
+async function userApp (t: Test, store: RedisSessionStore, routes: (app: FastifyInstance) => void = defaultRoutes) {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastifyCookie)
+  await app.register(fastifySession, { secret: SECRET, store, cookie: { secure: false } })
+  routes(app)
+  await app.ready()
+  return app
+}
+
+t.test("with @fastify/session's defaults, a read-only request still writes no payload", async (t) => {
+  const redis = await redisForTest(t)
+  const client = await connectedClient(t, redis)
+  const app = await userApp(t, new RedisSessionStore({ client }))
+
+  await redis.cli('CONFIG', 'RESETSTAT')
+  const first = await app.inject('/read')
+  const cookie = setCookie(first)!
+  t.ok(cookie, 'saveUninitialized: true stores the empty session')
+  t.equal(await commandCalls(redis, 'set'), 1)
+  t.same(await keys(redis), [`session:${idOf(cookie.value)}`])
+
+  for (let i = 0; i < 10; i++) {
+    const res = await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })
+    t.equal(setCookie(res)?.value, cookie.value, 'rolling: the cookie is re-sent')
+  }
+  t.equal(await commandCalls(redis, 'set'), 1, 'no write for ten reads')
+
+  await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' }, headers: cookieHeader(cookie.value) })
+  t.equal(await commandCalls(redis, 'set'), 2, 'one write for a change')
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), { user: 'ada' })
+})
+
+t.test('standalone, a session destroyed mid-request is not written back either', async (t) => {
+  const redis = await redisForTest(t)
+  const client = await connectedClient(t, redis)
+  let release!: () => void
+  const released = new Promise<void>((resolve) => { release = resolve })
+  const arrived = new EventTarget()
+  const app = await userApp(t, new RedisSessionStore({ client }), (app) => {
+    defaultRoutes(app)
+    app.post('/slow', async (request) => {
+      arrived.dispatchEvent(new Event('arrived'))
+      await released
+      fields(request).late = true
+      return { ok: true }
+    })
+    app.get('/json', async (request) => JSON.stringify(request.session))
+  })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!.value
+  t.same(JSON.parse((await app.inject({ url: '/json', headers: cookieHeader(cookie) })).body), JSON.parse(JSON.stringify({
+    cookie: { originalMaxAge: null, expires: null, sameSite: null, secure: false, path: '/', httpOnly: true, domain: null },
+    user: 'ada'
+  })), "the store's marker stays out of the session's JSON")
+
+  const waiting = once(arrived, 'arrived')
+  const slow = app.inject({ method: 'POST', url: '/slow', headers: cookieHeader(cookie) })
+  await waiting
+  await app.inject({ method: 'POST', url: '/logout', headers: cookieHeader(cookie) })
+  release()
+  const res = await slow
+  t.equal(res.statusCode, 409)
+  t.equal(res.json().code, 'FST_CODEX_SESSION_INTERRUPTED')
+  t.same(await keys(redis), [])
+})
+
+t.test('standalone, a hung Redis answers 503 within commandTimeout although the client would queue forever', async (t) => {
+  const redis = await redisForTest(t)
+  const client = await connectedClient(t, redis)
+  const app = await userApp(t, new RedisSessionStore({ client, commandTimeout: 300 }))
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!.value
+  redis.pause()
+  t.teardown(() => redis.resume())
+  const started = Date.now()
+  const res = await app.inject({ url: '/read', headers: cookieHeader(cookie) })
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().code, 'FST_CODEX_REDIS_UNAVAILABLE')
+  t.ok(Date.now() - started < 1000)
+  redis.resume()
+})
+
+t.test('the store leaves the client it was given open', async (t) => {
+  const redis = await redisForTest(t)
+  const client = await connectedClient(t, redis)
+  const store = new RedisSessionStore({ client, keyPrefix: 'mine' })
+  const app = await userApp(t, store)
+  await app.inject({ method: 'POST', url: '/set', payload: { a: 1 } })
+  t.equal(await store.sessions.count(), 1, 'the admin API works standalone too')
+  await app.close()
+  t.ok(client.isOpen)
+  t.equal(await client.ping(), 'PONG')
+})
+
+t.test('bad store options are refused at construction', async (t) => {
+  const redis = await redisForTest(t)
+  const client = await connectedClient(t, redis)
+  const bad: Array<[string, unknown]> = [
+    ['no options', undefined],
+    ['no client', {}],
+    ['not a client', { client: {} }],
+    ['ttl 0', { client, ttl: 0 }],
+    ['ttl NaN', { client, ttl: Number.NaN }],
+    ['empty namespace', { client, keyPrefix: '' }],
+    ['userKey cookie', { client, userKey: 'cookie' }],
+    ['bad serializer', { client, serializer: {} }],
+    ['bad commandTimeout', { client, commandTimeout: -1 }]
+  ]
+  for (const [what, options] of bad) {
+    t.throws(() => new RedisSessionStore(options as never), { code: 'FST_CODEX_INVALID_OPTIONS' }, what)
+  }
+})
