@@ -1,0 +1,42 @@
+import t from 'tap'
+import { jsonSerializer } from '../../lib/serializer.js'
+import { DEFAULT_SESSION_TTL, resolveSessionOptions } from '../../lib/session/options.js'
+
+t.test('defaults', async (t) => {
+  const options = resolveSessionOptions({})
+  t.equal(options.prefix, 'session')
+  t.equal(options.ttlMs, DEFAULT_SESSION_TTL * 1000)
+  t.equal(DEFAULT_SESSION_TTL, 1_209_600, 'fourteen days')
+  t.equal(options.serializer, jsonSerializer)
+  t.equal(options.userKey, undefined)
+  t.ok(Object.isFrozen(options))
+})
+
+t.test('given values', async (t) => {
+  const logger = { warn () {} }
+  const options = resolveSessionOptions({ projectName: 'shop', keyPrefix: 'sess', ttl: 1.5, userKey: 'userId', logger })
+  t.equal(options.prefix, 'shop:sess')
+  t.equal(options.ttlMs, 1500)
+  t.equal(options.userKey, 'userId')
+  t.equal(options.logger, logger)
+  t.equal(resolveSessionOptions({ projectName: 'shop', keyPrefix: '' }).prefix, 'shop')
+})
+
+t.test('refused with FST_CODEX_INVALID_OPTIONS', async (t) => {
+  const bad: Array<[string, object]> = [
+    ['projectName', { projectName: 1 }],
+    ['keyPrefix', { keyPrefix: null }],
+    ['both empty', { keyPrefix: '' }],
+    ['ttl 0', { ttl: 0 }],
+    ['ttl negative', { ttl: -1 }],
+    ['ttl Infinity', { ttl: Infinity }],
+    ['ttl string', { ttl: '60' }],
+    ['ttl null', { ttl: null }],
+    ['serializer', { serializer: { parse: JSON.parse } }],
+    ['userKey empty', { userKey: '' }],
+    ['userKey cookie', { userKey: 'cookie' }],
+    ['userKey number', { userKey: 1 }],
+    ['logger', { logger: {} }]
+  ]
+  for (const [what, options] of bad) t.throws(() => resolveSessionOptions(options as never), { code: 'FST_CODEX_INVALID_OPTIONS' }, what)
+})

@@ -1,0 +1,79 @@
+import t from 'tap'
+import { JsonSerializer } from '../../lib/serializer.js'
+import { decodePayload, encodePayload, storedExpires, userIdOf } from '../../lib/session/payload.js'
+import { MARKER, SessionState, adoptState, failureOf, rememberFailure, rememberState, stateOf } from '../../lib/session/state.js'
+
+const json = new JsonSerializer()
+const cookie = { expires: new Date(0), originalMaxAge: 1000, sameSite: 'lax', secure: true, path: '/', httpOnly: true, domain: null, partitioned: undefined }
+
+t.test('the payload is the cookie and the fields, in strict JSON, without the marker', async (t) => {
+  const session = { cookie, user: 'ada', cart: [1, 2], [MARKER]: new SessionState('', null, null, undefined) }
+  const text = encodePayload(json, session, '2030-01-01T00:00:00.000Z')
+  t.same(JSON.parse(text), {
+    cookie: { expires: '2030-01-01T00:00:00.000Z', originalMaxAge: 1000, sameSite: 'lax', secure: true, path: '/', httpOnly: true, domain: null },
+    user: 'ada',
+    cart: [1, 2]
+  })
+  t.equal(encodePayload(json, { ...session }, '2030-01-01T00:00:00.000Z'), text, 'deterministic')
+})
+
+t.test('a field that is not strict JSON is refused with its path', async (t) => {
+  t.throws(() => encodePayload(json, { cookie, when: new Date() }, null), { code: 'FST_CODEX_NOT_SERIALIZABLE', message: /value\.when/ })
+  t.throws(() => encodePayload(json, { cookie, n: 1n }, null), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
+})
+
+t.test('a field named __proto__ is stored as a field, then refused on load', async (t) => {
+  const session: Record<string, unknown> = { cookie }
+  Object.defineProperty(session, '__proto__', { value: { admin: true }, enumerable: true })
+  const text = encodePayload(json, session, null)
+  t.match(text, '"__proto__"')
+  t.throws(() => decodePayload(json, text), { code: 'FST_CODEX_CORRUPT_VALUE' })
+  t.equal(({} as { admin?: unknown }).admin, undefined)
+})
+
+t.test('decode refuses what @fastify/session cannot restore safely', async (t) => {
+  const bad = ['{', '1', 'null', '[]', '"s"', '{"cookie":[]}', '{"cookie":"x"}', '{"cookie":{"expires":5}}', '{"cookie":{"expires":"never"}}']
+  for (const text of bad) t.throws(() => decodePayload(json, text), { code: 'FST_CODEX_CORRUPT_VALUE' }, text)
+  const lax = { stringify: JSON.stringify, parse: JSON.parse }
+  t.throws(() => decodePayload(lax, '{"__proto__":{"admin":true}}'), { code: 'FST_CODEX_CORRUPT_VALUE' },
+    'a top-level __proto__ even from a serializer that lets it through')
+  const throwing = { stringify: JSON.stringify, parse () { throw new Error('nope') } }
+  t.throws(() => decodePayload(throwing, '{}'), { code: 'FST_CODEX_CORRUPT_VALUE' }, "a custom serializer's failure")
+  const data = decodePayload(json, '{"cookie":{"expires":"2030-01-01T00:00:00.000Z"},"a":1}')
+  t.equal(storedExpires(data), '2030-01-01T00:00:00.000Z')
+  t.equal(storedExpires(decodePayload(json, '{"a":1}')), null)
+})
+
+t.test('user ids: non-empty strings and finite numbers', async (t) => {
+  t.equal(userIdOf('ada'), 'ada')
+  t.equal(userIdOf(42), '42')
+  for (const none of ['', Number.NaN, null, undefined, {}, ['a']]) t.equal(userIdOf(none), undefined)
+})
+
+t.test('the marker survives a for…in copy yet stays out of JSON', async (t) => {
+  const state = new SessionState('text', null, null, undefined)
+  const loaded = { a: 1, [MARKER]: state }
+  const copy: Record<string, unknown> = {}
+  for (const key in loaded) copy[key] = (loaded as Record<string, unknown>)[key]
+  t.equal(stateOf(copy), state, 'carried')
+  t.equal(JSON.stringify(copy), '{"a":1}')
+  adoptState(copy)
+  t.same(Object.keys(copy), ['a'], 'adopted: gone from the object')
+  t.equal(stateOf(copy), state, 'still known')
+  adoptState(null)
+  adoptState({})
+})
+
+t.test('states and failures remembered per session object', async (t) => {
+  const session = {}
+  t.equal(stateOf(session), undefined)
+  const state = new SessionState('x', null, 1, 'u')
+  rememberState(session, state)
+  t.equal(stateOf(session), state)
+  t.equal(stateOf({}), undefined, 'per object')
+  const err = new Error('down')
+  rememberFailure(session, err)
+  t.equal(failureOf(session), err)
+  t.equal(failureOf({}), undefined)
+  t.equal(stateOf({ [MARKER]: { text: 'forged' } }), undefined, 'a field set by user code is not a state')
+})
