@@ -35,9 +35,12 @@ export interface ResolvedSessionOptions {
 export const DEFAULT_SESSION_TTL = 1_209_600
 export const DEFAULT_SESSION_KEY_PREFIX = 'session'
 
+// Without a logger (a store built by hand), the warning still reaches stderr once per occurrence.
 const warningLogger: SessionLogger = {
   warn (obj, msg) {
-    process.emitWarning(msg, { code: 'FST_CODEX_CORRUPT_VALUE', detail: JSON.stringify(obj) })
+    const { err, ...rest } = obj as { err?: { message?: unknown } }
+    const detail = [typeof err?.message === 'string' ? err.message : '', JSON.stringify(rest)].filter((s) => s !== '').join(' ')
+    process.emitWarning(msg, { code: 'FST_CODEX_CORRUPT_VALUE', detail })
   }
 }
 

@@ -40,3 +40,14 @@ t.test('refused with FST_CODEX_INVALID_OPTIONS', async (t) => {
   ]
   for (const [what, options] of bad) t.throws(() => resolveSessionOptions(options as never), { code: 'FST_CODEX_INVALID_OPTIONS' }, what)
 })
+
+t.test('without a logger, an ignored payload becomes a process warning', async (t) => {
+  const { logger } = resolveSessionOptions({})
+  const warned = new Promise<Error & { code?: string, detail?: string }>((resolve) => process.once('warning', resolve))
+  logger.warn({ err: new Error('invalid JSON'), session: 'abcdef…' }, 'unreadable session payload ignored')
+  const warning = await warned
+  t.equal(warning.message, 'unreadable session payload ignored')
+  t.equal(warning.code, 'FST_CODEX_CORRUPT_VALUE')
+  t.match(warning.detail, 'invalid JSON')
+  t.match(warning.detail, 'abcdef…')
+})
