@@ -1,9 +1,8 @@
 import type { RedisConnection } from './connection/connection.js'
-import { ErrorReply } from '@redis/client'
 import type { KeyVersion } from './keys.js'
 import { groupBySlot } from './slots.js'
 import { EXPIRED, type Ttl } from './ttl.js'
-import { translateRedisError } from './connection/translate-error.js'
+import { isErrorReply, translateRedisError } from './connection/translate-error.js'
 import { decodeValue, encodeValue } from './value-codec.js'
 import type { ResolvedCacheOptions } from './cache-options.js'
 
@@ -64,7 +63,7 @@ export async function setMany (connection: RedisConnection, cache: KeyMaker, ent
   results.forEach((result, i) => {
     if (result.status === 'fulfilled') return
     // A lost connection is an outage, not a per-key failure: say so loudly.
-    if (!(result.reason instanceof ErrorReply)) throw translateRedisError(result.reason)
+    if (!isErrorReply(result.reason)) throw translateRedisError(result.reason)
     failed.push(pairs[i]![0])
   })
   return failed

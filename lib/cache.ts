@@ -27,9 +27,6 @@ function setOptions (ttl: Ttl, condition?: 'NX' | 'XX'): SetCommandOptions | und
     : { expiration: { type: 'PX', value: ttl }, condition }
 }
 
-// The caller owns a client it passed in, and its error events; each failed command still rejects loudly.
-function ignoreClientError (): void {}
-
 /** Redis-backed cache with strict JSON values and namespaced, versioned keys. */
 export class RedisCache {
   readonly options: ResolvedCacheOptions
@@ -44,8 +41,8 @@ export class RedisCache {
     this.#connection = target instanceof RedisConnection
       ? target
       : new RedisConnection(
-        { kind: 'client', client: target, closeClient: false, commandTimeout: resolveCommandTimeout(options.commandTimeout) },
-        ignoreClientError)
+        // No error listener: a passed-in client's error events stay its owner's; failed commands still reject.
+        { kind: 'client', client: target, closeClient: false, commandTimeout: resolveCommandTimeout(options.commandTimeout) })
   }
 
   /** The full Redis key for `key`. */
