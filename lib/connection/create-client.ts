@@ -11,9 +11,12 @@ function nodeDefaults (commandTimeout: number) {
   }
 }
 
-// timeout 0: our DeadlineQueue bounds every command; @redis/client's per-command AbortSignal.timeout cuts GET
-// throughput ~5x (bench/deadline.ts) and protects only commands not yet written to the socket.
-const NO_CLIENT_TIMEOUT = { timeout: 0 } as const
+// The client's own default (an AbortSignal.timeout per command) applies only to commands users send through
+// fastify.codexRedis; ours go through a timeout-0 view under the DeadlineQueue (see RedisConnection.commands):
+// the per-command signal cuts GET throughput ~5x (bench/deadline.ts) and cannot stop a hung server anyway.
+function userCommandTimeout (commandTimeout: number) {
+  return { timeout: commandTimeout }
+}
 
 /** Builds (but does not connect) the client the options describe; a passed-in client is returned as is. */
 export function createRedisClient (options: ResolvedConnectionOptions): RedisClientLike {
@@ -23,7 +26,7 @@ export function createRedisClient (options: ResolvedConnectionOptions): RedisCli
       return options.client
     case 'single': {
       const { address } = options
-      const common = { ...defaults, commandOptions: NO_CLIENT_TIMEOUT }
+      const common = { ...defaults, commandOptions: userCommandTimeout(options.commandTimeout) }
       if ('url' in address) return createClient({ ...common, url: address.url }) as RedisClientLike
       const { socketPath, ...auth } = address
       return createClient({ ...common, ...auth, socket: { ...defaults.socket, path: socketPath } }) as RedisClientLike
@@ -32,7 +35,7 @@ export function createRedisClient (options: ResolvedConnectionOptions): RedisCli
       const cluster = options.cluster
       return createCluster({
         ...cluster,
-        commandOptions: { ...cluster.commandOptions, ...NO_CLIENT_TIMEOUT },
+        commandOptions: { ...userCommandTimeout(options.commandTimeout), ...cluster.commandOptions },
         defaults: {
           ...defaults,
           ...cluster.defaults,
@@ -46,7 +49,7 @@ export function createRedisClient (options: ResolvedConnectionOptions): RedisCli
         // Node clients' errors reach the sentinel's 'error' event (and so the log) only with this flag.
         passthroughClientErrorEvents: true,
         ...sentinel,
-        commandOptions: { ...sentinel.commandOptions, ...NO_CLIENT_TIMEOUT },
+        commandOptions: { ...userCommandTimeout(options.commandTimeout), ...sentinel.commandOptions },
         nodeClientOptions: {
           ...defaults,
           ...sentinel.nodeClientOptions,
