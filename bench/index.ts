@@ -1,0 +1,101 @@
+/**
+ * `npm run bench`: the serializer, cache and session suites side by side, printed as Markdown and
+ * written to bench/results/latest.md (a full run) or bench/results/partial.md.tmp (BENCH_QUICK / BENCH_ONLY).
+ * BENCH_SOAK=1 adds the memory soak (also `npm run bench:soak` on its own).
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { cacheDetailTable, cacheErrors, cacheSummaryTable } from './cache/report.js'
+import { runCacheBench, type CacheBenchResult } from './cache/suite.js'
+import { loadConfig, wants } from './lib/config.js'
+import { machineSection } from './lib/document.js'
+import { machineInfo } from './lib/machine.js'
+import { fmtInt } from './lib/markdown.js'
+import { startBenchRedis } from './lib/redis.js'
+import { targets, targetsTable } from './lib/targets.js'
+import { runSerializerBench, type SerializerBenchResult } from './serializer.js'
+import { sessionTable } from './session/report.js'
+import { runSessionBench, type SessionBenchResult } from './session/suite.js'
+import { soakTable, soakVerdicts } from './soak/report.js'
+import { soakCache, soakSessions, type SoakSeries } from './soak/suite.js'
+
+const config = loadConfig()
+const machine = machineInfo()
+const started = Date.now()
+const progress = (line: string): void => { process.stderr.write(`  ${line}\n`) }
+
+let serializer: SerializerBenchResult | undefined
+let cache: CacheBenchResult | undefined
+let session: SessionBenchResult | undefined
+let soak: SoakSeries[] | undefined
+
+const redis = await startBenchRedis()
+try {
+  if (wants(config, 'serializer')) {
+    progress('serializer…')
+    serializer = await runSerializerBench(config.serializer)
+  }
+  if (wants(config, 'cache')) {
+    progress('cache…')
+    cache = await runCacheBench({
+      url: redis.url,
+      ...config.cache,
+      onScenario: ({ operation, result }) => progress(`cache ${operation} c=${result.concurrency} done`)
+    })
+  }
+  if (wants(config, 'session')) {
+    progress('sessions…')
+    session = await runSessionBench({ redisUrl: redis.url, ...config.session, onRun: progress })
+  }
+  if (config.soak) {
+    progress('soak…')
+    const options = { redisUrl: redis.url, ...config.soakSize, onProgress: progress }
+    soak = [await soakCache(options), await soakSessions(options)]
+  }
+} finally {
+  await redis.stop()
+}
+
+const seconds = (Date.now() - started) / 1000
+const out: string[] = ['# fastify-codex benchmarks', '', machineSection(machine, config, seconds), '']
+
+const targetList = targets({ serializer, cache, session })
+if (targetList.length > 0) {
+  out.push('## Targets (ratios from this run)', '', targetsTable(targetList), '')
+}
+if (serializer !== undefined) {
+  out.push('## Strict serializer', '',
+    `JsonSerializer parse(stringify(x)) vs bare JSON on a ${serializer.payloadBytes}-byte object: ` +
+    `${fmtInt(serializer.strictOpsPerSec)} vs ${fmtInt(serializer.bareOpsPerSec)} round trips/s; ` +
+    `median of ${serializer.rounds} per-round time ratios **${serializer.ratio.toFixed(3)}×** (target ≤ 1.15×).`, '')
+}
+if (cache !== undefined) {
+  const { rounds, sliceMs } = config.cache
+  out.push('## Cache (in-process)', '',
+    `${cache.payloadBytes}-byte JSON object; contestants alternate in ${rounds} rounds of ${sliceMs} ms slices (rotating who goes first). ` +
+    'Cells: median over rounds of the per-round throughput ratio to raw @redis/client with its per-command timeout off (the ceiling of one auto-pipelined connection).', '',
+    cacheSummaryTable(cache), '', '### Throughput and latency', '', cacheDetailTable(cache), '')
+  const errors = cacheErrors(cache)
+  if (errors.length > 0) out.push('**Errors** (figures of these contestants are not valid):', '', ...errors.map((e) => `- ${e}`), '')
+}
+if (session !== undefined) {
+  out.push('## Sessions over HTTP', '',
+    `Fastify in a child process per contestant, autocannon from the parent: ${session.connections} connections, ` +
+    `${session.sessions} sessions, ${session.rounds} round(s) of ${session.durationSec} s per contestant and route, alternating. ` +
+    'Libraries with their defaults (cookie `secure: false`, plain http). Ratios are medians of per-round ratios.', '',
+    sessionTable(session), '')
+  for (const s of session.skipped) out.push(`**Skipped ${s.contestant}:** ${s.reason}`, '')
+}
+if (soak !== undefined) {
+  out.push('## Memory soak', '', soakVerdicts(soak), '', soakTable(soak), '')
+} else {
+  out.push('Memory soak: not part of this run (`BENCH_SOAK=1 npm run bench` or `npm run bench:soak`, results in bench/results/soak.md).', '')
+}
+
+const markdown = out.join('\n')
+console.log(markdown)
+const partial = config.quick || config.only !== undefined
+const file = fileURLToPath(new URL(partial ? './results/partial.md.tmp' : './results/latest.md', import.meta.url))
+await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true })
+await writeFile(file, markdown)
+progress(`written to ${file}`)

@@ -1,0 +1,35 @@
+/** Knobs from the environment: BENCH_QUICK=1 for a ~1 minute smoke run, BENCH_ONLY=cache,session,serializer to pick suites. */
+export interface BenchConfig {
+  quick: boolean
+  only: ReadonlySet<string> | undefined
+  soak: boolean
+  cache: { rounds: number, sliceMs: number, warmupMs: number }
+  session: { rounds: number, durationSec: number, connections: number, sessions: number }
+  serializer: { rounds: number, iterationsPerRound: number }
+  soakSize: { cacheOps: number, sessionRequests: number }
+}
+
+function flag (name: string): boolean {
+  const value = process.env[name]
+  return value !== undefined && value !== '' && value !== '0' && value !== 'false'
+}
+
+export function loadConfig (): BenchConfig {
+  const quick = flag('BENCH_QUICK')
+  const only = process.env.BENCH_ONLY
+  return {
+    quick,
+    only: only === undefined || only === '' ? undefined : new Set(only.split(',').map((s) => s.trim())),
+    soak: flag('BENCH_SOAK'),
+    cache: quick ? { rounds: 3, sliceMs: 100, warmupMs: 100 } : { rounds: 9, sliceMs: 200, warmupMs: 200 },
+    session: quick
+      ? { rounds: 1, durationSec: 1, connections: 64, sessions: 64 }
+      : { rounds: 3, durationSec: 3, connections: 64, sessions: 64 },
+    serializer: quick ? { rounds: 10, iterationsPerRound: 2000 } : { rounds: 30, iterationsPerRound: 5000 },
+    soakSize: quick ? { cacheOps: 200_000, sessionRequests: 20_000 } : { cacheOps: 1_000_000, sessionRequests: 100_000 }
+  }
+}
+
+export function wants (config: BenchConfig, suite: string): boolean {
+  return config.only === undefined || config.only.has(suite)
+}

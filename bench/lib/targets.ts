@@ -1,0 +1,71 @@
+import { cacheRatio } from '../cache/report.js'
+import { CODEX as CACHE_CODEX, KEYV, RAW_DEFAULTS, RAW_NO_TIMEOUT } from '../cache/contestants.js'
+import type { CacheBenchResult } from '../cache/suite.js'
+import { CODEX, CONNECT_REDIS, MEMORY } from '../session/apps.js'
+import { payloadWrites } from '../session/report.js'
+import { sessionRatio, type SessionBenchResult } from '../session/suite.js'
+import type { SerializerBenchResult } from '../serializer.js'
+import { fmtRatio, table, verdict } from './markdown.js'
+
+export interface TargetInputs {
+  serializer?: SerializerBenchResult
+  cache?: CacheBenchResult
+  session?: SessionBenchResult
+}
+
+interface Target {
+  what: string
+  goal: string
+  value: number
+  shown: string
+  ok: (v: number) => boolean
+}
+
+const atLeast = (n: number) => (v: number) => v >= n
+
+/** The issue's targets, each checked against ratios from this same run. */
+export function targets (inputs: TargetInputs): Target[] {
+  const list: Target[] = []
+  const { cache, session, serializer } = inputs
+  if (cache !== undefined) {
+    for (const op of ['get', 'set']) {
+      const vsCeiling = cacheRatio(cache, op, 64, CACHE_CODEX, RAW_NO_TIMEOUT)
+      list.push({ what: `cache ${op}, concurrency 64 ÷ raw client, timeout off`, goal: '≥ 0.90×', value: vsCeiling, shown: fmtRatio(vsCeiling), ok: atLeast(0.9) })
+      const vsDefaults = cacheRatio(cache, op, 64, CACHE_CODEX, RAW_DEFAULTS)
+      list.push({ what: `cache ${op}, concurrency 64 ÷ raw client, defaults`, goal: '> 1× (well above)', value: vsDefaults, shown: fmtRatio(vsDefaults), ok: (v) => v > 1 })
+      const vsKeyv = cacheRatio(cache, op, 64, CACHE_CODEX, KEYV)
+      list.push({ what: `cache ${op}, concurrency 64 ÷ keyv + @keyv/redis`, goal: '≥ 1.5×', value: vsKeyv, shown: fmtRatio(vsKeyv), ok: atLeast(1.5) })
+    }
+    for (const op of ['getMany', 'setMany']) {
+      for (const c of [1, 64]) {
+        const v = cacheRatio(cache, op, c, CACHE_CODEX, RAW_NO_TIMEOUT)
+        const raw = op === 'getMany' ? 'MGET' : 'pipelined SETs'
+        list.push({ what: `cache ${op}(100), concurrency ${c} ÷ raw ${raw}, timeout off`, goal: '≥ 0.95×', value: v, shown: fmtRatio(v), ok: atLeast(0.95) })
+      }
+    }
+  }
+  if (serializer !== undefined) {
+    list.push({
+      what: 'strict serializer ÷ bare JSON.stringify + JSON.parse (time)',
+      goal: '≤ 1.15×',
+      value: serializer.ratio,
+      shown: fmtRatio(serializer.ratio),
+      ok: (v) => v <= 1.15
+    })
+  }
+  if (session !== undefined && session.runs.some((r) => r.contestant === CODEX)) {
+    const read = sessionRatio(session, 'read', CODEX, CONNECT_REDIS)
+    list.push({ what: 'sessions read-only ÷ @fastify/session + connect-redis', goal: '≥ 1.5×', value: read, shown: fmtRatio(read), ok: atLeast(1.5) })
+    const writes = payloadWrites(session, 'read', CODEX)
+    list.push({ what: 'sessions read-only: payload writes (SET) per request', goal: '0', value: writes, shown: writes.toFixed(3), ok: (v) => v < 0.005 })
+    const memory = sessionRatio(session, 'read', CODEX, MEMORY)
+    list.push({ what: 'sessions read-only ÷ @fastify/session memory store', goal: '≥ 0.9×', value: memory, shown: fmtRatio(memory), ok: atLeast(0.9) })
+    const rmw = sessionRatio(session, 'rmw', CODEX, CONNECT_REDIS)
+    list.push({ what: 'sessions read-modify-write ÷ connect-redis', goal: '≥ 1.0×', value: rmw, shown: fmtRatio(rmw), ok: atLeast(1.0) })
+  }
+  return list
+}
+
+export function targetsTable (list: readonly Target[]): string {
+  return table(['target', 'goal', 'this run', 'result'], list.map((t) => [t.what, t.goal, t.shown, verdict(t.value, t.ok)]), ['l', 'l', 'r', 'l'])
+}

@@ -1,0 +1,33 @@
+/**
+ * One contestant's Fastify server, run as a child process (`node --import tsx bench/session/server.ts`):
+ * argv = contestant name, Redis URL. Listens on a loopback port and reports it over IPC; SIGTERM closes it.
+ */
+import { buildApp, SESSION_CONTESTANTS, type SessionContestant } from './apps.js'
+
+const [contestant, redisUrl] = process.argv.slice(2)
+if (!SESSION_CONTESTANTS.includes(contestant as SessionContestant) || redisUrl === undefined) {
+  console.error(`usage: server.ts <${SESSION_CONTESTANTS.join(' | ')}> <redis url>`)
+  process.exit(2)
+}
+
+const app = await buildApp(contestant as SessionContestant, redisUrl)
+// Heap and RSS after a full collection, for the soak (the child runs with --expose-gc).
+app.get('/__memory', async () => {
+  (globalThis as { gc?: () => void }).gc?.()
+  const { heapUsed, rss } = process.memoryUsage()
+  return { heapUsed, rss }
+})
+await app.listen({ host: '127.0.0.1', port: 0 })
+const address = app.server.address()
+process.send?.({ port: typeof address === 'object' && address !== null ? address.port : 0 })
+
+let closing = false
+const shutdown = (): void => {
+  if (closing) return
+  closing = true
+  app.close().then(() => process.exit(0), () => process.exit(1))
+}
+process.on('SIGTERM', shutdown)
+process.on('SIGINT', shutdown)
+// The parent is gone (crashed or killed): do not linger.
+process.on('disconnect', shutdown)

@@ -1,0 +1,135 @@
+import autocannon from 'autocannon'
+import { adminClient, callsBetween, commandCalls, type AdminClient } from '../lib/redis.js'
+import { median } from '../lib/stats.js'
+import { CODEX, SESSION_CONTESTANTS, type SessionContestant } from './apps.js'
+import { startServer, type ServerProcess } from './child.js'
+
+export type SessionRoute = 'read' | 'rmw'
+
+export const ROUTES: Record<SessionRoute, { method: 'GET' | 'POST', path: string, label: string }> = {
+  read: { method: 'GET', path: '/read', label: 'read-only (GET /read)' },
+  rmw: { method: 'POST', path: '/visit', label: 'read-modify-write (POST /visit)' }
+}
+
+export interface SessionBenchOptions {
+  redisUrl: string
+  rounds: number
+  durationSec: number
+  connections: number
+  /** Distinct sessions (cookies) the requests cycle through. */
+  sessions: number
+  contestants?: readonly SessionContestant[]
+  onRun?: (line: string) => void
+}
+
+export interface SessionRun {
+  contestant: SessionContestant
+  route: SessionRoute
+  /** Requests/s, one per round. */
+  rates: number[]
+  p99Ms: number[]
+  requests: number
+  /** Non-2xx answers and socket errors over all rounds: must be 0 for a valid result. */
+  failures: number
+  /** Redis commands per request by command name (lower case), over all rounds. */
+  commandsPerRequest: Map<string, number>
+}
+
+export interface SessionBenchResult {
+  connections: number
+  durationSec: number
+  rounds: number
+  sessions: number
+  runs: SessionRun[]
+  skipped: Array<{ contestant: SessionContestant, reason: string }>
+}
+
+async function login (server: ServerProcess, count: number): Promise<string[]> {
+  const cookies: string[] = []
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(`${server.url}/login`)
+    if (!response.ok) throw new Error(`${server.contestant}: GET /login answered ${response.status}`)
+    await response.arrayBuffer()
+    const cookie = response.headers.getSetCookie()[0]?.split(';', 1)[0]
+    if (cookie !== undefined) cookies.push(cookie)
+  }
+  return cookies
+}
+
+async function fire (server: ServerProcess, route: SessionRoute, cookies: readonly string[], options: SessionBenchOptions, durationSec: number): Promise<autocannon.Result> {
+  const { method, path } = ROUTES[route]
+  const requests = cookies.length === 0
+    ? [{ method, path }]
+    : cookies.map((cookie) => ({ method, path, headers: { cookie } }))
+  return await autocannon({ url: server.url, connections: options.connections, duration: durationSec, requests })
+}
+
+/** Starts every contestant's server at once (idle ones cost nothing), then alternates them route by route. */
+export async function runSessionBench (options: SessionBenchOptions): Promise<SessionBenchResult> {
+  const admin: AdminClient = await adminClient(options.redisUrl)
+  const servers: ServerProcess[] = []
+  const skipped: SessionBenchResult['skipped'] = []
+  const cookies = new Map<SessionContestant, string[]>()
+  try {
+    for (const contestant of options.contestants ?? SESSION_CONTESTANTS) {
+      try {
+        const server = await startServer(contestant, options.redisUrl)
+        servers.push(server)
+        cookies.set(contestant, await login(server, options.sessions))
+      } catch (err) {
+        if (contestant !== CODEX) throw err
+        skipped.push({ contestant, reason: (err as Error).message.split('\n', 1)[0]! })
+      }
+    }
+    const runs: SessionRun[] = []
+    for (const route of Object.keys(ROUTES) as SessionRoute[]) {
+      const byName = new Map<SessionContestant, SessionRun>()
+      const calls = new Map<SessionContestant, Map<string, number>>()
+      for (const server of servers) {
+        byName.set(server.contestant, { contestant: server.contestant, route, rates: [], p99Ms: [], requests: 0, failures: 0, commandsPerRequest: new Map() })
+        calls.set(server.contestant, new Map())
+        // Warm-up: JIT, connection pools, session cache lines.
+        await fire(server, route, cookies.get(server.contestant)!, options, 1)
+      }
+      for (let round = 0; round < options.rounds; round++) {
+        for (let k = 0; k < servers.length; k++) {
+          const server = servers[(round + k) % servers.length]!
+          const run = byName.get(server.contestant)!
+          const before = await commandCalls(admin)
+          const result = await fire(server, route, cookies.get(server.contestant)!, options, options.durationSec)
+          const delta = callsBetween(before, await commandCalls(admin))
+          const total = calls.get(server.contestant)!
+          for (const [name, n] of delta) total.set(name, (total.get(name) ?? 0) + n)
+          run.rates.push(result.requests.average)
+          run.p99Ms.push(result.latency.p99)
+          run.requests += result.requests.total
+          run.failures += result.non2xx + result.errors + result.timeouts
+          options.onRun?.(`${ROUTES[route].label} ${server.contestant}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms`)
+        }
+      }
+      for (const [contestant, run] of byName) {
+        for (const [name, n] of calls.get(contestant)!) run.commandsPerRequest.set(name, n / Math.max(1, run.requests))
+        runs.push(run)
+      }
+    }
+    return {
+      connections: options.connections,
+      durationSec: options.durationSec,
+      rounds: options.rounds,
+      sessions: options.sessions,
+      runs,
+      skipped
+    }
+  } finally {
+    for (const server of servers) await server.stop()
+    await admin.close()
+  }
+}
+
+/** Median over rounds of (req/s of `name` / req/s of `baseline`) on the same route. */
+export function sessionRatio (result: SessionBenchResult, route: SessionRoute, name: SessionContestant, baseline: SessionContestant): number {
+  const a = result.runs.find((r) => r.route === route && r.contestant === name)
+  const b = result.runs.find((r) => r.route === route && r.contestant === baseline)
+  if (a === undefined || b === undefined) return Number.NaN
+  return median(a.rates.map((rate, i) => rate / b.rates[i]!))
+}
