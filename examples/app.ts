@@ -1,12 +1,25 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import { codexCache, codexRedis } from '../index.js'
+import { codexCache, codexRedis, codexSession } from '../index.js'
 import { cacheRoutes } from './routes/cache-routes.js'
+import { sessionRoutes } from './routes/session-routes.js'
 
-/** The demo app: one Redis connection (codexRedis) shared by the cache. */
+// A fixed development secret keeps demo logins across restarts; production sets SESSION_SECRET.
+const DEMO_SECRET = 'fastify-codex demo secret, not for production use'
+
+/** The demo app: one Redis connection (codexRedis) shared by the cache and the sessions. */
 export async function buildApp (redisUrl: string): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
   await app.register(codexRedis, { url: redisUrl })
   await app.register(codexCache, { keyPrefix: 'demo', ttl: 30 })
+  await app.register(codexSession, {
+    secret: process.env.SESSION_SECRET ?? DEMO_SECRET,
+    projectName: 'demo',
+    userKey: 'userId',
+    ttl: 3600,
+    // 'auto': Secure on HTTPS, but the demo's plain-HTTP loopback still gets its cookie.
+    cookie: { secure: 'auto', httpOnly: true, sameSite: 'lax', maxAge: 3600 * 1000 }
+  })
   await app.register(cacheRoutes)
+  await app.register(sessionRoutes)
   return app
 }

@@ -1,0 +1,71 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+
+// What this app keeps in a session: declaring it types `request.session.get/set` and direct access.
+declare module 'fastify' {
+  interface Session {
+    userId?: string
+    loggedInAt?: string
+  }
+}
+
+const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+function page (request: FastifyRequest, devices: number): string {
+  const userId = request.session.userId
+  const body = userId === undefined
+    ? `<h1>Log in</h1>
+<form method="post" action="/login">
+  <label>Name <input name="username" autocomplete="username" required></label>
+  <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+  <button type="submit">Log in</button>
+</form>
+<p>Any name works; the password is <code>demo</code>.</p>`
+    : `<h1 id="greeting">Hello, ${escape(userId)}</h1>
+<p>Logged in since ${escape(request.session.loggedInAt ?? '?')} — <span id="devices">${devices}</span> active session(s). <a href="/me">/me</a></p>
+<form method="post" action="/logout"><button id="logout" type="submit">Log out</button></form>
+<form method="post" action="/logout-everywhere"><button id="logout-everywhere" type="submit">Log out everywhere</button></form>`
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fastify-codex demo</title></head><body>${body}</body></html>`
+}
+
+/** Login page, /me, logout and "log out everywhere", on codexSession with `userKey: 'userId'`. */
+export async function sessionRoutes (app: FastifyInstance): Promise<void> {
+  // HTML forms post urlencoded bodies; a one-line parser spares a dependency.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)))
+  })
+
+  app.get('/', async (request, reply) => {
+    const userId = request.session.userId
+    const devices = userId === undefined ? 0 : (await app.sessions.listUser(userId)).length
+    return reply.type('text/html').send(page(request, devices))
+  })
+
+  app.post<{ Body: { username?: string, password?: string } }>('/login', async (request, reply) => {
+    const { username, password } = request.body ?? {}
+    if (username === undefined || username.trim() === '' || password !== 'demo') {
+      return reply.code(401).type('text/html').send('<p>Wrong name or password. <a href="/">Back</a></p>')
+    }
+    // A new id at login: a session id planted before login is worthless afterwards.
+    await request.session.regenerate()
+    request.session.userId = username.trim()
+    request.session.loggedInAt = new Date().toISOString()
+    return reply.redirect('/', 303)
+  })
+
+  app.get('/me', async (request, reply) => {
+    const userId = request.session.userId
+    if (userId === undefined) return reply.code(401).send({ error: 'not logged in' })
+    return { userId, loggedInAt: request.session.loggedInAt, sessions: (await app.sessions.listUser(userId)).length }
+  })
+
+  app.post('/logout', async (request, reply) => {
+    await request.session.destroy()
+    return reply.redirect('/', 303)
+  })
+
+  app.post('/logout-everywhere', async (request, reply) => {
+    const userId = request.session.userId
+    if (userId !== undefined) await app.sessions.revokeUser(userId)
+    return reply.redirect('/', 303)
+  })
+}
