@@ -10,7 +10,7 @@ import { adoptState } from '../lib/session/state.js'
 import { RedisSessionStore } from '../lib/session/store.js'
 import { acquireConnection } from './connection.js'
 
-export interface CodexSessionOptions extends ConnectionOptions, Omit<SessionStoreOptions, 'logger'>, Omit<FastifySessionOptions, 'store'> {}
+export interface CodexSessionOptions extends ConnectionOptions, Omit<SessionStoreOptions, 'logger' | 'saveUninitialized'>, Omit<FastifySessionOptions, 'store'> {}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -43,7 +43,9 @@ const plugin: FastifyPluginAsync<CodexSessionOptions> = async (fastify, options)
     projectName, keyPrefix, ttl, serializer, userKey,
     ...sessionOptions
   } = options
-  const storeOptions = { projectName, keyPrefix, ttl, serializer, userKey, logger: fastify.log }
+  // A visitor who stores nothing costs no Redis write.
+  const saveUninitialized = sessionOptions.saveUninitialized ?? false
+  const storeOptions = { projectName, keyPrefix, ttl, serializer, userKey, saveUninitialized, logger: fastify.log }
   // Options are checked before any connection is opened: bad options never leave a socket behind.
   checkSecret(sessionOptions.secret)
   if ((sessionOptions as { store?: unknown }).store !== undefined) {
@@ -56,8 +58,7 @@ const plugin: FastifyPluginAsync<CodexSessionOptions> = async (fastify, options)
   if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie)
   await fastify.register(fastifySession, {
     ...sessionOptions,
-    // A visitor who stores nothing costs no Redis write.
-    saveUninitialized: sessionOptions.saveUninitialized ?? false,
+    saveUninitialized,
     store
   })
   // Runs after @fastify/session's onRequest (added above): handlers never see the store's marker.

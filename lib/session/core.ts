@@ -7,6 +7,11 @@ import { decodePayload, encodePayload, storedExpires, userIdOf, type SessionData
 import { MARKER, SessionState, failureOf, rememberFailure, rememberState, stateOf } from './state.js'
 import type { UserIndex } from './user-index.js'
 
+function hasFields (session: SessionLike): boolean {
+  for (const key of Object.keys(session)) if (key !== 'cookie' && key !== MARKER) return true
+  return false
+}
+
 /**
  * The one async implementation of load, save and destroy. Every Redis failure surfaces as a coded
  * error (503/500/409); none is ever turned into "no session".
@@ -73,6 +78,9 @@ export class SessionCore {
     const now = Date.now()
     const { serializer, ttlMs } = this.#options
     if (state !== undefined && this.#unchanged(session, state)) return this.#touch(id, session, state, now)
+    // regenerate() stores the new, empty session at once; under saveUninitialized: false that would leave a key
+    // no cookie names. @fastify/session saves it again as soon as it holds something.
+    if (state === undefined && !this.#options.saveUninitialized && !hasFields(session)) return
 
     const cookieExpiresAt = cookieExpiry(session.cookie)
     const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()

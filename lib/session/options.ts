@@ -21,6 +21,12 @@ export interface SessionStoreOptions {
   userKey?: string
   /** Receives a warning for every unreadable or prototype-poisoning payload. Default: `process.emitWarning`. */
   logger?: SessionLogger
+  /**
+   * Set it as your @fastify/session's. When `false`, a new session with no fields is not stored even when
+   * @fastify/session asks (`regenerate()` always does): it would hold nothing, and no cookie would name it.
+   * Default `true`, @fastify/session's default.
+   */
+  saveUninitialized?: boolean
 }
 
 export interface ResolvedSessionOptions {
@@ -30,6 +36,7 @@ export interface ResolvedSessionOptions {
   readonly serializer: Serializer
   readonly userKey: string | undefined
   readonly logger: SessionLogger
+  readonly saveUninitialized: boolean
 }
 
 export const DEFAULT_SESSION_TTL = 1_209_600
@@ -52,7 +59,8 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
     ttl = DEFAULT_SESSION_TTL,
     serializer = jsonSerializer,
     userKey,
-    logger = warningLogger
+    logger = warningLogger,
+    saveUninitialized = true
   } = options
   if (typeof projectName !== 'string') throw new InvalidOptionsError('projectName must be a string')
   if (typeof keyPrefix !== 'string') throw new InvalidOptionsError('keyPrefix must be a string')
@@ -68,11 +76,13 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
     throw new InvalidOptionsError('userKey must be the name of a session field (a non-empty string other than "cookie")')
   }
   if (typeof logger?.warn !== 'function') throw new InvalidOptionsError('logger must have warn(obj, msg)')
+  if (typeof saveUninitialized !== 'boolean') throw new InvalidOptionsError('saveUninitialized must be a boolean')
   return Object.freeze({
     prefix: sessionPrefix(projectName, keyPrefix),
     ttlMs: Math.max(1, Math.round(ttl * 1000)),
     serializer,
     userKey,
-    logger
+    logger,
+    saveUninitialized
   })
 }

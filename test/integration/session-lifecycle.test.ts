@@ -89,6 +89,29 @@ t.test('regenerate() deletes the old key and carries on under a new id', async (
   t.same((await app.inject({ url: '/read', headers: cookieHeader(before.value) })).json(), {}, 'the old cookie opens nothing')
 })
 
+t.test('regenerate() stores no empty session: a login costs one write, a bare id rotation none', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis, {}, (app) => {
+    defaultRoutes(app)
+    app.post('/rotate', async (request) => {
+      await request.session.regenerate()
+      return { ok: true }
+    })
+  })
+  const before = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { theme: 'dark' } }))!
+  await redis.cli('CONFIG', 'RESETSTAT')
+  const login = await app.inject({ method: 'POST', url: '/login', payload: { user: 'ada' }, headers: cookieHeader(before.value) })
+  t.equal(await commandCalls(redis, 'set'), 1, 'one SET for the new session, with its user')
+  const after = setCookie(login)!
+  t.same(await keys(redis), [`session:${idOf(after.value)}`])
+
+  const rotated = await app.inject({ method: 'POST', url: '/rotate', headers: cookieHeader(after.value) })
+  t.equal(rotated.statusCode, 200)
+  t.equal(await commandCalls(redis, 'set'), 1, 'nothing written for the empty new session')
+  t.same(await keys(redis), [], 'and nothing left behind that no cookie names')
+  t.equal(setCookie(rotated)?.value, '', 'the old cookie is cleared')
+})
+
 t.test('destroy() deletes the key', async (t) => {
   const redis = await redisForTest(t)
   const { app } = await sessionApp(t, redis)

@@ -9,6 +9,7 @@ t.test('defaults', async (t) => {
   t.equal(DEFAULT_SESSION_TTL, 1_209_600, 'fourteen days')
   t.equal(options.serializer, jsonSerializer)
   t.equal(options.userKey, undefined)
+  t.equal(options.saveUninitialized, true, "@fastify/session's default")
   t.ok(Object.isFrozen(options))
 })
 
@@ -36,7 +37,8 @@ t.test('refused with FST_CODEX_INVALID_OPTIONS', async (t) => {
     ['userKey empty', { userKey: '' }],
     ['userKey cookie', { userKey: 'cookie' }],
     ['userKey number', { userKey: 1 }],
-    ['logger', { logger: {} }]
+    ['logger', { logger: {} }],
+    ['saveUninitialized', { saveUninitialized: 'no' }]
   ]
   for (const [what, options] of bad) t.throws(() => resolveSessionOptions(options as never), { code: 'FST_CODEX_INVALID_OPTIONS' }, what)
 })
