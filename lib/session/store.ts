@@ -18,14 +18,12 @@ export interface RedisSessionStoreOptions extends SessionStoreOptions {
   commandTimeout?: number
 }
 
-// The caller owns a client it passed in, and its error events; each failed command still rejects loudly.
-function ignoreClientError (): void {}
-
 function connectionFor (options: RedisSessionStoreOptions): RedisConnection {
   const { client, commandTimeout } = options
   if (client instanceof RedisConnection) return client
   if (client === undefined) throw new InvalidOptionsError('RedisSessionStore needs a client')
-  return new RedisConnection(resolveConnectionOptions({ client, commandTimeout }), ignoreClientError)
+  // No error listener: a passed-in client's error events stay its owner's; failed commands still reject.
+  return new RedisConnection(resolveConnectionOptions({ client, commandTimeout }))
 }
 
 /**
