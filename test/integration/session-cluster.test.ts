@@ -2,7 +2,7 @@ import Fastify from 'fastify'
 import t from 'tap'
 import { codexSession } from '../../index.js'
 import { clusterForTest } from '../helpers/redis-cluster.js'
-import { SECRET, cookieHeader, defaultRoutes, idOf, setCookie } from './session-helpers.js'
+import { SECRET, cookieHeader, defaultRoutes, idOf, setCookie } from '../helpers/session-app.js'
 
 t.test('sessions on a Redis Cluster', async (t) => {
   const cluster = await clusterForTest(t)

@@ -2,7 +2,7 @@ import { createClient } from '@redis/client'
 import t, { type Test } from 'tap'
 import { REFRESH_FRACTION } from '../../lib/session/expiry.js'
 import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
-import { commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, sessionApp, setCookie } from './session-helpers.js'
+import { commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, sessionApp, setCookie } from '../helpers/session-app.js'
 
 async function sleep (ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms))

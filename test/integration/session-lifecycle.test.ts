@@ -1,7 +1,7 @@
 import t from 'tap'
 import { redisForTest } from '../helpers/redis-server.js'
 import { MARKER } from '../../lib/session/state.js'
-import { commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, sessionApp, setCookie } from './session-helpers.js'
+import { commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, sessionApp, setCookie } from '../helpers/session-app.js'
 
 t.test('a visitor who stores nothing gets no cookie and no Redis key', async (t) => {
   const redis = await redisForTest(t)

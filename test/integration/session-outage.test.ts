@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { redisForTest } from '../helpers/redis-server.js'
-import { commandCalls, cookieHeader, defaultRoutes, fields, sessionApp, setCookie } from './session-helpers.js'
+import { commandCalls, cookieHeader, defaultRoutes, fields, sessionApp, setCookie } from '../helpers/session-app.js'
 
 const COMMAND_TIMEOUT = 300
 // The deadline plus generous scheduling slack on a loaded CI machine.

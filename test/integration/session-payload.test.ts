@@ -1,6 +1,6 @@
 import t from 'tap'
 import { redisForTest } from '../helpers/redis-server.js'
-import { commandCalls, cookieHeader, defaultRoutes, fields, sessionApp, setCookie, signedId } from './session-helpers.js'
+import { commandCalls, cookieHeader, defaultRoutes, fields, sessionApp, setCookie, signedId } from '../helpers/session-app.js'
 
 const ID = 'poisoned0123456789abcdefghijklmn'
 const KEY = `session:${ID}`

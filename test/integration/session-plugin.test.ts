@@ -3,7 +3,7 @@ import Fastify from 'fastify'
 import t from 'tap'
 import { codexCache, codexRedis, codexSession, type CodexSessionOptions } from '../../index.js'
 import { freePort, redisForTest, type RedisServer } from '../helpers/redis-server.js'
-import { SECRET, cookieHeader, defaultRoutes, setCookie } from './session-helpers.js'
+import { SECRET, cookieHeader, defaultRoutes, setCookie } from '../helpers/session-app.js'
 
 /** Client connections Redis sees, not counting the redis-cli asking. */
 async function clients (redis: RedisServer): Promise<number> {

@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { redisForTest } from '../helpers/redis-server.js'
-import { commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, sessionApp, setCookie } from './session-helpers.js'
+import { commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, sessionApp, setCookie } from '../helpers/session-app.js'
 
 /** Routes that load the session, then wait for the test to let them finish. */
 function heldRoutes (gate: { arrived: EventTarget, release: Promise<void> }) {

@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { RedisSessionStore } from '../../index.js'
 import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
-import { SECRET, commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, setCookie } from './session-helpers.js'
+import { SECRET, commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, setCookie } from '../helpers/session-app.js'
 
 async function connectedClient (t: Test, redis: RedisServer) {
   // @redis/client's defaults: an offline queue, no command timeout. The store bounds every command itself.

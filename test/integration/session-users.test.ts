@@ -1,6 +1,6 @@
 import t from 'tap'
 import { redisForTest } from '../helpers/redis-server.js'
-import { cookieHeader, idOf, keys, sessionApp, setCookie } from './session-helpers.js'
+import { cookieHeader, idOf, keys, sessionApp, setCookie } from '../helpers/session-app.js'
 
 async function sleep (ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms))

@@ -3,7 +3,7 @@ import { Signer } from '@fastify/cookie'
 import Fastify, { type FastifyInstance, type FastifyRequest, type LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import { codexSession, type CodexSessionOptions } from '../../plugins/session.js'
-import type { RedisServer } from '../helpers/redis-server.js'
+import type { RedisServer } from './redis-server.js'
 
 export const SECRET = 'a-secret-with-at-least-32-characters!'
 export const COOKIE = 'sessionId'
