@@ -70,9 +70,9 @@ if (serializer !== undefined) {
     `median of ${serializer.rounds} per-round time ratios **${serializer.ratio.toFixed(3)}×** (target ≤ 1.15×).`, '')
 }
 if (cache !== undefined) {
-  const { rounds, sliceMs } = config.cache
+  const { rounds, sliceMs, batchSliceMs } = config.cache
   out.push('## Cache (in-process)', '',
-    `${cache.payloadBytes}-byte JSON object; contestants alternate in ${rounds} rounds of ${sliceMs} ms slices (rotating who goes first). ` +
+    `${cache.payloadBytes}-byte JSON object; contestants alternate in ${rounds} rounds of ${sliceMs} ms slices (${batchSliceMs} ms for getMany/setMany), rotating who goes first. ` +
     'Cells: median over rounds of the per-round throughput ratio to raw @redis/client with its per-command timeout off (the ceiling of one auto-pipelined connection).', '',
     cacheSummaryTable(cache), '', '### Throughput and latency', '', cacheDetailTable(cache), '')
   const errors = cacheErrors(cache)

@@ -8,6 +8,8 @@ export interface CacheBenchOptions {
   url: string
   rounds: number
   sliceMs: number
+  /** Slice length for getMany/setMany (default: sliceMs). */
+  batchSliceMs?: number
   warmupMs: number
   concurrencies?: readonly number[]
   operations?: readonly CacheOperation[]
@@ -99,7 +101,7 @@ export async function runCacheBench (options: CacheBenchOptions): Promise<CacheB
         const result = await roundRobin(entrants, {
           concurrency,
           rounds: options.rounds,
-          sliceMs: options.sliceMs,
+          sliceMs: operation === 'getMany' || operation === 'setMany' ? options.batchSliceMs ?? options.sliceMs : options.sliceMs,
           warmupMs: options.warmupMs,
           afterSlice: operation === 'add' ? async () => { await admin.flushDb() } : undefined
         })

@@ -19,8 +19,9 @@ function exited (child: ChildProcess): boolean {
 }
 
 /** Starts one contestant's server in its own Node process (tsx as the loader) and waits for its port. */
-export async function startServer (contestant: SessionContestant, redisUrl: string): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', SERVER, contestant, redisUrl], {
+export async function startServer (contestant: SessionContestant, redisUrl: string, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
+  // nodeArgs: e.g. ['--cpu-prof', '--cpu-prof-dir=…'] to profile the server (written when it exits on SIGTERM).
+  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, '--import', 'tsx', SERVER, contestant, redisUrl], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
   const pid = child.pid

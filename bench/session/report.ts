@@ -17,12 +17,13 @@ export function sessionTable (result: SessionBenchResult): string {
     run.contestant,
     fmtInt(median(run.rates)) + (run.failures > 0 ? ` (${run.failures} failed!)` : ''),
     fmtMs(median(run.p99Ms)),
+    `${Math.round(median(run.cpuUsPerRequest))} µs`,
     fmtRatio(sessionRatio(result, run.route, run.contestant, CONNECT_REDIS)),
     fmtRatio(sessionRatio(result, run.route, run.contestant, MEMORY)),
     commands(run.commandsPerRequest)
   ])
-  return table(['route', 'contestant', 'req/s (median)', 'p99', '÷ connect-redis', '÷ memory store', 'Redis commands per request'], rows,
-    ['l', 'l', 'r', 'r', 'r', 'r', 'l'])
+  return table(['route', 'contestant', 'req/s (median)', 'p99', 'server CPU / request', '÷ connect-redis', '÷ memory store', 'Redis commands per request'], rows,
+    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l'])
 }
 
 /** SET calls per request on a route (payload writes). */

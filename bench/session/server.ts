@@ -17,6 +17,11 @@ app.get('/__memory', async () => {
   const { heapUsed, rss } = process.memoryUsage()
   return { heapUsed, rss }
 })
+// CPU time the server has used so far (µs): per-request cost independent of how fast the load generator is.
+app.get('/__cpu', async () => {
+  const { user, system } = process.cpuUsage()
+  return { cpuUs: user + system }
+})
 await app.listen({ host: '127.0.0.1', port: 0 })
 const address = app.server.address()
 process.send?.({ port: typeof address === 'object' && address !== null ? address.port : 0 })

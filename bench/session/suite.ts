@@ -28,6 +28,8 @@ export interface SessionRun {
   /** Requests/s, one per round. */
   rates: number[]
   p99Ms: number[]
+  /** Server CPU time (user + system) per request in µs, one per round. */
+  cpuUsPerRequest: number[]
   requests: number
   /** Non-2xx answers and socket errors over all rounds: must be 0 for a valid result. */
   failures: number
@@ -55,6 +57,13 @@ async function login (server: ServerProcess, count: number): Promise<string[]> {
   }
   return cookies
 }
+
+async function serverCpuUs (server: ServerProcess): Promise<number> {
+  const response = await fetch(`${server.url}/__cpu`)
+  return (await response.json() as { cpuUs: number }).cpuUs
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function fire (server: ServerProcess, route: SessionRoute, cookies: readonly string[], options: SessionBenchOptions, durationSec: number): Promise<autocannon.Result> {
   const { method, path } = ROUTES[route]
@@ -86,7 +95,7 @@ export async function runSessionBench (options: SessionBenchOptions): Promise<Se
       const byName = new Map<SessionContestant, SessionRun>()
       const calls = new Map<SessionContestant, Map<string, number>>()
       for (const server of servers) {
-        byName.set(server.contestant, { contestant: server.contestant, route, rates: [], p99Ms: [], requests: 0, failures: 0, commandsPerRequest: new Map() })
+        byName.set(server.contestant, { contestant: server.contestant, route, rates: [], p99Ms: [], cpuUsPerRequest: [], requests: 0, failures: 0, commandsPerRequest: new Map() })
         calls.set(server.contestant, new Map())
         // Warm-up: JIT, connection pools, session cache lines.
         await fire(server, route, cookies.get(server.contestant)!, options, 1)
@@ -96,15 +105,20 @@ export async function runSessionBench (options: SessionBenchOptions): Promise<Se
           const server = servers[(round + k) % servers.length]!
           const run = byName.get(server.contestant)!
           const before = await commandCalls(admin)
+          const cpuBefore = await serverCpuUs(server)
           const result = await fire(server, route, cookies.get(server.contestant)!, options, options.durationSec)
+          // Requests still in flight when autocannon stopped finish now, inside this window.
+          await delay(200)
+          const cpu = await serverCpuUs(server) - cpuBefore
           const delta = callsBetween(before, await commandCalls(admin))
+          run.cpuUsPerRequest.push(cpu / Math.max(1, result.requests.total))
           const total = calls.get(server.contestant)!
           for (const [name, n] of delta) total.set(name, (total.get(name) ?? 0) + n)
           run.rates.push(result.requests.average)
           run.p99Ms.push(result.latency.p99)
           run.requests += result.requests.total
           run.failures += result.non2xx + result.errors + result.timeouts
-          options.onRun?.(`${ROUTES[route].label} ${server.contestant}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms`)
+          options.onRun?.(`${ROUTES[route].label} ${server.contestant}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ${Math.round(cpu / Math.max(1, result.requests.total))} µs CPU/request`)
         }
       }
       for (const [contestant, run] of byName) {
