@@ -18,7 +18,6 @@ async function redisForDemo (): Promise<{ url: string, server?: RedisServer }> {
 
 const { url, server } = await redisForDemo()
 const app = await buildApp(url)
-app.addHook('onClose', async () => { await server?.stop() })
 const port = Number(process.env.PORT ?? 3000)
 await app.listen({ host: '127.0.0.1', port })
 console.log(`
@@ -28,6 +27,11 @@ fastify-codex demo on http://127.0.0.1:${port} (Redis: ${server === undefined ? 
   curl http://127.0.0.1:${port}/visits
 Ctrl-C to stop.`)
 
+// The app closes first (its Redis client waits for in-flight commands), then the throwaway Redis stops.
+async function shutDown (): Promise<void> {
+  await app.close()
+  await server?.stop()
+}
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
+  process.once(signal, () => { shutDown().then(() => process.exit(0), () => process.exit(1)) })
 }

@@ -169,7 +169,8 @@ class Server implements RedisServer {
 
   async start (): Promise<void> {
     this.#output = ''
-    const child = spawn('redis-server', this.#argv, { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    // detached: its own process group, so a terminal's Ctrl-C reaches the app (which closes first), not Redis.
+    const child = spawn('redis-server', this.#argv, { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     this.#child = child
     const onOutput = (chunk: Buffer): void => {
       this.#output = (this.#output + chunk.toString()).slice(-OUTPUT_TAIL_CHARS)
