@@ -28,21 +28,25 @@ function commandGroups (connection: RedisConnection, fullKeys: string[]): string
 }
 
 export async function getMany<T> (connection: RedisConnection, cache: KeyMaker, keys: Iterable<string>, version?: KeyVersion): Promise<Map<string, T>> {
+  // A copy: a caller changing its array during the round trip cannot misalign the replies.
   const callerKeys = [...keys]
   const found = new Map<string, T>()
   if (callerKeys.length === 0) return found
-  const callerKeyOf = new Map<string, string>()
-  for (const key of callerKeys) callerKeyOf.set(cache.makeKey(key, version), key)
-  const groups = commandGroups(connection, [...callerKeyOf.keys()])
-  const replies = await connection.run((c) => Promise.all(groups.map((group) => c.mGet(group))))
+  const fullKeys = callerKeys.map((key) => cache.makeKey(key, version))
   const { serializer } = cache.options
-  groups.forEach((group, g) => {
-    const texts = replies[g]!
-    group.forEach((fullKey, i) => {
+  const collect = (indexes: readonly number[] | undefined, texts: Array<string | null>): void => {
+    for (let i = 0; i < texts.length; i++) {
       const text = texts[i]
-      if (text !== null && text !== undefined) found.set(callerKeyOf.get(fullKey)!, decodeValue(serializer, text) as T)
-    })
-  })
+      if (text !== null && text !== undefined) found.set(callerKeys[indexes === undefined ? i : indexes[i]!]!, decodeValue(serializer, text) as T)
+    }
+  }
+  if (connection.kind !== 'cluster') {
+    collect(undefined, await connection.run((c) => c.mGet(fullKeys)))
+    return found
+  }
+  const groups = groupBySlot(callerKeys.map((_, i) => i), (i) => fullKeys[i]!)
+  const replies = await connection.run((c) => Promise.all(groups.map((group) => c.mGet(group.map((i) => fullKeys[i]!)))))
+  groups.forEach((group, g) => collect(group, replies[g]!))
   return found
 }
 

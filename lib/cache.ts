@@ -31,6 +31,9 @@ function setOptions (ttl: Ttl, condition?: 'NX' | 'XX'): SetCommandOptions | und
 export class RedisCache {
   readonly options: ResolvedCacheOptions
   readonly #connection: RedisConnection
+  // SET options for the default TTL, built once: the common call allocates no options object.
+  readonly #defaultSetOptions: SetCommandOptions | undefined
+  readonly #defaultAddOptions: SetCommandOptions | undefined
 
   /**
    * `target`: a connected @redis/client client (left open: closing it stays yours), or a
@@ -43,6 +46,8 @@ export class RedisCache {
       : new RedisConnection(
         // No error listener: a passed-in client's error events stay its owner's; failed commands still reject.
         { kind: 'client', client: target, closeClient: false, commandTimeout: resolveCommandTimeout(options.commandTimeout) })
+    this.#defaultSetOptions = setOptions(this.options.ttl)
+    this.#defaultAddOptions = setOptions(this.options.ttl, 'NX')
   }
 
   /** The full Redis key for `key`. */
@@ -70,7 +75,7 @@ export class RedisCache {
       await this.#connection.run((c) => c.unlink(fullKey))
       return
     }
-    const options = setOptions(ttl)
+    const options = opts?.ttl === undefined ? this.#defaultSetOptions : setOptions(ttl)
     await this.#connection.run((c) => c.set(fullKey, text, options))
   }
 
@@ -80,7 +85,7 @@ export class RedisCache {
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const text = encodeValue(this.options.serializer, value)
     if (ttl === EXPIRED) return false
-    const options = setOptions(ttl, 'NX')
+    const options = opts?.ttl === undefined ? this.#defaultAddOptions : setOptions(ttl, 'NX')
     return await this.#connection.run((c) => c.set(fullKey, text, options)) !== null
   }
 

@@ -1,13 +1,15 @@
 import calculateSlot from 'cluster-key-slot'
 
-/** Groups keys by cluster hash slot: multi-key commands must stay within one slot. */
-export function groupBySlot (keys: readonly string[]): string[][] {
-  const groups = new Map<number, string[]>()
-  for (const key of keys) {
-    const slot = calculateSlot(key)
+/** Groups keys (or items by their key) by cluster hash slot: multi-key commands must stay within one slot. */
+export function groupBySlot (keys: readonly string[]): string[][]
+export function groupBySlot<T> (items: readonly T[], keyOf: (item: T) => string): T[][]
+export function groupBySlot<T> (items: readonly T[], keyOf?: (item: T) => string): T[][] {
+  const groups = new Map<number, T[]>()
+  for (const item of items) {
+    const slot = calculateSlot(keyOf === undefined ? item as string : keyOf(item))
     const group = groups.get(slot)
-    if (group === undefined) groups.set(slot, [key])
-    else group.push(key)
+    if (group === undefined) groups.set(slot, [item])
+    else group.push(item)
   }
   return [...groups.values()]
 }
