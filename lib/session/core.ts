@@ -3,7 +3,7 @@ import type { RedisConnection } from '../connection/connection.js'
 import { cookieExpiry, planExpiry, writeTtl } from './expiry.js'
 import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
-import { decodePayload, encodePayload, storedExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
+import { decodePayload, encodePayload, replaceExpires, storedExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
 import { MARKER, SessionState, failureOf, rememberFailure, rememberState, stateOf } from './state.js'
 import type { UserIndex } from './user-index.js'
 
@@ -77,15 +77,20 @@ export class SessionCore {
   async #save (id: string, session: SessionLike, state: SessionState | undefined): Promise<void> {
     const now = Date.now()
     const { serializer, ttlMs } = this.#options
-    if (state !== undefined && this.#unchanged(session, state)) return this.#touch(id, session, state, now)
+    const cookieExpiresAt = cookieExpiry(session.cookie)
+    const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()
+    // Serialized once, before anything is sent: data that is not strict JSON leaves the stored session as it was.
+    let text: string | undefined
+    if (state !== undefined && (cookieExpiresAt !== null) === (state.storedExpires !== null)) {
+      // Content as stored, up to the expiry: then a read-only request writes no payload.
+      const asStored = encodePayload(serializer, session, state.storedExpires)
+      if (asStored === state.text) return this.#touch(id, session, state, now)
+      text = replaceExpires(asStored, state.storedExpires, expires)
+    }
     // regenerate() stores the new, empty session at once; under saveUninitialized: false that would leave a key
     // no cookie names. @fastify/session saves it again as soon as it holds something.
     if (state === undefined && !this.#options.saveUninitialized && !hasFields(session)) return
-
-    const cookieExpiresAt = cookieExpiry(session.cookie)
-    const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()
-    // Serialized before anything is sent: data that is not strict JSON leaves the stored session as it was.
-    const text = encodePayload(serializer, session, expires)
+    text ??= encodePayload(serializer, session, expires)
     const key = sessionKey(this.#options.prefix, id)
     const px = writeTtl(now, cookieExpiresAt, ttlMs)
     if (px === 0) {
@@ -108,12 +113,6 @@ export class SessionCore {
       userId === undefined ? undefined : users.add(userId, id, px),
       previousUser === undefined || previousUser === userId ? undefined : users.remove(previousUser, id)
     ])
-  }
-
-  /** Content as stored, up to the expiry: then a read-only request writes no payload. */
-  #unchanged (session: SessionLike, state: SessionState): boolean {
-    if ((cookieExpiry(session.cookie) !== null) !== (state.storedExpires !== null)) return false
-    return encodePayload(this.#options.serializer, session, state.storedExpires) === state.text
   }
 
   async #touch (id: string, session: SessionLike, state: SessionState, now: number): Promise<void> {

@@ -47,6 +47,20 @@ export function encodePayload (serializer: Serializer, session: SessionLike, exp
   return serializer.stringify(payload)
 }
 
+// encodePayload writes the cookie first and `expires` first within it: with a JSON serializer, the text starts so.
+const EXPIRES_PREFIX = '{"cookie":{"expires":'
+
+/**
+ * The same payload text with another `cookie.expires`, by splicing rather than serializing the session
+ * again; `undefined` when the text is not laid out as encodePayload's JSON (a custom serializer).
+ */
+export function replaceExpires (text: string, from: string | null, to: string | null): string | undefined {
+  if (from === to) return text
+  const head = EXPIRES_PREFIX + JSON.stringify(from)
+  if (!text.startsWith(head)) return undefined
+  return EXPIRES_PREFIX + JSON.stringify(to) + text.slice(head.length)
+}
+
 function isRecord (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { JsonSerializer } from '../../lib/serializer.js'
-import { decodePayload, encodePayload, storedExpires, userIdOf } from '../../lib/session/payload.js'
+import { decodePayload, encodePayload, replaceExpires, storedExpires, userIdOf } from '../../lib/session/payload.js'
 import { MARKER, SessionState, adoptState, failureOf, rememberFailure, rememberState, stateOf } from '../../lib/session/state.js'
 
 const json = new JsonSerializer()
@@ -76,4 +76,14 @@ t.test('states and failures remembered per session object', async (t) => {
   t.equal(failureOf(session), err)
   t.equal(failureOf({}), undefined)
   t.equal(stateOf({ [MARKER]: { text: 'forged' } }), undefined, 'a field set by user code is not a state')
+})
+
+t.test('replaceExpires swaps the stored expiry without serializing the session again', async t => {
+  const session = { cookie: { expires: new Date(0), originalMaxAge: 1000 }, user: { id: 'u', note: '{"cookie":{"expires":' } }
+  const before = encodePayload(json, session, '2026-01-01T00:00:00.000Z')
+  const after = encodePayload(json, session, '2026-02-01T00:00:00.000Z')
+  t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z'), after)
+  t.equal(replaceExpires(encodePayload(json, session, null), null, '2026-02-01T00:00:00.000Z'), after)
+  t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'), before, 'same expiry: same text')
+  t.equal(replaceExpires('X' + before, '2026-01-01T00:00:00.000Z', null), undefined, 'another layout: no splice')
 })
