@@ -8,7 +8,10 @@ export type { ConnectionOptions } from './lib/connection/options.js'
 export type { RedisClientLike } from './lib/connection/client-types.js'
 export { JsonSerializer, type Serializer } from './lib/serializer.js'
 export { CacheCoder } from './lib/coder.js'
-export * from './lib/errors.js'
+export {
+  RedisUnavailableError, RedisCommandError, NotSerializableError, CorruptValueError, InvalidKeyError, InvalidTtlError,
+  InvalidDeltaError, KeyNotFoundError, ClearRefusedError, SessionInterruptedError, InvalidOptionsError
+} from './lib/errors.js'
 export { codexSession, type CodexSessionOptions } from './plugins/session.js'
 export { RedisSessionStore, type RedisSessionStoreOptions } from './lib/session/store.js'
 export { SessionAdmin } from './lib/session/admin.js'
