@@ -4,7 +4,7 @@ import { cookieExpiry, planExpiry, writeTtl } from './expiry.js'
 import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { decodePayload, encodePayload, replaceExpires, storedExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
-import { MARKER, SessionState, failureOf, rememberFailure, rememberState, stateOf } from './state.js'
+import { MARKER, SessionState, adoptState, failureOf, rememberFailure, rememberState, stateOf } from './state.js'
 import type { UserIndex } from './user-index.js'
 
 function hasFields (session: SessionLike): boolean {
@@ -50,16 +50,18 @@ export class SessionCore {
     if (stored !== null && expiresAt !== null && data.cookie !== undefined) {
       data.cookie.expires = new Date(expiresAt).toISOString()
     }
-    data[MARKER] = new SessionState(text, stored, expiresAt, this.#userIdOf(data))
+    data[MARKER] = new SessionState(id, text, stored, expiresAt, this.#userIdOf(data))
     return data
   }
 
   async save (id: string, session: SessionLike): Promise<void> {
     assertSessionId(id)
+    // Off the session and into the registry: a copy made later (regenerate(keys)) cannot carry it along.
+    adoptState(session)
     const failure = failureOf(session)
     if (failure !== undefined) throw failure
     try {
-      await this.#save(id, session, stateOf(session))
+      await this.#save(id, session, stateOf(session, id))
     } catch (err) {
       // Refused data fails the same way again by itself, and the handler may have fixed it since.
       if (!(err instanceof NotSerializableError)) rememberFailure(session, err as Error)
@@ -106,7 +108,7 @@ export class SessionCore {
 
     const userId = this.#userIdOf(session)
     const previousUser = state?.userId
-    rememberState(session, new SessionState(text, expires, now + px, userId))
+    rememberState(session, new SessionState(id, text, expires, now + px, userId))
     const users = this.#users
     if (users === undefined) return
     await Promise.all([

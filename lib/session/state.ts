@@ -9,6 +9,8 @@
  */
 export class SessionState {
   constructor (
+    /** The session id this state belongs to: a copy carried into another Session (regenerate) is not its state. */
+    readonly id: string,
     /** The payload text as stored: the session is unchanged while it would serialize to this again. */
     public text: string,
     /** `cookie.expires` exactly as stored (an ISO string), `null` for a browser-session cookie. */
@@ -46,12 +48,11 @@ export function rememberFailure (session: object, err: Error): void {
   failures.set(session, err)
 }
 
-/** The state of a Session, whether it still carries the marker or was adopted. */
-export function stateOf (session: object): SessionState | undefined {
-  const known = states.get(session)
-  if (known !== undefined) return known
+/** The state of a Session saved as `id`, whether it still carries the marker or was adopted. */
+export function stateOf (session: object, id: string): SessionState | undefined {
   const carried = (session as Carrier)[MARKER]
-  return carried instanceof SessionState ? carried : undefined
+  const state = states.get(session) ?? (carried instanceof SessionState ? carried : undefined)
+  return state?.id === id ? state : undefined
 }
 
 export function rememberState (session: object, state: SessionState): void {

@@ -129,3 +129,24 @@ t.test('bad store options are refused at construction', async (t) => {
     t.throws(() => new RedisSessionStore(options as never), { code: 'FST_CODEX_INVALID_OPTIONS' }, what)
   }
 })
+
+t.test('regenerate(keys) keeps the named fields under a new id, even when keys include the store’s marker', async (t) => {
+  const redis = await redisForTest(t)
+  const client = await connectedClient(t, redis)
+  const app = await userApp(t, new RedisSessionStore({ client }), (app) => {
+    defaultRoutes(app)
+    // The common idiom: keep every field across the new id (a privilege change without a logout).
+    app.post('/rotate', async (request) => {
+      await request.session.regenerate(Object.keys(request.session).filter((key) => key !== 'cookie'))
+      return { id: request.session.sessionId }
+    })
+  })
+  const first = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'alice' } }))!
+  const rotated = await app.inject({ method: 'POST', url: '/rotate', headers: cookieHeader(first.value) })
+  t.equal(rotated.statusCode, 200)
+  const second = setCookie(rotated)!
+  t.not(idOf(second.value), idOf(first.value), 'a new id')
+  t.same(await keys(redis), [`session:${idOf(second.value)}`], 'the new session is stored, the old key is gone')
+  const read = await app.inject({ url: '/read', headers: cookieHeader(second.value) })
+  t.equal(read.json().user, 'alice', 'still logged in')
+})

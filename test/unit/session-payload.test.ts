@@ -7,7 +7,7 @@ const json = new JsonSerializer()
 const cookie = { expires: new Date(0), originalMaxAge: 1000, sameSite: 'lax', secure: true, path: '/', httpOnly: true, domain: null, partitioned: undefined }
 
 t.test('the payload is the cookie and the fields, in strict JSON, without the marker', async (t) => {
-  const session = { cookie, user: 'ada', cart: [1, 2], [MARKER]: new SessionState('', null, null, undefined) }
+  const session = { cookie, user: 'ada', cart: [1, 2], [MARKER]: new SessionState('id', '', null, null, undefined) }
   const text = encodePayload(json, session, '2030-01-01T00:00:00.000Z')
   t.same(JSON.parse(text), {
     cookie: { expires: '2030-01-01T00:00:00.000Z', originalMaxAge: 1000, sameSite: 'lax', secure: true, path: '/', httpOnly: true, domain: null },
@@ -51,31 +51,31 @@ t.test('user ids: non-empty strings and finite numbers', async (t) => {
 })
 
 t.test('the marker survives a for…in copy yet stays out of JSON', async (t) => {
-  const state = new SessionState('text', null, null, undefined)
+  const state = new SessionState('id', 'text', null, null, undefined)
   const loaded = { a: 1, [MARKER]: state }
   const copy: Record<string, unknown> = {}
   for (const key in loaded) copy[key] = (loaded as Record<string, unknown>)[key]
-  t.equal(stateOf(copy), state, 'carried')
+  t.equal(stateOf(copy, 'id'), state, 'carried')
   t.equal(JSON.stringify(copy), '{"a":1}')
   adoptState(copy)
   t.same(Object.keys(copy), ['a'], 'adopted: gone from the object')
-  t.equal(stateOf(copy), state, 'still known')
+  t.equal(stateOf(copy, 'id'), state, 'still known')
   adoptState(null)
   adoptState({})
 })
 
 t.test('states and failures remembered per session object', async (t) => {
   const session = {}
-  t.equal(stateOf(session), undefined)
-  const state = new SessionState('x', null, 1, 'u')
+  t.equal(stateOf(session, 'id'), undefined)
+  const state = new SessionState('id', 'x', null, 1, 'u')
   rememberState(session, state)
-  t.equal(stateOf(session), state)
-  t.equal(stateOf({}), undefined, 'per object')
+  t.equal(stateOf(session, 'id'), state)
+  t.equal(stateOf({}, 'id'), undefined, 'per object')
   const err = new Error('down')
   rememberFailure(session, err)
   t.equal(failureOf(session), err)
   t.equal(failureOf({}), undefined)
-  t.equal(stateOf({ [MARKER]: { text: 'forged' } }), undefined, 'a field set by user code is not a state')
+  t.equal(stateOf({ [MARKER]: { text: 'forged' } }, 'id'), undefined, 'a field set by user code is not a state')
 })
 
 t.test('replaceExpires swaps the stored expiry without serializing the session again', async t => {
@@ -86,4 +86,11 @@ t.test('replaceExpires swaps the stored expiry without serializing the session a
   t.equal(replaceExpires(encodePayload(json, session, null), null, '2026-02-01T00:00:00.000Z'), after)
   t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'), before, 'same expiry: same text')
   t.equal(replaceExpires('X' + before, '2026-01-01T00:00:00.000Z', null), undefined, 'another layout: no splice')
+})
+
+t.test('a state carried into a Session with another id is not that session’s state', async (t) => {
+  const state = new SessionState('old-id', 'text', null, null, undefined)
+  const copy = { [MARKER]: state }
+  t.equal(stateOf(copy, 'new-id'), undefined, 'regenerate(keys) copies the marker, not the identity')
+  t.equal(stateOf(copy, 'old-id'), state)
 })
