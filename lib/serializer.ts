@@ -32,6 +32,8 @@ function isStrict (value: unknown): boolean {
  */
 function isStrictContainer (value: object, depth: number): boolean {
   if (depth === FAST_DEPTH) return false
+  // JSON.stringify would call it, even when it is not enumerable: a silent conversion.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false
   const proto = getPrototypeOf(value)
   if (proto === ArrayProto && isArray(value)) {
     const array = value as unknown[]
@@ -103,6 +105,9 @@ function explain (value: unknown, path: string, ancestors: object[], paths: stri
   const proto = getPrototypeOf(value)
   const isPlainArray = proto === ArrayProto && isArray(value)
   if (!isPlainArray && proto !== ObjectProto && proto !== null) throw new NotSerializableError(path, reason(value))
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    throw new NotSerializableError(path, 'an object with a toJSON method (JSON.stringify would convert it)')
+  }
   ancestors.push(value)
   paths.push(path)
   if (isPlainArray) {

@@ -22,7 +22,7 @@ export function parseRedisUrl (url: string): ClientAddress {
     throw new InvalidOptionsError(`url scheme ${parsed.protocol} is not one of redis:, rediss:, unix:, redis+unix:`)
   }
   // @redis/client reads the path as the database number; check it here so a typo fails as an option error.
-  if (parsed.pathname.length > 1) parseDatabase(decodeURIComponent(parsed.pathname.slice(1)))
+  if (parsed.pathname.length > 1) parseDatabase(decode(parsed.pathname.slice(1), 'database'))
   return { url }
 }
 
@@ -34,12 +34,12 @@ function parseUnixUrl (url: string): ClientAddress {
     throw new InvalidOptionsError(`a unix socket url takes a path, not a host ("${host}"): write unix:///run/redis.sock`)
   }
   if (path === undefined || path === '/') throw new InvalidOptionsError('a unix socket url needs a path, as in unix:///run/redis.sock')
-  const address: ClientAddress = { socketPath: decodeURIComponent(path) }
+  const address: ClientAddress = { socketPath: decode(path, 'socket path') }
   const params = new URLSearchParams(query ?? '')
   const db = params.get('db') ?? params.get('database')
   if (db !== null) address.database = parseDatabase(db)
-  const username = nonEmpty(user === undefined ? undefined : decodeURIComponent(user)) ?? nonEmpty(params.get('username'))
-  const password = nonEmpty(pass === undefined ? undefined : decodeURIComponent(pass)) ?? nonEmpty(params.get('password'))
+  const username = nonEmpty(user === undefined ? undefined : decode(user, 'username')) ?? nonEmpty(params.get('username'))
+  const password = nonEmpty(pass === undefined ? undefined : decode(pass, 'password')) ?? nonEmpty(params.get('password'))
   if (username !== undefined) address.username = username
   if (password !== undefined) address.password = password
   return address
@@ -62,4 +62,13 @@ export function redactUrl (url: string): string {
   return url
     .replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@')
     .replace(/([?&]password=)[^&#]*/gi, '$1***')
+}
+
+// decodeURIComponent throws a bare URIError on malformed escapes; options errors carry our code.
+function decode (text: string, what: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    throw new InvalidOptionsError(`url ${what} is not valid percent-encoding`)
+  }
 }

@@ -40,3 +40,9 @@ t.test('error messages never repeat a password', async (t) => {
     t.notMatch(err.message, 'hunter2', `${url}: ${err.message}`)
   }
 })
+
+t.test('malformed percent-encoding is an options error, not a bare URIError', async (t) => {
+  for (const url of ['redis://127.0.0.1/%E0', 'unix:///tmp/%zz.sock', 'unix://u:%E0@/tmp/r.sock']) {
+    t.throws(() => parseRedisUrl(url), { code: 'FST_CODEX_INVALID_OPTIONS' }, url)
+  }
+})
