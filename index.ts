@@ -1,6 +1,6 @@
 export { codexRedis, type CodexRedisOptions } from './plugins/redis.js'
 export { codexCache, type CodexCacheOptions } from './plugins/cache.js'
-export { RedisCache, type KeyOptions, type WriteOptions } from './lib/cache.js'
+export { RedisCache, type KeyOptions, type WriteOptions, type RedisCacheOptions, type StandaloneCacheOptions } from './lib/cache.js'
 export type { CacheEntries } from './lib/cache-batch.js'
 export type { CacheOptions } from './lib/cache-options.js'
 export type { KeyFunction, KeyVersion } from './lib/keys.js'

@@ -2,7 +2,8 @@ import type { RedisConnection } from './connection/connection.js'
 import type { KeyVersion } from './keys.js'
 import { groupBySlot } from './slots.js'
 import { EXPIRED, type Ttl } from './ttl.js'
-import { isErrorReply, translateRedisError } from './connection/translate-error.js'
+import { translateRedisError } from './connection/translate-error.js'
+import { RedisUnavailableError } from './errors.js'
 import { decodeValue, encodeValue } from './value-codec.js'
 import type { ResolvedCacheOptions } from './cache-options.js'
 
@@ -66,8 +67,9 @@ export async function setMany (connection: RedisConnection, cache: KeyMaker, ent
   const failed: string[] = []
   results.forEach((result, i) => {
     if (result.status === 'fulfilled') return
-    // A lost connection is an outage, not a per-key failure: say so loudly.
-    if (!isErrorReply(result.reason)) throw translateRedisError(result.reason)
+    // An outage (lost connection, LOADING, READONLY…) is not a per-key failure: say so loudly.
+    const err = translateRedisError(result.reason)
+    if (err instanceof RedisUnavailableError) throw err
     failed.push(pairs[i]![0])
   })
   return failed

@@ -1,10 +1,10 @@
-import { InvalidDeltaError, KeyNotFoundError, describe } from './errors.js'
+import { InvalidDeltaError, InvalidOptionsError, KeyNotFoundError, describe } from './errors.js'
 import { resolveCacheOptions, type CacheOptions, type ResolvedCacheOptions } from './cache-options.js'
 import { clearPrefix } from './cache-clear.js'
 import { deleteMany, getMany, setMany, type CacheEntries } from './cache-batch.js'
 import type { RedisClientLike, SetCommandOptions } from './connection/client-types.js'
 import { RedisConnection } from './connection/connection.js'
-import { resolveCommandTimeout } from './connection/options.js'
+import { resolveConnectionOptions } from './connection/options.js'
 import { assertKey, assertVersion, type KeyVersion } from './keys.js'
 import { INCR_EXISTING, PERSIST_EXISTING } from './scripts.js'
 import { EXPIRED, resolveTtl, secondsFromPttl, type Ttl } from './ttl.js'
@@ -27,6 +27,22 @@ function setOptions (ttl: Ttl, condition?: 'NX' | 'XX'): SetCommandOptions | und
     : { expiration: { type: 'PX', value: ttl }, condition }
 }
 
+export interface StandaloneCacheOptions extends CacheOptions {
+  /** Milliseconds after which a command fails with FST_CODEX_REDIS_UNAVAILABLE. Default 2000. */
+  commandTimeout?: number
+}
+
+export interface RedisCacheOptions extends StandaloneCacheOptions {
+  /** A connected @redis/client client (single node, cluster or sentinel), left open. */
+  client: RedisClientLike
+}
+
+// A client has commands; the options form is a plain object naming one.
+function isOptionsObject (target: unknown): target is RedisCacheOptions {
+  return typeof target === 'object' && target !== null &&
+    typeof (target as { withCommandOptions?: unknown }).withCommandOptions !== 'function' && 'client' in target
+}
+
 /** Redis-backed cache with strict JSON values and namespaced, versioned keys. */
 export class RedisCache {
   readonly options: ResolvedCacheOptions
@@ -36,16 +52,20 @@ export class RedisCache {
   readonly #defaultAddOptions: SetCommandOptions | undefined
 
   /**
-   * `target`: a connected @redis/client client (left open: closing it stays yours), or a
-   * RedisConnection from the plugins. `commandTimeout` applies to a client only (default 2000 ms).
+   * `new RedisCache(client, options?)` or `new RedisCache({ client, ...options })`: a connected @redis/client
+   * client, left open (closing it stays yours); `commandTimeout` defaults to 2000 ms. The plugins pass a RedisConnection.
    */
-  constructor (target: RedisClientLike | RedisConnection, options: CacheOptions & { commandTimeout?: number } = {}) {
-    this.options = resolveCacheOptions(options)
-    this.#connection = target instanceof RedisConnection
-      ? target
-      : new RedisConnection(
-        // No error listener: a passed-in client's error events stay its owner's; failed commands still reject.
-        { kind: 'client', client: target, closeClient: false, commandTimeout: resolveCommandTimeout(options.commandTimeout) })
+  constructor (target: RedisClientLike | RedisConnection | RedisCacheOptions, options: StandaloneCacheOptions = {}) {
+    if (target instanceof RedisConnection) {
+      this.options = resolveCacheOptions(options)
+      this.#connection = target
+    } else {
+      const { client, ...rest } = isOptionsObject(target) ? target : { ...options, client: target }
+      if (typeof client !== 'object' || client === null) throw new InvalidOptionsError('RedisCache needs a connected @redis/client client')
+      this.options = resolveCacheOptions(rest)
+      // No error listener: a passed-in client's error events stay its owner's; failed commands still reject.
+      this.#connection = new RedisConnection(resolveConnectionOptions({ client, commandTimeout: rest.commandTimeout }))
+    }
     this.#defaultSetOptions = setOptions(this.options.ttl)
     this.#defaultAddOptions = setOptions(this.options.ttl, 'NX')
   }

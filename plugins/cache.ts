@@ -23,6 +23,7 @@ const plugin: FastifyPluginAsync<CodexCacheOptions> = async (fastify, options) =
   if (typeof decorator !== 'string' || decorator === '') throw new InvalidOptionsError('decorator must be a non-empty string')
   // Options are checked before any connection is opened: bad options never leave a socket behind.
   resolveCacheOptions(rest)
+  if (fastify.hasDecorator(decorator)) throw new InvalidOptionsError(`fastify.${decorator} already exists: pick another decorator name`)
   const connection = await acquireConnection(fastify, rest)
   fastify.decorate(decorator, new RedisCache(connection, rest))
 }
