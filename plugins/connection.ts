@@ -42,8 +42,10 @@ export async function acquireConnection (fastify: FastifyInstance, options: Conn
 
 /** Opens the connection `options` describe: connected before registration ends, closed once in onClose. */
 export async function openConnection (fastify: FastifyInstance, options: ConnectionOptions): Promise<RedisConnection> {
+  // The deadline counts from here: building a client can itself take tens of ms on a cold start.
+  const startedAt = performance.now()
   const connection = new RedisConnection(resolveConnectionOptions(options), errorLogger(fastify))
   fastify.addHook('onClose', () => connection.close())
-  await connection.connect()
+  await connection.connect(startedAt)
   return connection
 }

@@ -58,21 +58,26 @@ export class RedisConnection {
     return this.#deadlines.track(reply)
   }
 
-  /** Connects within `commandTimeout`, or fails with FST_CODEX_REDIS_UNAVAILABLE and leaves nothing open. */
-  async connect (): Promise<void> {
+  /**
+   * Connects within `commandTimeout` of `startedAt` (a `performance.now()` reading; default: now), or fails with
+   * FST_CODEX_REDIS_UNAVAILABLE and leaves nothing of ours open.
+   */
+  async connect (startedAt = performance.now()): Promise<void> {
     if (this.#managed.isOpen) return
     let lastError: Error | undefined
     const remember = (err: Error): void => { lastError = err }
     this.#listen(remember)
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<never>((resolve, reject) => {
-      timer = setTimeout(() => reject(this.#connectTimedOut(lastError)), this.commandTimeout)
+      const left = Math.max(0, startedAt + this.commandTimeout - performance.now())
+      timer = setTimeout(() => reject(this.#connectTimedOut(lastError)), left)
     })
     try {
       await Promise.race([this.#managed.connect(), timedOut])
     } catch (err) {
       // Reject now; close() waits for the teardown (a sentinel's can last one of its 1 s retry pauses).
-      this.#closing ??= this.#destroy().then(() => this.#guardLateConnect())
+      // A client the caller passed in stays theirs: we only stop listening to it.
+      this.#closing ??= this.owned ? this.#destroy().then(() => this.#guardLateConnect()) : this.#close()
       throw translateRedisError(err)
     } finally {
       clearTimeout(timer)

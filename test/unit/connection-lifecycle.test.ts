@@ -123,3 +123,20 @@ t.test('a passed-in client the user reconnects after close() is theirs to keep',
   client.emit('connect')
   t.same(client.calls, ['close'], 'not destroyed')
 })
+
+t.test('a failed connect leaves a passed-in client (without closeClient) to its owner', async (t) => {
+  const client = new FakeClient()
+  const connection = passedIn(client, false, 50)
+  await t.rejects(connection.connect(), { code: 'FST_CODEX_REDIS_UNAVAILABLE' })
+  await connection.close()
+  t.same(client.calls, ['connect'], 'neither destroyed nor closed')
+  t.equal(client.listenerCount('error'), 0, 'our listeners are gone')
+})
+
+t.test('the connect deadline counts from the given start', async (t) => {
+  const connection = passedIn(new FakeClient(), true, 200)
+  const started = performance.now()
+  await t.rejects(connection.connect(started - 150), { code: 'FST_CODEX_REDIS_UNAVAILABLE' })
+  const elapsed = performance.now() - started
+  t.ok(elapsed < 150, `failed after ${elapsed.toFixed(0)} ms, within what was left of 200 ms`)
+})
