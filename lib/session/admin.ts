@@ -33,6 +33,8 @@ export class SessionAdmin {
 
   /** The number of stored sessions (SCAN on every master; the per-user indexes are not counted). */
   async count (): Promise<number> {
+    // Without a namespace every key of the database would be a candidate: refuse rather than guess.
+    if (this.#options.prefix === '') throw new InvalidOptionsError('count() needs a projectName or keyPrefix to tell sessions from other keys')
     const pattern = prefixPattern(this.#options.prefix)
     const targets = await this.#connection.scanTargets()
     const counts = await Promise.all(targets.map((node) => this.#countNode(node, pattern)))

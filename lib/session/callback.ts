@@ -7,9 +7,10 @@ export type StoreCallback<T> = (err: Error | null, value?: T) => void
  * @fastify/session reads a store error with code ENOENT as "no session": such an error is never passed on.
  */
 export function settle<T> (operation: Promise<T>, callback: StoreCallback<T>): void {
+  // nextTick: whatever the callback throws surfaces as an error of its own, not as an unhandled rejection here.
   operation.then(
-    (value) => { callback(null, value) },
-    (err: unknown) => { callback(storeError(err)) })
+    (value) => { process.nextTick(callback, null, value) },
+    (err: unknown) => { process.nextTick(callback, storeError(err)) })
 }
 
 function storeError (err: unknown): Error {

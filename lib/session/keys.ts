@@ -17,13 +17,14 @@ export function assertSessionId (id: unknown): asserts id is string {
   if (!isSessionId(id)) throw new InvalidKeyError(typeof id === 'string' && id !== '' ? 'a session id containing ":"' : describe(id))
 }
 
+/** `{projectName}:{keyPrefix}:{sessionId}`, empty segments omitted (with both empty, the bare id). */
 export function sessionKey (prefix: string, id: string): string {
-  return `${prefix}:${id}`
+  return prefix === '' ? id : `${prefix}:${id}`
 }
 
 /** The per-user index: two segments below the prefix, so it can never be mistaken for a session. */
 export function userIndexKey (prefix: string, userId: string): string {
-  return `${prefix}:user:${userId}`
+  return sessionKey(prefix, `user:${userId}`)
 }
 
 /** Whether a key found under `prefix:` is a session (one segment deeper) rather than one of our indexes. */

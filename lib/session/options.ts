@@ -64,8 +64,6 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
   } = options
   if (typeof projectName !== 'string') throw new InvalidOptionsError('projectName must be a string')
   if (typeof keyPrefix !== 'string') throw new InvalidOptionsError('keyPrefix must be a string')
-  // Without a namespace, count() would scan (and revokeUser could touch) keys that are not sessions.
-  if (projectName === '' && keyPrefix === '') throw new InvalidOptionsError('projectName and keyPrefix cannot both be empty')
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
     throw new InvalidOptionsError('ttl must be a positive, finite number of seconds')
   }

@@ -1,5 +1,6 @@
 import { CorruptValueError } from '../errors.js'
 import type { Serializer } from '../serializer.js'
+import { decodeValue, encodeValue } from '../value-codec.js'
 import type { ExpiringCookie } from './expiry.js'
 import { MARKER } from './state.js'
 
@@ -44,7 +45,8 @@ export function encodePayload (serializer: Serializer, session: SessionLike, exp
   for (const key of Object.keys(session)) {
     if (key !== 'cookie' && key !== MARKER) payload[key] = session[key]
   }
-  return serializer.stringify(payload)
+  // encodeValue: a custom serializer's failure (or non-string) gets FST_CODEX_NOT_SERIALIZABLE too.
+  return encodeValue(serializer, payload)
 }
 
 // encodePayload writes the cookie first and `expires` first within it: with a JSON serializer, the text starts so.
@@ -70,12 +72,7 @@ function isRecord (value: unknown): value is Record<string, unknown> {
  * a top-level "__proto__" is refused whatever the serializer: @fastify/session assigns every loaded field.
  */
 export function decodePayload (serializer: Serializer, text: string): SessionData {
-  let value: unknown
-  try {
-    value = serializer.parse(text)
-  } catch (err) {
-    throw err instanceof CorruptValueError ? err : new CorruptValueError('the serializer refused it', { cause: err })
-  }
+  const value = decodeValue(serializer, text)
   if (!isRecord(value)) throw new CorruptValueError('a session must be an object')
   if (Object.hasOwn(value, '__proto__')) throw new CorruptValueError('it holds a __proto__ key')
   const cookie = value.cookie

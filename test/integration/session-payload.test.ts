@@ -1,6 +1,6 @@
 import t from 'tap'
 import { redisForTest } from '../helpers/redis-server.js'
-import { commandCalls, cookieHeader, defaultRoutes, fields, sessionApp, setCookie, signedId } from '../helpers/session-app.js'
+import { commandCalls, cookieHeader, defaultRoutes, fields, keys, sessionApp, setCookie, signedId } from '../helpers/session-app.js'
 
 const ID = 'poisoned0123456789abcdefghijklmn'
 const KEY = `session:${ID}`
@@ -66,4 +66,21 @@ t.test('a payload written by another express-session store loads, and is normali
   t.equal(await commandCalls(redis, 'set'), 1, 'and then left alone')
   await app.inject({ method: 'POST', url: '/set', payload: { seen: true }, headers: cookieHeader(cookie) })
   t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie) })).json(), { user: 'ada', seen: true })
+})
+
+t.test("a custom serializer's failures get the contract's code and store nothing", async (t) => {
+  const redis = await redisForTest(t)
+  const throwing = { stringify: () => { throw new Error('nope') }, parse: JSON.parse }
+  const { app } = await sessionApp(t, redis, { serializer: throwing })
+  const res = await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } })
+  t.equal(res.statusCode, 500)
+  t.equal(res.json().code, 'FST_CODEX_NOT_SERIALIZABLE')
+  t.same(await keys(redis), [], 'nothing stored')
+
+  const redis2 = await redisForTest(t)
+  const notText = { stringify: () => 42 as unknown as string, parse: JSON.parse }
+  const { app: app2 } = await sessionApp(t, redis2, { serializer: notText })
+  const res2 = await app2.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } })
+  t.equal(res2.json().code, 'FST_CODEX_NOT_SERIALIZABLE', 'a serializer that returns no string is refused too')
+  t.same(await keys(redis2), [])
 })

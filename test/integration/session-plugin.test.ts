@@ -3,7 +3,7 @@ import Fastify from 'fastify'
 import t from 'tap'
 import { codexCache, codexRedis, codexSession, type CodexSessionOptions } from '../../index.js'
 import { freePort, redisForTest, type RedisServer } from '../helpers/redis-server.js'
-import { SECRET, cookieHeader, defaultRoutes, setCookie } from '../helpers/session-app.js'
+import { SECRET, cookieHeader, defaultRoutes, idOf, keys, sessionApp, setCookie } from '../helpers/session-app.js'
 
 /** Client connections Redis sees, not counting the redis-cli asking. */
 async function clients (redis: RedisServer): Promise<number> {
@@ -67,7 +67,6 @@ t.test('bad options are refused at registration, before any connection opens', a
     ['empty secret list', { secret: [] }],
     ['a store of its own', { store: {} }],
     ['ttl <= 0', { ttl: -5 }],
-    ['empty namespace', { keyPrefix: '', projectName: '' }],
     ['userKey not a string', { userKey: 5 as never }],
     ['bad serializer', { serializer: { stringify: JSON.stringify } as never }],
     ['bad commandTimeout', { commandTimeout: 0 }]
@@ -88,4 +87,13 @@ t.test('an unreachable Redis fails ready() with FST_CODEX_REDIS_UNAVAILABLE with
   await t.rejects(async () => { await app.ready() }, { code: 'FST_CODEX_REDIS_UNAVAILABLE' })
   t.ok(Date.now() - started < 1500)
   await app.close()
+})
+
+t.test('empty projectName and keyPrefix: the key is the bare session id; count() refuses to guess', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis, { projectName: '', keyPrefix: '', userKey: 'user' })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  t.same(await keys(redis, '*'), [idOf(cookie.value), 'user:ada'].sort())
+  t.same(await app.sessions.listUser('ada'), [idOf(cookie.value)])
+  await t.rejects(app.sessions.count(), { code: 'FST_CODEX_INVALID_OPTIONS' })
 })

@@ -120,7 +120,6 @@ t.test('bad store options are refused at construction', async (t) => {
     ['not a client', { client: {} }],
     ['ttl 0', { client, ttl: 0 }],
     ['ttl NaN', { client, ttl: Number.NaN }],
-    ['empty namespace', { client, keyPrefix: '' }],
     ['userKey cookie', { client, userKey: 'cookie' }],
     ['bad serializer', { client, serializer: {} }],
     ['bad commandTimeout', { client, commandTimeout: -1 }]

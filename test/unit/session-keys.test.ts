@@ -27,3 +27,10 @@ t.test('logs show a stem of the session id, never the id', async (t) => {
   t.equal(redactSessionId('abcdefghijklmnop'), 'abcdef…')
   t.equal(redactSessionId('abc'), '…')
 })
+
+t.test('with projectName and keyPrefix both empty, the key is the bare session id', async (t) => {
+  t.equal(sessionKey(sessionPrefix('', ''), 'abc'), 'abc')
+  t.equal(userIndexKey(sessionPrefix('', ''), '42'), 'user:42', 'the index still has more segments than any session key')
+  t.equal(sessionKey(sessionPrefix('shop', ''), 'abc'), 'shop:abc')
+  t.equal(sessionKey(sessionPrefix('', 'session'), 'abc'), 'session:abc')
+})

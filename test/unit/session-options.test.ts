@@ -27,7 +27,6 @@ t.test('refused with FST_CODEX_INVALID_OPTIONS', async (t) => {
   const bad: Array<[string, object]> = [
     ['projectName', { projectName: 1 }],
     ['keyPrefix', { keyPrefix: null }],
-    ['both empty', { keyPrefix: '' }],
     ['ttl 0', { ttl: 0 }],
     ['ttl negative', { ttl: -1 }],
     ['ttl Infinity', { ttl: Infinity }],
