@@ -36,6 +36,12 @@ export const SessionInterruptedError = createError<'FST_CODEX_SESSION_INTERRUPTE
 export const InvalidOptionsError = createError<'FST_CODEX_INVALID_OPTIONS', number, [string]>(
   'FST_CODEX_INVALID_OPTIONS', 'Invalid fastify-codex options: %s', 0)
 
+/** Whether an error already carries one of our codes: translating or wrapping it again would bury that code. */
+export function isCodexError (err: unknown): err is Error {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined
+  return typeof code === 'string' && code.startsWith('FST_CODEX_')
+}
+
 /** Short, safe description of a value for error messages (never the value itself: it may be secret). */
 export function describe (value: unknown): string {
   if (value === null) return 'null'

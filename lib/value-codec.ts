@@ -1,9 +1,5 @@
-import { CorruptValueError, NotSerializableError } from './errors.js'
+import { CorruptValueError, NotSerializableError, isCodexError } from './errors.js'
 import type { Serializer } from './serializer.js'
-
-function isCodexError (err: unknown): boolean {
-  return typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('FST_CODEX_')
-}
 
 /** Serializes before anything is written; a custom serializer's failures get the contract's code too. */
 export function encodeValue (serializer: Serializer, value: unknown): string {

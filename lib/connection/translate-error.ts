@@ -1,5 +1,5 @@
 import { ErrorReply } from '@redis/client'
-import { RedisCommandError, RedisUnavailableError } from '../errors.js'
+import { RedisCommandError, RedisUnavailableError, isCodexError } from '../errors.js'
 
 // Replies that mean "the server cannot serve now", not "your command is wrong": callers should retry later.
 const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|NOREPLICAS)\b/
@@ -30,12 +30,6 @@ export function isErrorReply (err: unknown): err is Error {
     if ((proto as { constructor?: { name?: unknown } }).constructor?.name === 'ErrorReply') return true
   }
   return false
-}
-
-// Already translated (a deadline, or a nested run): wrapping again would bury the code.
-function isCodexError (err: unknown): err is Error {
-  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined
-  return code !== undefined && code.startsWith('FST_CODEX_')
 }
 
 function describeFailure (err: Error): string {

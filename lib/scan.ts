@@ -1,0 +1,22 @@
+import type { RedisConnection } from './connection/connection.js'
+import { prefixPattern } from './keys.js'
+
+// Large enough to keep round trips few, small enough that no single reply or UNLINK blocks Redis noticeably.
+const SCAN_BATCH = 1000
+
+/**
+ * SCAN every key under `prefix:` on every master (a cluster's keys live on many nodes), handing each
+ * batch to `onKeys` before the next SCAN: memory stays bounded whatever the keyspace holds.
+ */
+export async function scanPrefix (connection: RedisConnection, prefix: string, onKeys: (keys: string[]) => Promise<void> | void): Promise<void> {
+  const pattern = prefixPattern(prefix)
+  const targets = await connection.scanTargets()
+  await Promise.all(targets.map(async (node) => {
+    let cursor = '0'
+    do {
+      const reply = await connection.run(() => node.scan(cursor, { MATCH: pattern, COUNT: SCAN_BATCH }))
+      cursor = String(reply.cursor)
+      if (reply.keys.length > 0) await onKeys(reply.keys)
+    } while (cursor !== '0')
+  }))
+}
