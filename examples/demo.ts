@@ -22,6 +22,7 @@ const port = Number(process.env.PORT ?? 3000)
 await app.listen({ host: '127.0.0.1', port })
 console.log(`
 fastify-codex demo on http://127.0.0.1:${port} (Redis: ${server === undefined ? 'REDIS_URL' : 'throwaway ' + url})
+  open http://127.0.0.1:${port}/ in a browser: log in (any name, password "demo"), /me, log out, log out everywhere
   curl http://127.0.0.1:${port}/weather/paris          # slow first, cached after
   curl -X POST -H 'Idempotency-Key: abc' -H 'content-type: application/json' -d '{"item":"tea"}' http://127.0.0.1:${port}/orders
   curl http://127.0.0.1:${port}/visits
