@@ -1,6 +1,6 @@
-import { once } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
+import { Gate } from '../helpers/gate.js'
 import { redisForTest } from '../helpers/redis-server.js'
 import { commandCalls, cookieHeader, defaultRoutes, fields, sessionApp, setCookie } from '../helpers/session-app.js'
 
@@ -8,20 +8,11 @@ const COMMAND_TIMEOUT = 300
 // The deadline plus generous scheduling slack on a loaded CI machine.
 const WITHIN = COMMAND_TIMEOUT + 700
 
-function makeGate () {
-  let open!: () => void
-  const release = new Promise<void>((resolve) => { open = resolve })
-  return { arrived: new EventTarget(), release, open }
-}
-
 /** defaultRoutes, plus routes that wait for the test after loading the session, then write, log out or log in. */
-function heldRoutes (gate: ReturnType<typeof makeGate>) {
+function heldRoutes (gate: Gate) {
   return (app: FastifyInstance): void => {
     defaultRoutes(app)
-    const hold = async (): Promise<void> => {
-      gate.arrived.dispatchEvent(new Event('arrived'))
-      await gate.release
-    }
+    const hold = (): Promise<void> => gate.hold()
     app.post('/held/write', async (request) => {
       await hold()
       fields(request).cart = ['item']
@@ -82,11 +73,11 @@ t.test('a vanished unix socket (ENOENT) is 503, never "no session"', async (t) =
   ]
   for (const { url, what } of steps) {
     const redis = await redisForTest(t, { unixSocket: true })
-    const gate = makeGate()
+    const gate = new Gate()
     const { app } = await sessionApp(t, redis, { commandTimeout: COMMAND_TIMEOUT }, heldRoutes(gate))
     const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
 
-    const arrived = once(gate.arrived, 'arrived')
+    const arrived = gate.arrival()
     const held = app.inject({ method: 'POST', url, headers: cookieHeader(cookie.value) })
     await arrived
     await redis.removeSocket()
@@ -114,12 +105,12 @@ t.test('a Redis error reply is a 500 FST_CODEX_REDIS_ERROR, not an empty session
 
 t.test('a save that timed out is not tried again for the error reply', async (t) => {
   const redis = await redisForTest(t)
-  const gate = makeGate()
+  const gate = new Gate()
   const { app } = await sessionApp(t, redis, { commandTimeout: COMMAND_TIMEOUT }, heldRoutes(gate))
   const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
   await redis.cli('CONFIG', 'RESETSTAT')
 
-  const arrived = once(gate.arrived, 'arrived')
+  const arrived = gate.arrival()
   const held = app.inject({ method: 'POST', url: '/held/write', headers: cookieHeader(cookie.value) })
   await arrived
   redis.pause()

@@ -1,17 +1,14 @@
-import { once } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { redisForTest } from '../helpers/redis-server.js'
+import { Gate } from '../helpers/gate.js'
 import { commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, sessionApp, setCookie } from '../helpers/session-app.js'
 
 /** Routes that load the session, then wait for the test to let them finish. */
-function heldRoutes (gate: { arrived: EventTarget, release: Promise<void> }) {
+function heldRoutes (gate: Gate) {
   return (app: FastifyInstance): void => {
     defaultRoutes(app)
-    const hold = async (): Promise<void> => {
-      gate.arrived.dispatchEvent(new Event('arrived'))
-      await gate.release
-    }
+    const hold = (): Promise<void> => gate.hold()
     app.post('/slow-write', async (request) => {
       await hold()
       fields(request).cart = ['late item']
@@ -24,20 +21,14 @@ function heldRoutes (gate: { arrived: EventTarget, release: Promise<void> }) {
   }
 }
 
-function makeGate () {
-  let release!: () => void
-  const released = new Promise<void>((resolve) => { release = resolve })
-  return { arrived: new EventTarget(), release: released, open: release }
-}
-
 t.test('a session destroyed while a request runs is not written back: that request gets 409', async (t) => {
   const redis = await redisForTest(t)
-  const gate = makeGate()
+  const gate = new Gate()
   const { app } = await sessionApp(t, redis, {}, heldRoutes(gate))
   const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
   const key = `session:${idOf(cookie.value)}`
 
-  const arrived = once(gate.arrived, 'arrived')
+  const arrived = gate.arrival()
   const slow = app.inject({ method: 'POST', url: '/slow-write', headers: cookieHeader(cookie.value) })
   await arrived
   const logout = await app.inject({ method: 'POST', url: '/logout', headers: cookieHeader(cookie.value) })
@@ -54,14 +45,14 @@ t.test('a session destroyed while a request runs is not written back: that reque
 
 t.test('a read-only request holding a destroyed session ends normally and brings nothing back', async (t) => {
   const redis = await redisForTest(t)
-  const gate = makeGate()
+  const gate = new Gate()
   // A 2 s lifetime: the request below arrives late enough to attempt an expiry refresh.
   const { app } = await sessionApp(t, redis, { cookie: { secure: false, maxAge: 2000 } }, heldRoutes(gate))
   const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
   await new Promise((resolve) => setTimeout(resolve, 400))
   await redis.cli('CONFIG', 'RESETSTAT')
 
-  const arrived = once(gate.arrived, 'arrived')
+  const arrived = gate.arrival()
   const slow = app.inject({ url: '/slow-read', headers: cookieHeader(cookie.value) })
   await arrived
   await app.inject({ method: 'POST', url: '/logout', headers: cookieHeader(cookie.value) })
@@ -77,11 +68,11 @@ t.test('a read-only request holding a destroyed session ends normally and brings
 
 t.test('revoking a user while one of their requests runs: that request cannot save the session back', async (t) => {
   const redis = await redisForTest(t)
-  const gate = makeGate()
+  const gate = new Gate()
   const { app } = await sessionApp(t, redis, { userKey: 'user' }, heldRoutes(gate))
   const cookie = setCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'ada' } }))!
 
-  const arrived = once(gate.arrived, 'arrived')
+  const arrived = gate.arrival()
   const slow = app.inject({ method: 'POST', url: '/slow-write', headers: cookieHeader(cookie.value) })
   await arrived
   t.equal(await app.sessions.revokeUser('ada'), 1)

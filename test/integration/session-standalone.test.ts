@@ -1,10 +1,10 @@
-import { once } from 'node:events'
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import { createClient } from '@redis/client'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { RedisSessionStore } from '../../index.js'
+import { Gate } from '../helpers/gate.js'
 import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
 import { SECRET, commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, setCookie } from '../helpers/session-app.js'
 
@@ -54,14 +54,11 @@ t.test("with @fastify/session's defaults, a read-only request still writes no pa
 t.test('standalone, a session destroyed mid-request is not written back either', async (t) => {
   const redis = await redisForTest(t)
   const client = await connectedClient(t, redis)
-  let release!: () => void
-  const released = new Promise<void>((resolve) => { release = resolve })
-  const arrived = new EventTarget()
+  const gate = new Gate()
   const app = await userApp(t, new RedisSessionStore({ client }), (app) => {
     defaultRoutes(app)
     app.post('/slow', async (request) => {
-      arrived.dispatchEvent(new Event('arrived'))
-      await released
+      await gate.hold()
       fields(request).late = true
       return { ok: true }
     })
@@ -73,11 +70,11 @@ t.test('standalone, a session destroyed mid-request is not written back either',
     user: 'ada'
   })), "the store's marker stays out of the session's JSON")
 
-  const waiting = once(arrived, 'arrived')
+  const waiting = gate.arrival()
   const slow = app.inject({ method: 'POST', url: '/slow', headers: cookieHeader(cookie) })
   await waiting
   await app.inject({ method: 'POST', url: '/logout', headers: cookieHeader(cookie) })
-  release()
+  gate.open()
   const res = await slow
   t.equal(res.statusCode, 409)
   t.equal(res.json().code, 'FST_CODEX_SESSION_INTERRUPTED')
