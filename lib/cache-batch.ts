@@ -1,6 +1,7 @@
 import type { RedisConnection } from './connection/connection.js'
 import type { KeyVersion } from './keys.js'
 import { groupBySlot } from './slots.js'
+import { unlinkKeys } from './unlink.js'
 import { EXPIRED, type Ttl } from './ttl.js'
 import { translateRedisError } from './connection/translate-error.js'
 import { RedisUnavailableError } from './errors.js'
@@ -21,11 +22,6 @@ function toPairs (entries: CacheEntries): Array<readonly [string, unknown]> {
     return [...entries as Iterable<readonly [string, unknown]>]
   }
   return Object.entries(entries)
-}
-
-/** Full keys grouped so each multi-key command stays in one hash slot (one group off-cluster). */
-function commandGroups (connection: RedisConnection, fullKeys: string[]): string[][] {
-  return connection.kind === 'cluster' ? groupBySlot(fullKeys) : [fullKeys]
 }
 
 export async function getMany<T> (connection: RedisConnection, cache: KeyMaker, keys: Iterable<string>, version?: KeyVersion): Promise<Map<string, T>> {
@@ -58,7 +54,7 @@ export async function setMany (connection: RedisConnection, cache: KeyMaker, ent
   const fullKeys = pairs.map(([key]) => cache.makeKey(key, version))
   const texts = pairs.map(([, value]) => encodeValue(cache.options.serializer, value))
   if (ttl === EXPIRED) {
-    await deleteFullKeys(connection, fullKeys)
+    await unlinkKeys(connection, fullKeys)
     return []
   }
   const options = ttl === null ? undefined : { expiration: { type: 'PX' as const, value: ttl } }
@@ -77,12 +73,5 @@ export async function setMany (connection: RedisConnection, cache: KeyMaker, ent
 
 export function deleteMany (connection: RedisConnection, cache: KeyMaker, keys: Iterable<string>, version?: KeyVersion): Promise<number> {
   const fullKeys = [...keys].map((key) => cache.makeKey(key, version))
-  return deleteFullKeys(connection, fullKeys)
-}
-
-export async function deleteFullKeys (connection: RedisConnection, fullKeys: string[]): Promise<number> {
-  if (fullKeys.length === 0) return 0
-  const groups = commandGroups(connection, fullKeys)
-  const counts = await connection.run((c) => Promise.all(groups.map((group) => c.unlink(group))))
-  return counts.reduce((sum, n) => sum + n, 0)
+  return unlinkKeys(connection, fullKeys)
 }

@@ -1,7 +1,7 @@
-import { deleteFullKeys } from './cache-batch.js'
 import type { RedisConnection } from './connection/connection.js'
 import { ClearRefusedError } from './errors.js'
 import { scanPrefix } from './scan.js'
+import { unlinkKeys } from './unlink.js'
 
 /** SCAN + UNLINK everything under `prefix:` on every master. Never FLUSHDB: the database may be shared. */
 export async function clearPrefix (connection: RedisConnection, prefix: string): Promise<number> {
@@ -9,7 +9,7 @@ export async function clearPrefix (connection: RedisConnection, prefix: string):
   let removed = 0
   await scanPrefix(connection, prefix, async (keys) => {
     // Read the total after the await: masters are scanned concurrently.
-    const count = await deleteFullKeys(connection, keys)
+    const count = await unlinkKeys(connection, keys)
     removed += count
   })
   return removed

@@ -1,6 +1,6 @@
 import type { RedisConnection } from '../connection/connection.js'
 import { LuaScript } from '../scripts.js'
-import { groupBySlot } from '../slots.js'
+import { unlinkKeys } from '../unlink.js'
 import { isSessionId, sessionKey, userIndexKey } from './keys.js'
 import { decodePayload, userIdOf } from './payload.js'
 import type { ResolvedSessionOptions } from './options.js'
@@ -60,12 +60,9 @@ export class UserIndex {
   async revoke (userId: string): Promise<number> {
     const ids = await this.list(userId)
     if (ids.length === 0) return 0
-    const keys = ids.map((id) => sessionKey(this.#options.prefix, id))
-    // Cluster nodes refuse multi-key commands across slots.
-    const groups = this.#connection.kind === 'cluster' ? groupBySlot(keys) : [keys]
-    const counts = await this.#connection.run((c) => Promise.all(groups.map((group) => c.unlink(group))))
+    const destroyed = await unlinkKeys(this.#connection, ids.map((id) => sessionKey(this.#options.prefix, id)))
     await this.remove(userId, ids)
-    return counts.reduce((sum, n) => sum + n, 0)
+    return destroyed
   }
 
   #belongsTo (text: string | null, userId: string): boolean {
