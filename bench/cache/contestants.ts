@@ -2,7 +2,7 @@ import { createClient } from '@redis/client'
 import { createKeyv } from '@keyv/redis'
 import { createCache } from 'cache-manager'
 import type { Keyv } from 'keyv'
-import { RedisCache } from '../../lib/cache.js'
+import { RedisCache } from '../../lib/cache/cache.js'
 import { RedisConnection } from '../../lib/connection/connection.js'
 import { resolveConnectionOptions } from '../../lib/connection/options.js'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { resolveCacheOptions } from '../../lib/cache-options.js'
+import { resolveCacheOptions } from '../../lib/cache/options.js'
 import { defaultKeyFunction, prefixPattern } from '../../lib/keys.js'
 import { EXPIRED, resolveTtl, secondsFromPttl } from '../../lib/ttl.js'
 import { decodeValue, encodeValue } from '../../lib/value-codec.js'

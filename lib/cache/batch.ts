@@ -1,12 +1,12 @@
-import type { RedisConnection } from './connection/connection.js'
-import type { KeyVersion } from './keys.js'
-import { groupBySlot } from './slots.js'
-import { unlinkKeys } from './unlink.js'
-import { EXPIRED, type Ttl } from './ttl.js'
-import { translateRedisError } from './connection/translate-error.js'
-import { RedisUnavailableError } from './errors.js'
-import { decodeValue, encodeValue } from './value-codec.js'
-import type { ResolvedCacheOptions } from './cache-options.js'
+import type { RedisConnection } from '../connection/connection.js'
+import type { KeyVersion } from '../keys.js'
+import { groupBySlot } from '../slots.js'
+import { unlinkKeys } from '../unlink.js'
+import { EXPIRED, type Ttl } from '../ttl.js'
+import { translateRedisError } from '../connection/translate-error.js'
+import { RedisUnavailableError } from '../errors.js'
+import { decodeValue, encodeValue } from '../value-codec.js'
+import type { ResolvedCacheOptions } from './options.js'
 
 /** Entries for `setMany`: a plain object, a Map, or any iterable of `[key, value]` pairs. */
 export type CacheEntries = Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown> | Iterable<readonly [string, unknown]>

@@ -1,7 +1,7 @@
-import { InvalidOptionsError } from './errors.js'
-import { assertVersion, defaultKeyFunction, type KeyFunction, type KeyVersion } from './keys.js'
-import { jsonSerializer, type Serializer } from './serializer.js'
-import { resolveDefaultTtl, type Ttl } from './ttl.js'
+import { InvalidOptionsError } from '../errors.js'
+import { assertVersion, defaultKeyFunction, type KeyFunction, type KeyVersion } from '../keys.js'
+import { jsonSerializer, type Serializer } from '../serializer.js'
+import { resolveDefaultTtl, type Ttl } from '../ttl.js'
 
 /** How the cache names, versions, expires and encodes its values. */
 export interface CacheOptions {
