@@ -129,6 +129,14 @@ function mayHidePrototypeKey (text: string): boolean {
   return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')
 }
 
+function refusePrototypeKeys (value: object): void {
+  try {
+    sjson.scan(value, { protoAction: 'error', constructorAction: 'error' })
+  } catch {
+    throw new NotSerializableError('value', 'it holds a __proto__ or constructor.prototype key, which reading refuses as prototype poisoning')
+  }
+}
+
 /**
  * Strict JSON: refuses, with the path of the culprit, anything JSON.stringify would drop or convert silently.
  * Getters are read by the check and again by JSON.stringify: they must return the same kind of value each time.
@@ -136,7 +144,10 @@ function mayHidePrototypeKey (text: string): boolean {
 export class JsonSerializer implements Serializer {
   stringify (value: unknown): string {
     if (!isStrict(value)) explain(value, 'value', [], [])
-    return JSON.stringify(value)
+    const text = JSON.stringify(value)
+    // What parse() would refuse must not be written: the key would then hold a value nobody can read.
+    if (typeof value === 'object' && value !== null && mayHidePrototypeKey(text)) refusePrototypeKeys(value)
+    return text
   }
 
   parse (text: string): unknown {

@@ -210,3 +210,11 @@ t.test('a payload that is not a string is refused', async (t) => {
   corrupt(t, Buffer.from('{}') as unknown as string, 'refuses a Buffer')
   corrupt(t, 42 as unknown as string, 'refuses a number')
 })
+
+t.test('a value that parse() would refuse as prototype poisoning is refused by stringify, so nothing unreadable is written', async (t) => {
+  const viaJson = JSON.parse('{"a":[{"__proto__":{"admin":true}}]}') as unknown
+  t.throws(() => jsonSerializer.stringify(viaJson), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
+  t.throws(() => jsonSerializer.stringify({ constructor: { prototype: { admin: true } } }), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
+  t.equal(jsonSerializer.stringify({ constructor: 'a name', text: '__proto__' }), '{"constructor":"a name","text":"__proto__"}', 'harmless uses still pass')
+  t.equal(({} as Record<string, unknown>).admin, undefined)
+})
