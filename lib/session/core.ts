@@ -1,6 +1,6 @@
 import { NotSerializableError, SessionInterruptedError } from '../errors.js'
 import type { RedisConnection } from '../connection/connection.js'
-import { cookieExpiry, planExpiry, writeTtl } from './expiry.js'
+import { cookieExpiry, hasMaxAge, planExpiry, writeTtl } from './expiry.js'
 import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { decodePayload, encodePayload, replaceExpires, storedExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
@@ -46,9 +46,14 @@ export class SessionCore {
     }
     const stored = storedExpires(data)
     const expiresAt = pttl >= 0 ? sentAt + pttl : null
-    // @fastify/session discards a session whose stored expiry has passed: hand it the one Redis enforces.
-    if (stored !== null && expiresAt !== null && data.cookie !== undefined) {
-      data.cookie.expires = new Date(expiresAt).toISOString()
+    if (stored !== null && data.cookie !== undefined) {
+      if (hasMaxAge(data.cookie)) {
+        // A rolling expiry moves by PEXPIRE alone: hand @fastify/session the one Redis enforces, not the stale stored one.
+        if (expiresAt !== null) data.cookie.expires = new Date(expiresAt).toISOString()
+      } else if (Date.parse(stored) <= sentAt) {
+        // An absolute expiry is exact in the payload (Redis's TTL is rounded up to the second): over, to the millisecond.
+        return null
+      }
     }
     data[MARKER] = new SessionState(id, text, stored, expiresAt, this.#userIdOf(data))
     return data
@@ -86,7 +91,9 @@ export class SessionCore {
     if (state !== undefined && (cookieExpiresAt !== null) === (state.storedExpires !== null)) {
       // Content as stored, up to the expiry: then a read-only request writes no payload.
       const asStored = encodePayload(serializer, session, state.storedExpires)
-      if (asStored === state.text) return this.#touch(id, session, state, now)
+      // An absolute expiry is content: shortening or lengthening it is written, never left to a TTL refresh.
+      const expiryMoved = expires !== state.storedExpires && cookieExpiresAt !== null && !hasMaxAge(session.cookie)
+      if (asStored === state.text && !expiryMoved) return this.#touch(id, session, state, now)
       text = replaceExpires(asStored, state.storedExpires, expires)
     }
     // regenerate() stores the new, empty session at once; under saveUninitialized: false that would leave a key

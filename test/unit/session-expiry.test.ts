@@ -42,6 +42,14 @@ t.test('an unchanged session with a maxAge cookie', async (t) => {
 t.test('an unchanged session with an absolute expiry does not roll', async (t) => {
   const expires = new Date(NOW + DAY)
   t.same(planExpiry(NOW, NOW + DAY + 400, { expires, originalMaxAge: null }, DAY), { kind: 'keep' })
+  t.same(planExpiry(NOW, NOW + DAY - 400, { expires, originalMaxAge: null }, DAY), { kind: 'keep' },
+    'not even when Redis seems to drop it first: the write that set the expiry gave Redis its TTL')
+})
+
+t.test('a maxAge cookie shortened by the handler shortens the Redis TTL', async (t) => {
+  const cookie = { expires: new Date(NOW + 5000), originalMaxAge: DAY }
+  t.same(planExpiry(NOW, NOW + DAY, cookie, DAY), { kind: 'refresh', ttlMs: 5000 })
+  t.same(planExpiry(NOW, NOW + 5999, cookie, DAY), { kind: 'keep' }, 'less than the rounding of a write: as written')
 })
 
 t.test('an unchanged session with a browser-session cookie rolls its ttl', async (t) => {
