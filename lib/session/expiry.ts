@@ -63,6 +63,7 @@ export function planExpiry (
   const cookieExpiresAt = cookieExpiry(cookie)
   if (cookieExpiresAt === null) {
     // A browser-session cookie: the `ttl` option is the server-side idle limit.
+    if (ttlMs <= 0) return DELETE
     if (redisExpiresAt === null) return KEEP
     return now + ttlMs - redisExpiresAt >= ttlMs * REFRESH_FRACTION ? { kind: 'refresh', ttlMs } : KEEP
   }
