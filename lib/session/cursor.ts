@@ -24,7 +24,7 @@ export class SessionCursor<T> implements AsyncIterable<T>, PromiseLike<T[]> {
     return all
   }
 
-  // eslint-disable-next-line unicorn/no-thenable -- `await store.ids()` must give the array, as connect-redis does
+  // Thenable: `await store.ids()` gives the array, as connect-redis does.
   then<A = T[], B = never> (onFulfilled?: ((value: T[]) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
     return this.toArray().then(onFulfilled, onRejected)
   }
