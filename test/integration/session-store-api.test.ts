@@ -212,3 +212,18 @@ t.test("@fastify/session's promise API on the store: save, reload, regenerate, d
   t.same(await keys(redis), [`session:${body.id}`], 'one session: the first id was destroyed by regenerate()')
   t.same((await app.inject({ url: '/keys', headers: cookieHeader(cookie.value) })).json(), ['cookie', 'step'], 'no marker for standalone users either')
 })
+
+t.test("with your own @fastify/session and the store's defaults, a login writes one session and nothing empty", async (t) => {
+  const redis = await redisForTest(t)
+  const client = await connectedClient(t, redis)
+  const app = await userApp(t, new RedisSessionStore({ client }))
+  const visitor = await app.inject('/read')
+  t.equal(setCookie(visitor), undefined, 'saveUninitialized: false: a visitor gets no session')
+  await redis.cli('CONFIG', 'RESETSTAT')
+  const login = await app.inject({ method: 'POST', url: '/login', payload: { user: 'ada' } })
+  const cookie = setCookie(login)!
+  t.equal(await commandCalls(redis, 'set'), 1, 'one write')
+  t.same(await keys(redis), [`session:${idOf(cookie.value)}`], 'one session, the one the cookie names')
+  const ttl = Number(await redis.cli('TTL', `session:${idOf(cookie.value)}`))
+  t.ok(ttl > 0)
+})
