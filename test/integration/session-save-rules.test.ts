@@ -155,3 +155,42 @@ t.test('a new session whose first save timed out but landed is saved by the retr
   const cookie = setCookie(res)!
   t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), { user: 'ada', retried: true })
 })
+
+t.test('a failed save the handler lets through is not written by the error reply, even once Redis is back', async (t) => {
+  const redis = await redisForTest(t)
+  const loaded = new Gate()
+  const gate = new Gate()
+  const { app } = await sessionApp(t, redis, { commandTimeout: 1000 }, (app) => {
+    defaultRoutes(app)
+    app.post('/give-up', async (request) => {
+      await loaded.hold()
+      fields(request).cart = ['item']
+      try {
+        await request.session.save()
+      } catch (err) {
+        await gate.hold()
+        throw err
+      }
+      return { ok: true }
+    })
+  })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  const inHandler = loaded.arrival()
+  const arrived = gate.arrival()
+  const held = app.inject({ method: 'POST', url: '/give-up', headers: cookieHeader(cookie.value) })
+  await inHandler
+  redis.pause()
+  t.teardown(() => redis.resume())
+  loaded.open()
+  await arrived
+  redis.resume()
+  // The stalled SET XX lands now; what matters is that nothing is written after the client got its 503.
+  await app.sessions.count()
+  await redis.cli('SET', `session:${idOf(cookie.value)}`, '{"cookie":{"expires":null},"user":"ada","marker":"after"}', 'KEEPTTL')
+  gate.open()
+  const res = await held
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().code, 'FST_CODEX_REDIS_UNAVAILABLE')
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), { user: 'ada', marker: 'after' },
+    'the error reply wrote nothing')
+})
