@@ -57,6 +57,10 @@ export class RedisSessionStore implements SessionStore {
   /** True while a destroy callback runs: @fastify/session's regenerate() calls set() for the new session there. */
   #inDestroyCallback = false
 
+  /**
+   * `internal.sealedOnError`: for codexSession, whose onError hook seals a failed save once the reply is an error;
+   * a store used on its own sees no reply and seals at the first failure.
+   */
   constructor (options: RedisSessionStoreOptions, internal?: { sealedOnError: boolean }) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('RedisSessionStore needs options with a client')
     this.options = resolveSessionOptions(options)

@@ -58,11 +58,22 @@ t.test('a load hands back the exact stored expiry, not the rounded Redis TTL', a
   const { app } = await sessionApp(t, redis, {}, (app) => {
     routes(app)
     app.get('/expiry', async (request) => ({ expires: (request.session.cookie.expires as Date).getTime() }))
+    app.post('/absolute-options', async (request) => {
+      const at = Date.now() + 45_678
+      request.session.options({ expires: new Date(at) })
+      fields(request).user = 'bob'
+      return { at }
+    })
   })
-  const first = await app.inject({ method: 'POST', url: '/absolute', payload: { ms: 60_250 } })
-  const { at } = first.json<{ at: number }>()
-  const cookie = setCookie(first)!
-  t.equal((await app.inject({ url: '/expiry', headers: cookieHeader(cookie.value) })).json<{ expires: number }>().expires, at)
+  for (const url of ['/absolute', '/absolute-options']) {
+    const first = await app.inject({ method: 'POST', url, payload: { ms: 60_250 } })
+    const { at } = first.json<{ at: number }>()
+    const cookie = setCookie(first)!
+    for (let i = 0; i < 3; i++) {
+      const res = await app.inject({ url: '/expiry', headers: cookieHeader(cookie.value) })
+      t.equal(res.json<{ expires: number }>().expires, at, `${url}: exact on load ${i + 1}`)
+    }
+  }
 })
 
 t.test('changing only the expiry is stored: shortened, then lengthened', async (t) => {
