@@ -57,6 +57,7 @@ t.test('an unchanged session with a browser-session cookie rolls its ttl', async
   t.same(planExpiry(NOW, NOW + ttl - 1000, { expires: null }, ttl), { kind: 'keep' })
   t.same(planExpiry(NOW, NOW + ttl - ttl * REFRESH_FRACTION, { expires: null }, ttl), { kind: 'refresh', ttlMs: ttl })
   t.same(planExpiry(NOW, null, { expires: null }, ttl), { kind: 'keep' })
+  t.same(planExpiry(NOW, NOW + 1000, { expires: null }, 0), { kind: 'delete' }, 'a ttl function that answered <= 0: not kept')
 })
 
 t.test('whatever the timing, the cookie never outlives Redis and refreshes stay rare', async (t) => {
