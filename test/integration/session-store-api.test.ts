@@ -84,7 +84,7 @@ t.test('ids, all, length, count and clear: this namespace only, batch by batch',
   }
   await neighbour.set('theirs', sessionOf({ a: 1 }))
   await client.set('shop:session:x:other', 'not ours')
-  await client.set('shop:session:user:u0:notes', 'not an index of ours either, but under it') // a user id with ':'
+  await client.set('shop:session:user:u0:notes', 'x') // the index of user id 'u0:notes' by the key layout: cleared too
 
   t.equal(await store.length(), 2500)
   t.equal(await store.count(), 2500)
