@@ -103,3 +103,18 @@ t.test('changing only the expiry is stored: shortened, then lengthened', async (
   t.same((await app.inject({ url: '/read', headers: cookieHeader(other.value) })).json(), { user: 'ada' }, 'still there past the old expiry')
   t.same((await keys(redis)).length, 1)
 })
+
+t.test('a maxAge session whose expiry the handler shortens is shortened in Redis too', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis, { cookie: { secure: false, maxAge: 3_600_000 } }, routes)
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  const short = Date.now() + 1500
+  await redis.cli('CONFIG', 'RESETSTAT')
+  const res = await app.inject({ method: 'POST', url: '/expires', payload: { at: short }, headers: cookieHeader(cookie.value) })
+  t.equal(setCookie(res)?.expires?.getTime(), Math.floor(short / 1000) * 1000, 'the browser is told the shorter expiry')
+  t.equal(await commandCalls(redis, 'set'), 0, 'no payload write: one PEXPIRE')
+  const pttl = Number(await redis.cli('PTTL', `session:${idOf(cookie.value)}`))
+  t.ok(pttl > 0 && pttl <= 2000, `PTTL ${pttl}`)
+  await sleep(Math.max(0, short - Date.now()) + 600)
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), {}, 'a replayed cookie no longer logs in')
+})
