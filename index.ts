@@ -14,5 +14,6 @@ export {
 } from './lib/errors.js'
 export { codexSession, type CodexSessionOptions } from './plugins/session.js'
 export { RedisSessionStore, type RedisSessionStoreOptions } from './lib/session/store.js'
-export { SessionAdmin } from './lib/session/admin.js'
+export { SessionAdmin, type StoredSession } from './lib/session/admin.js'
+export type { SessionCursor } from './lib/session/cursor.js'
 export type { SessionLogger, SessionStoreOptions } from './lib/session/options.js'

@@ -20,3 +20,19 @@ export async function scanPrefix (connection: RedisConnection, prefix: string, o
     } while (cursor !== '0')
   }))
 }
+
+/**
+ * The same walk as an async iterator of batches, one master after the other: a consumer that stops early
+ * (or works slowly) holds at most one batch, and no SCAN is sent before it asks for the next.
+ */
+export async function * scanPrefixBatches (connection: RedisConnection, prefix: string): AsyncGenerator<string[]> {
+  const pattern = prefixPattern(prefix)
+  for (const node of await connection.scanTargets()) {
+    let cursor = '0'
+    do {
+      const reply = await connection.run(() => node.scan(cursor, { MATCH: pattern, COUNT: SCAN_BATCH }))
+      cursor = String(reply.cursor)
+      if (reply.keys.length > 0) yield reply.keys
+    } while (cursor !== '0')
+  }
+}

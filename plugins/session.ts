@@ -6,7 +6,7 @@ import type { ConnectionOptions } from '../lib/connection/options.js'
 import { InvalidOptionsError } from '../lib/errors.js'
 import type { SessionAdmin } from '../lib/session/admin.js'
 import { resolveSessionOptions, type SessionStoreOptions } from '../lib/session/options.js'
-import { adoptState } from '../lib/session/state.js'
+import { sealFailure } from '../lib/session/state.js'
 import { RedisSessionStore } from '../lib/session/store.js'
 import { acquireConnection } from './connection.js'
 
@@ -40,12 +40,12 @@ function checkSecret (secret: unknown): void {
 const plugin: FastifyPluginAsync<CodexSessionOptions> = async (fastify, options) => {
   const {
     url, client, closeClient, cluster, sentinel, commandTimeout,
-    projectName, keyPrefix, ttl, serializer, userKey,
+    projectName, keyPrefix, ttl, serializer, userKey, disableTouch,
     ...sessionOptions
   } = options
   // A visitor who stores nothing costs no Redis write.
   const saveUninitialized = sessionOptions.saveUninitialized ?? false
-  const storeOptions = { projectName, keyPrefix, ttl, serializer, userKey, saveUninitialized, logger: fastify.log }
+  const storeOptions = { projectName, keyPrefix, ttl, serializer, userKey, disableTouch, logger: fastify.log }
   // Options are checked before any connection is opened: bad options never leave a socket behind.
   checkSecret(sessionOptions.secret)
   if ((sessionOptions as { store?: unknown }).store !== undefined) {
@@ -54,16 +54,18 @@ const plugin: FastifyPluginAsync<CodexSessionOptions> = async (fastify, options)
   resolveSessionOptions(storeOptions)
 
   const connection = await acquireConnection(fastify, { url, client, closeClient, cluster, sentinel, commandTimeout })
-  const store = new RedisSessionStore({ ...storeOptions, client: connection })
+  // Failures are sealed by the onError hook below, so a handler that catches a failed save may retry it.
+  const store = new RedisSessionStore({ ...storeOptions, client: connection }, { sealedOnError: true })
   if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie)
   await fastify.register(fastifySession, {
     ...sessionOptions,
     saveUninitialized,
     store
   })
-  // Runs after @fastify/session's onRequest (added above): handlers never see the store's marker.
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    adoptState(request.session)
+  // The reply is an error now: the save @fastify/session makes in its onSend must not write a session whose save
+  // already failed (Redis may be back, but the client is being told it was not saved).
+  fastify.addHook('onError', (request, _reply, _error, done) => {
+    sealFailure(request.session)
     done()
   })
   fastify.decorate('sessions', store.sessions)

@@ -1,11 +1,20 @@
 import { InvalidKeyError, InvalidOptionsError, describe } from '../errors.js'
 import type { RedisConnection } from '../connection/connection.js'
-import { scanPrefix } from '../scan.js'
+import { scanPrefix, scanPrefixBatches } from '../scan.js'
+import { unlinkKeys } from '../unlink.js'
 import type { SessionCore } from './core.js'
-import { assertSessionId, isSessionKey } from './keys.js'
+import { SessionCursor } from './cursor.js'
+import { assertSessionId, isSessionKey, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
-import { userIdOf } from './payload.js'
+import { decodePayload, userIdOf, type SessionData } from './payload.js'
 import type { UserIndex } from './user-index.js'
+
+/** One entry of `all()`: the id beside the session, so no session field can collide with it. */
+export interface StoredSession {
+  id: string
+  /** The payload as stored: `cookie` and fields (a rolling session's `cookie.expires` may lag its Redis TTL). */
+  session: SessionData
+}
 
 /** Sessions by id and by user, outside any request: `fastify.sessions`. */
 export class SessionAdmin {
@@ -29,14 +38,47 @@ export class SessionAdmin {
 
   /** The number of stored sessions (SCAN on every master; the per-user indexes are not counted). */
   async count (): Promise<number> {
-    const prefix = this.#options.prefix
-    // Without a namespace every key of the database would be a candidate: refuse rather than guess.
-    if (prefix === '') throw new InvalidOptionsError('count() needs a projectName or keyPrefix to tell sessions from other keys')
+    const prefix = this.#prefix('count()')
     let count = 0
     await scanPrefix(this.#connection, prefix, (keys) => {
       for (const key of keys) if (isSessionKey(prefix, key)) count++
     })
     return count
+  }
+
+  /** The same as `count()`, connect-redis's name. */
+  async length (): Promise<number> {
+    return await this.count()
+  }
+
+  /**
+   * Ids of the stored sessions, one SCAN batch at a time on every master (bounded memory). As with any SCAN,
+   * a session that exists throughout is listed at least once (rarely twice); one created or removed meanwhile may or may not be.
+   */
+  ids (): SessionCursor<string> {
+    return new SessionCursor(() => this.#idBatches('ids()'))
+  }
+
+  /** Stored sessions with their ids, batch by batch: one pipelined round of GETs per SCAN batch; unreadable ones are logged and skipped. */
+  all (): SessionCursor<StoredSession> {
+    return new SessionCursor(() => this.#sessionBatches())
+  }
+
+  /**
+   * Deletes every session of this namespace, and the per-user indexes with them; other keys under the prefix are
+   * left alone. Batch by batch on every master (SCAN + UNLINK per slot). Returns the number of sessions deleted.
+   */
+  async clear (): Promise<number> {
+    const prefix = this.#prefix('clear()')
+    const indexPrefix = sessionKey(prefix, 'user:')
+    let sessions = 0
+    await scanPrefix(this.#connection, prefix, async (keys) => {
+      const ours = keys.filter((key) => isSessionKey(prefix, key))
+      const indexes = keys.filter((key) => key.startsWith(indexPrefix))
+      const [removed] = await Promise.all([unlinkKeys(this.#connection, ours), unlinkKeys(this.#connection, indexes)])
+      sessions += removed
+    })
+    return sessions
   }
 
   /** The ids of the user's live sessions. Needs the `userKey` option. */
@@ -47,6 +89,40 @@ export class SessionAdmin {
   /** Log out everywhere: destroys every session of the user, returns how many. Needs the `userKey` option. */
   async revokeUser (userId: string | number): Promise<number> {
     return await this.#index().revoke(this.#userId(userId))
+  }
+
+  // Without a namespace every key of the database would be a candidate: refuse rather than guess.
+  #prefix (what: string): string {
+    const prefix = this.#options.prefix
+    if (prefix === '') throw new InvalidOptionsError(`${what} needs a projectName or keyPrefix to tell sessions from other keys`)
+    return prefix
+  }
+
+  async * #idBatches (what: string): AsyncGenerator<string[]> {
+    const prefix = this.#prefix(what)
+    for await (const keys of scanPrefixBatches(this.#connection, prefix)) {
+      const ids = keys.filter((key) => isSessionKey(prefix, key)).map((key) => key.slice(prefix.length + 1))
+      if (ids.length > 0) yield ids
+    }
+  }
+
+  async * #sessionBatches (): AsyncGenerator<StoredSession[]> {
+    const { prefix, serializer, logger } = this.#options
+    for await (const ids of this.#idBatches('all()')) {
+      // One GET per id, all sent at once: one round trip, each routed to its own slot on a cluster.
+      const texts = await this.#connection.run((c) => Promise.all(ids.map((id) => c.get(sessionKey(prefix, id)))))
+      const batch: StoredSession[] = []
+      ids.forEach((id, i) => {
+        const text = texts[i]
+        if (text === null || text === undefined) return
+        try {
+          batch.push({ id, session: decodePayload(serializer, text) })
+        } catch (err) {
+          logger.warn({ err, session: redactSessionId(id) }, 'fastify-codex: unreadable session payload skipped by all()')
+        }
+      })
+      if (batch.length > 0) yield batch
+    }
   }
 
   #index (): UserIndex {

@@ -1,33 +1,34 @@
 import { NotSerializableError, SessionInterruptedError } from '../errors.js'
 import type { RedisConnection } from '../connection/connection.js'
-import { cookieExpiry, planExpiry, writeTtl } from './expiry.js'
+import { cookieExpiry, hasMaxAge, planExpiry, writeTtl } from './expiry.js'
 import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { decodePayload, encodePayload, replaceExpires, storedExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
-import { MARKER, SessionState, adoptState, failureOf, rememberFailure, rememberState, stateOf } from './state.js'
+import { MARKER, SessionState, adoptState, failureOf, forgetFailure, rememberFailure, rememberState, stateOf } from './state.js'
 import type { UserIndex } from './user-index.js'
 
-function hasFields (session: SessionLike): boolean {
-  for (const key of Object.keys(session)) if (key !== 'cookie' && key !== MARKER) return true
-  return false
-}
+/** What one save attempt sent: the text of a SET NX, should it time out and land later. */
+interface Attempt { created: string | undefined }
 
 /**
- * The one async implementation of load, save and destroy. Every Redis failure surfaces as a coded
+ * The one async implementation of load, save, touch and destroy. Every Redis failure surfaces as a coded
  * error (503/500/409); none is ever turned into "no session".
  */
 export class SessionCore {
   readonly #connection: RedisConnection
   readonly #options: ResolvedSessionOptions
   readonly #users: UserIndex | undefined
+  /** Whether something outside (codexSession's onError hook) seals failures once the reply is an error. */
+  readonly #sealedOnError: boolean
 
-  constructor (connection: RedisConnection, options: ResolvedSessionOptions, users: UserIndex | undefined) {
+  constructor (connection: RedisConnection, options: ResolvedSessionOptions, users: UserIndex | undefined, sealedOnError = false) {
     this.#connection = connection
     this.#options = options
     this.#users = users
+    this.#sealedOnError = sealedOnError
   }
 
-  /** The stored session (carrying its state under MARKER), or `null` when there is none or it is unreadable. */
+  /** The stored session (carrying its state under MARKER), or `null` when there is none, it has expired or is unreadable. */
   async load (id: string): Promise<SessionData | null> {
     if (!isSessionId(id)) return null
     const key = sessionKey(this.#options.prefix, id)
@@ -46,27 +47,51 @@ export class SessionCore {
     }
     const stored = storedExpires(data)
     const expiresAt = pttl >= 0 ? sentAt + pttl : null
-    // @fastify/session discards a session whose stored expiry has passed: hand it the one Redis enforces.
-    if (stored !== null && expiresAt !== null && data.cookie !== undefined) {
-      data.cookie.expires = new Date(expiresAt).toISOString()
+    if (stored !== null && data.cookie !== undefined) {
+      if (hasMaxAge(data.cookie)) {
+        // A rolling expiry moves by PEXPIRE alone: hand @fastify/session the one Redis enforces, not the stale stored one.
+        if (expiresAt !== null) data.cookie.expires = new Date(expiresAt).toISOString()
+      } else if (Date.parse(stored) <= sentAt) {
+        // An absolute expiry is exact in the payload (Redis's TTL is rounded up to the second): over, to the millisecond.
+        return null
+      }
     }
     data[MARKER] = new SessionState(id, text, stored, expiresAt, this.#userIdOf(data))
     return data
   }
 
-  async save (id: string, session: SessionLike): Promise<void> {
+  /**
+   * Stores the session if it changed, else at most moves its expiry. `deferCreate`: a new session handed over
+   * by `regenerate()`, which @fastify/session saves again before any cookie names it: written then, once.
+   */
+  async save (id: string, session: SessionLike, deferCreate = false): Promise<void> {
     assertSessionId(id)
-    // Off the session and into the registry: a copy made later (regenerate(keys)) cannot carry it along.
+    // A Session of a @fastify/session copy without our accessor: the state moves off it here.
     adoptState(session)
     const failure = failureOf(session)
-    if (failure !== undefined) throw failure
+    if (failure?.sealed === true) throw failure.error
+    const attempt: Attempt = { created: undefined }
     try {
-      await this.#save(id, session, stateOf(session, id))
+      await this.#save(id, session, stateOf(session, id), failure?.created, attempt, deferCreate)
     } catch (err) {
       // Refused data fails the same way again by itself, and the handler may have fixed it since.
-      if (!(err instanceof NotSerializableError)) rememberFailure(session, err as Error)
+      if (!(err instanceof NotSerializableError)) {
+        rememberFailure(session, { error: err as Error, sealed: !this.#sealedOnError, created: attempt.created ?? failure?.created })
+      }
       throw err
     }
+    if (failure !== undefined) forgetFailure(session)
+  }
+
+  /** Moves a stored session's expiry as `set` would compute it, never creating it: whether it exists. */
+  async touch (id: string, session: SessionLike): Promise<boolean> {
+    assertSessionId(id)
+    if (this.#options.disableTouch) return true
+    const key = sessionKey(this.#options.prefix, id)
+    const now = Date.now()
+    const px = writeTtl(now, cookieExpiry(session.cookie), this.#options.idleTtlMs(session))
+    if (px === 0) return await this.#connection.run((c) => c.unlink(key)) > 0
+    return await this.#connection.run((c) => c.pExpire(key, px)) === 1
   }
 
   /** Whether a session was removed. */
@@ -76,9 +101,12 @@ export class SessionCore {
     return await this.#connection.run((c) => c.unlink(key)) > 0
   }
 
-  async #save (id: string, session: SessionLike, state: SessionState | undefined): Promise<void> {
+  async #save (
+    id: string, session: SessionLike, state: SessionState | undefined,
+    created: string | undefined, attempt: Attempt, deferCreate: boolean
+  ): Promise<void> {
     const now = Date.now()
-    const { serializer, ttlMs } = this.#options
+    const serializer = this.#options.serializer
     const cookieExpiresAt = cookieExpiry(session.cookie)
     const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()
     // Serialized once, before anything is sent: data that is not strict JSON leaves the stored session as it was.
@@ -86,24 +114,31 @@ export class SessionCore {
     if (state !== undefined && (cookieExpiresAt !== null) === (state.storedExpires !== null)) {
       // Content as stored, up to the expiry: then a read-only request writes no payload.
       const asStored = encodePayload(serializer, session, state.storedExpires)
-      if (asStored === state.text) return this.#touch(id, session, state, now)
+      // An absolute expiry is content: shortening or lengthening it is written, never left to a TTL refresh.
+      const expiryMoved = expires !== state.storedExpires && cookieExpiresAt !== null && !hasMaxAge(session.cookie)
+      if (asStored === state.text && !expiryMoved) return this.#touch(id, session, state, now)
       text = replaceExpires(asStored, state.storedExpires, expires)
     }
-    // regenerate() stores the new, empty session at once; under saveUninitialized: false that would leave a key
-    // no cookie names. @fastify/session saves it again as soon as it holds something.
-    if (state === undefined && !this.#options.saveUninitialized && !hasFields(session)) return
+    if (state === undefined && deferCreate) return
     text ??= encodePayload(serializer, session, expires)
     const key = sessionKey(this.#options.prefix, id)
-    const px = writeTtl(now, cookieExpiresAt, ttlMs)
+    const px = writeTtl(now, cookieExpiresAt, this.#options.idleTtlMs(session))
     if (px === 0) {
       // Past its expiry: deleted, never written with a TTL <= 0.
-      if (state !== undefined) await this.#connection.run((c) => c.unlink(key))
+      if (state !== undefined || created !== undefined) await this.#connection.run((c) => c.unlink(key))
       return
     }
     // NX creates (never overwrites an id in use); XX updates only a session that still exists, so a
     // logout that happened while this request ran is not undone.
     const condition = state === undefined ? 'NX' : 'XX'
-    const reply = await this.#connection.run((c) => c.set(key, text, { expiration: { type: 'PX', value: px }, condition }))
+    if (condition === 'NX') attempt.created = text
+    const write = text
+    let reply = await this.#connection.run((c) => c.set(key, write, { expiration: { type: 'PX', value: px }, condition }))
+    // A retried create: the earlier, timed-out SET NX may have landed. Exactly its text there means the key is ours.
+    if (reply === null && condition === 'NX' && created !== undefined) {
+      const found = await this.#connection.run((c) => c.get(key))
+      if (found === created) reply = await this.#connection.run((c) => c.set(key, write, { expiration: { type: 'PX', value: px }, condition: 'XX' }))
+    }
     if (reply === null) throw new SessionInterruptedError()
 
     const userId = this.#userIdOf(session)
@@ -118,11 +153,17 @@ export class SessionCore {
   }
 
   async #touch (id: string, session: SessionLike, state: SessionState, now: number): Promise<void> {
-    const plan = planExpiry(now, state.expiresAt, session.cookie, this.#options.ttlMs)
+    let plan = planExpiry(now, state.expiresAt, session.cookie, this.#options.idleTtlMs(session))
+    // disableTouch: use never moves the expiry out (shortening by the handler still reaches Redis).
+    if (plan.kind === 'refresh' && this.#options.disableTouch && (state.expiresAt === null || now + plan.ttlMs > state.expiresAt)) {
+      plan = { kind: 'keep', cookieExpires: state.expiresAt ?? undefined }
+    }
     const key = sessionKey(this.#options.prefix, id)
     if (plan.kind === 'keep') {
       // The cookie goes out with the expiry Redis has: the browser never holds it longer than Redis.
-      if (plan.cookieExpires !== undefined && session.cookie !== undefined) session.cookie.expires = new Date(plan.cookieExpires)
+      if (plan.cookieExpires !== undefined && session.cookie !== undefined && cookieExpiry(session.cookie) !== null) {
+        session.cookie.expires = new Date(plan.cookieExpires)
+      }
       return
     }
     if (plan.kind === 'delete') {

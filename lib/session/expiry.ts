@@ -19,6 +19,15 @@ export function cookieExpiry (cookie: ExpiringCookie | undefined): number | null
   return Number.isNaN(time) ? null : time
 }
 
+/**
+ * Whether the cookie rolls (`maxAge`): its expiry moves with use. Otherwise a set expiry is absolute: it is
+ * part of the session's content, stored exactly, and never moved by a read.
+ */
+export function hasMaxAge (cookie: ExpiringCookie | undefined): boolean {
+  const maxAge = cookie?.originalMaxAge
+  return typeof maxAge === 'number' && maxAge > 0
+}
+
 /** Whole seconds, rounded up: Redis keeps a session at least as long as the cookie that names it. */
 export function roundUpToSecond (ms: number): number {
   return Math.ceil(ms / 1000) * 1000
@@ -54,14 +63,18 @@ export function planExpiry (
   const cookieExpiresAt = cookieExpiry(cookie)
   if (cookieExpiresAt === null) {
     // A browser-session cookie: the `ttl` option is the server-side idle limit.
+    if (ttlMs <= 0) return DELETE
     if (redisExpiresAt === null) return KEEP
     return now + ttlMs - redisExpiresAt >= ttlMs * REFRESH_FRACTION ? { kind: 'refresh', ttlMs } : KEEP
   }
   if (cookieExpiresAt <= now) return DELETE
-  // A key without expiry (made persistent by hand) outlives any cookie.
-  if (redisExpiresAt === null || cookieExpiresAt <= redisExpiresAt) return KEEP
-  const maxAge = cookie?.originalMaxAge
-  const lifetime = typeof maxAge === 'number' && maxAge > 0 ? maxAge : cookieExpiresAt - now
+  // An absolute expiry is written with the payload (a change of it is a change of content): nothing to roll.
+  if (!hasMaxAge(cookie)) return KEEP
+  if (redisExpiresAt === null) return KEEP
+  // Shortened by the handler (writes round up by less than a second): Redis must not keep it longer.
+  if (redisExpiresAt - cookieExpiresAt >= 1000) return { kind: 'refresh', ttlMs: roundUpToSecond(cookieExpiresAt - now) }
+  if (cookieExpiresAt <= redisExpiresAt) return KEEP
+  const lifetime = cookie?.originalMaxAge as number
   if (cookieExpiresAt - redisExpiresAt >= lifetime * REFRESH_FRACTION) {
     return { kind: 'refresh', ttlMs: roundUpToSecond(cookieExpiresAt - now) }
   }

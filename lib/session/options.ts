@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '../errors.js'
+import { InvalidOptionsError, InvalidTtlError, describe } from '../errors.js'
 import { jsonSerializer, type Serializer } from '../serializer.js'
 import { sessionPrefix } from './keys.js'
 
@@ -13,8 +13,11 @@ export interface SessionStoreOptions {
   projectName?: string
   /** Second key segment. Default `'session'`. */
   keyPrefix?: string
-  /** Seconds a session lives when its cookie has neither `maxAge` nor `expires`. Default 1209600 (14 days). */
-  ttl?: number
+  /**
+   * Seconds a session lives when its cookie has neither `maxAge` nor `expires`. Default 1209600 (14 days).
+   * A function gets the session being written and returns those seconds (<= 0: the session is not kept).
+   */
+  ttl?: number | ((session: SessionFields) => number)
   /** Default: the strict `JsonSerializer`. Must be deterministic: equal sessions must give equal text. */
   serializer?: Serializer
   /** Session field holding the user id: enables `listUser` / `revokeUser`. */
@@ -22,21 +25,30 @@ export interface SessionStoreOptions {
   /** Receives a warning for every unreadable or prototype-poisoning payload. Default: `process.emitWarning`. */
   logger?: SessionLogger
   /**
-   * Set it as your @fastify/session's. When `false`, a new session with no fields is not stored even when
-   * @fastify/session asks (`regenerate()` always does): it would hold nothing, and no cookie would name it.
-   * Default `true`, @fastify/session's default.
+   * With `true`, a session whose content did not change never has its expiry moved (no `PEXPIRE` for
+   * `rolling`, and `touch()` does nothing); the cookie is then sent with the expiry Redis has. Default `false`.
+   */
+  disableTouch?: boolean
+  /**
+   * No longer needed, accepted and ignored: the store tells `regenerate()`'s early write apart by itself and
+   * stores a new session only when @fastify/session saves it for a cookie, whatever its `saveUninitialized`.
+   * @deprecated
    */
   saveUninitialized?: boolean
 }
 
+/** A session as a `ttl` function sees it: its `cookie` and fields. */
+export type SessionFields = { cookie?: object } & Record<string, unknown>
+
 export interface ResolvedSessionOptions {
   /** `{projectName}:{keyPrefix}` with empty segments omitted; never empty. */
   readonly prefix: string
-  readonly ttlMs: number
+  /** The server-side lifetime of a session without a cookie expiry, in ms; `0`: not kept. */
+  readonly idleTtlMs: (session: SessionFields) => number
   readonly serializer: Serializer
   readonly userKey: string | undefined
   readonly logger: SessionLogger
-  readonly saveUninitialized: boolean
+  readonly disableTouch: boolean
 }
 
 export const DEFAULT_SESSION_TTL = 1_209_600
@@ -60,12 +72,13 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
     serializer = jsonSerializer,
     userKey,
     logger = warningLogger,
-    saveUninitialized = true
+    disableTouch = false,
+    saveUninitialized
   } = options
   if (typeof projectName !== 'string') throw new InvalidOptionsError('projectName must be a string')
   if (typeof keyPrefix !== 'string') throw new InvalidOptionsError('keyPrefix must be a string')
-  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
-    throw new InvalidOptionsError('ttl must be a positive, finite number of seconds')
+  if (typeof ttl !== 'function' && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0)) {
+    throw new InvalidOptionsError('ttl must be a positive, finite number of seconds or a function returning one')
   }
   if (typeof serializer?.stringify !== 'function' || typeof serializer.parse !== 'function') {
     throw new InvalidOptionsError('serializer must have stringify(value) and parse(text)')
@@ -74,13 +87,25 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
     throw new InvalidOptionsError('userKey must be the name of a session field (a non-empty string other than "cookie")')
   }
   if (typeof logger?.warn !== 'function') throw new InvalidOptionsError('logger must have warn(obj, msg)')
-  if (typeof saveUninitialized !== 'boolean') throw new InvalidOptionsError('saveUninitialized must be a boolean')
+  if (saveUninitialized !== undefined && typeof saveUninitialized !== 'boolean') throw new InvalidOptionsError('saveUninitialized must be a boolean')
+  if (typeof disableTouch !== 'boolean') throw new InvalidOptionsError('disableTouch must be a boolean')
+  const fixed = typeof ttl === 'number' ? toMs(ttl) : 0
   return Object.freeze({
     prefix: sessionPrefix(projectName, keyPrefix),
-    ttlMs: Math.max(1, Math.round(ttl * 1000)),
+    idleTtlMs: typeof ttl === 'number' ? () => fixed : (session: SessionFields) => idleTtl(ttl(session)),
     serializer,
     userKey,
     logger,
-    saveUninitialized
+    disableTouch
   })
+}
+
+function toMs (seconds: number): number {
+  return Math.max(1, Math.round(seconds * 1000))
+}
+
+// What a `ttl` function returned: checked on every call, since it can return anything at run time.
+function idleTtl (seconds: unknown): number {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) throw new InvalidTtlError(describe(seconds))
+  return seconds <= 0 ? 0 : toMs(seconds)
 }

@@ -5,7 +5,7 @@
  * A loaded session carries its state to @fastify/session's `Session` under MARKER: the Session copies
  * loaded fields with `for…in`, which skips Symbol keys, so only a string key survives. `toJSON`
  * returning `undefined` keeps the marker out of JSON, out of @fastify/session's change hash, and we
- * never store it. codexSession then moves it off the Session (`adopt`) before any handler runs.
+ * never store it. An accessor on the Session prototype (`installMarker`) takes it off as it is copied.
  */
 export class SessionState {
   constructor (
@@ -33,19 +33,39 @@ type Carrier = Record<string, unknown>
 /** Sessions saved or adopted in this process, keyed by @fastify/session's Session object. */
 const states = new WeakMap<object, SessionState>()
 
-/**
- * A save that failed on Redis or on a conflict, per Session. When `store.set` fails in onSend, Fastify runs
- * onSend again for the error reply and @fastify/session saves again: that save must fail the same way,
- * not reach a recovered Redis and store a session the client was told was not saved.
- */
-const failures = new WeakMap<object, Error>()
+/** A save of this Session that failed on Redis or on a conflict. */
+export interface SaveFailure {
+  readonly error: Error
+  /**
+   * Sealed: every later save of the Session fails the same way without reaching Redis. When `store.set` fails in
+   * onSend, Fastify runs onSend again for the error reply and @fastify/session saves again: that save must not reach
+   * a recovered Redis and store a session the client was told was not saved. codexSession seals in `onError`, so a
+   * handler that catches the error may still retry; a store used on its own seals at once (it sees no reply).
+   */
+  sealed: boolean
+  /** The text of a create (SET NX) that timed out and may have landed: a retry that finds exactly it owns the key. */
+  readonly created: string | undefined
+}
 
-export function failureOf (session: object): Error | undefined {
+const failures = new WeakMap<object, SaveFailure>()
+
+export function failureOf (session: object): SaveFailure | undefined {
   return failures.get(session)
 }
 
-export function rememberFailure (session: object, err: Error): void {
-  failures.set(session, err)
+export function rememberFailure (session: object, failure: SaveFailure): void {
+  failures.set(session, failure)
+}
+
+export function forgetFailure (session: object): void {
+  failures.delete(session)
+}
+
+/** From the request's onError hook: the reply is an error now, and no later save of this Session may write. */
+export function sealFailure (session: unknown): void {
+  if (typeof session !== 'object' || session === null) return
+  const failure = failures.get(session)
+  if (failure !== undefined) failure.sealed = true
 }
 
 /** The state of a Session saved as `id`, whether it still carries the marker or was adopted. */
@@ -59,10 +79,30 @@ export function rememberState (session: object, state: SessionState): void {
   states.set(session, state)
 }
 
-/** Moves a carried marker into the registry and off the Session, so user code never sees it. */
+/**
+ * Makes MARKER an accessor on @fastify/session's Session prototype: the constructor's `this[key] = loaded[key]`
+ * then hands the state to the registry and creates no field, so `Object.keys(session)` never shows it (also after
+ * `reload()`), and no `delete` turns the Session into a slow dictionary-mode object. Idempotent.
+ */
+export function installMarker (prototype: object): void {
+  if (Object.hasOwn(prototype, MARKER)) return
+  Object.defineProperty(prototype, MARKER, {
+    configurable: true,
+    enumerable: false,
+    get (): undefined { return undefined },
+    set (this: object, value: unknown) { if (value instanceof SessionState) states.set(this, value) }
+  })
+}
+
+/**
+ * Moves a carried marker into the registry and off the object: for a Session class whose prototype has no accessor
+ * yet (another copy of @fastify/session), which gets one here, so the next Session of that copy needs no `delete`.
+ */
 export function adoptState (session: unknown): void {
   if (typeof session !== 'object' || session === null || !Object.hasOwn(session, MARKER)) return
   const carried = (session as Carrier)[MARKER]
   if (carried instanceof SessionState) states.set(session, carried)
   delete (session as Carrier)[MARKER]
+  const prototype = Object.getPrototypeOf(session) as object | null
+  if (prototype !== null && prototype !== Object.prototype) installMarker(prototype)
 }

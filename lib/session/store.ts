@@ -1,14 +1,17 @@
+import { createRequire } from 'node:module'
 import type { Session } from 'fastify'
 import type { SessionStore } from '@fastify/session'
 import type { RedisClientLike } from '../connection/client-types.js'
 import { RedisConnection } from '../connection/connection.js'
 import { resolveConnectionOptions } from '../connection/options.js'
 import { InvalidOptionsError } from '../errors.js'
-import { SessionAdmin } from './admin.js'
-import { settle } from './callback.js'
+import { SessionAdmin, type StoredSession } from './admin.js'
+import { adapt, settle, type StoreCallback } from './callback.js'
 import { SessionCore } from './core.js'
+import { SessionCursor } from './cursor.js'
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionStoreOptions } from './options.js'
 import type { SessionLike } from './payload.js'
+import { installMarker } from './state.js'
 import { UserIndex } from './user-index.js'
 
 export interface RedisSessionStoreOptions extends SessionStoreOptions {
@@ -18,6 +21,8 @@ export interface RedisSessionStoreOptions extends SessionStoreOptions {
   commandTimeout?: number
 }
 
+type Done = (err?: Error | null) => void
+
 function connectionFor (options: RedisSessionStoreOptions): RedisConnection {
   const { client, commandTimeout } = options
   if (client instanceof RedisConnection) return client
@@ -26,34 +31,122 @@ function connectionFor (options: RedisSessionStoreOptions): RedisConnection {
   return new RedisConnection(resolveConnectionOptions({ client, commandTimeout }))
 }
 
+// The Session class of the @fastify/session beside us; another copy gets the accessor at its first save.
+function installOnFastifySession (): void {
+  try {
+    const Session = createRequire(import.meta.url)('@fastify/session/lib/session.js') as { prototype?: object }
+    if (typeof Session.prototype === 'object') installMarker(Session.prototype)
+  } catch {}
+}
+
+/** A @fastify/session Session (not a plain object from promise-style code): it has isSaved(). */
+function isFastifySession (session: unknown): boolean {
+  return typeof (session as { isSaved?: unknown }).isSaved === 'function'
+}
+
 /**
  * A @fastify/session store on Redis. Creates with SET NX, updates with SET XX, writes nothing for a
- * session that was only read, and fails loudly (503) whenever Redis does.
+ * session that was only read, and fails loudly (503) whenever Redis does. Every method takes an optional
+ * callback, connect-redis style: without one it returns a promise.
  */
 export class RedisSessionStore implements SessionStore {
   readonly options: ResolvedSessionOptions
-  /** Sessions by id and by user: destroy, count, listUser, revokeUser. */
+  /** Sessions by id and by user: destroy, count, ids, all, clear, listUser, revokeUser. */
   readonly sessions: SessionAdmin
   readonly #core: SessionCore
+  /** True while a destroy callback runs: @fastify/session's regenerate() calls set() for the new session there. */
+  #inDestroyCallback = false
 
-  constructor (options: RedisSessionStoreOptions) {
+  /**
+   * `internal.sealedOnError`: for codexSession, whose onError hook seals a failed save once the reply is an error;
+   * a store used on its own sees no reply and seals at the first failure.
+   */
+  constructor (options: RedisSessionStoreOptions, internal?: { sealedOnError: boolean }) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('RedisSessionStore needs options with a client')
     this.options = resolveSessionOptions(options)
     const connection = connectionFor(options)
     const users = this.options.userKey === undefined ? undefined : new UserIndex(connection, this.options, this.options.userKey)
-    this.#core = new SessionCore(connection, this.options, users)
+    this.#core = new SessionCore(connection, this.options, users, internal?.sealedOnError === true)
     this.sessions = new SessionAdmin(connection, this.options, this.#core, users)
+    installOnFastifySession()
   }
 
-  get (sessionId: string, callback: (err: Error | null, session?: Session | null) => void): void {
-    settle(this.#core.load(sessionId) as Promise<Session | null>, callback)
+  get (sessionId: string): Promise<Session | null>
+  get (sessionId: string, callback: StoreCallback<Session | null>): void
+  get (sessionId: string, callback?: StoreCallback<Session | null>): Promise<Session | null> | undefined {
+    return adapt(this.#core.load(sessionId) as Promise<Session | null>, callback)
   }
 
-  set (sessionId: string, session: Session, callback: (err?: Error | null) => void): void {
-    settle(this.#core.save(sessionId, session as unknown as SessionLike), callback)
+  set (sessionId: string, session: Session): Promise<void>
+  set (sessionId: string, session: Session, callback: Done): void
+  set (sessionId: string, session: Session, callback?: Done): Promise<void> | undefined {
+    // regenerate() stores its new session at once, then @fastify/session saves it again before a cookie names it:
+    // the first write is deferred to that one (a login is one write; a rotation nobody saves, none).
+    const deferCreate = this.#inDestroyCallback && isFastifySession(session)
+    return adapt(this.#core.save(sessionId, session as unknown as SessionLike, deferCreate), callback)
   }
 
-  destroy (sessionId: string, callback: (err?: Error | null) => void): void {
-    settle(this.#core.destroy(sessionId), (err) => { callback(err) })
+  destroy (sessionId: string): Promise<void>
+  destroy (sessionId: string, callback: Done): void
+  destroy (sessionId: string, callback?: Done): Promise<void> | undefined {
+    const operation = this.#core.destroy(sessionId).then(() => {})
+    if (typeof callback !== 'function') return adapt(operation, undefined)
+    settle(operation, callback, (call) => {
+      this.#inDestroyCallback = true
+      try {
+        call()
+      } finally {
+        this.#inDestroyCallback = false
+      }
+    })
+    return undefined
+  }
+
+  /** Moves the session's expiry as a write would (express-session calls it); nothing with `disableTouch`. */
+  touch (sessionId: string, session: Session): Promise<void>
+  touch (sessionId: string, session: Session, callback: Done): void
+  touch (sessionId: string, session: Session, callback?: Done): Promise<void> | undefined {
+    return adapt(this.#core.touch(sessionId, session as unknown as SessionLike).then(() => {}), callback)
+  }
+
+  /** The number of stored sessions. */
+  length (): Promise<number>
+  length (callback: StoreCallback<number>): void
+  length (callback?: StoreCallback<number>): Promise<number> | undefined {
+    return adapt(this.sessions.count(), callback)
+  }
+
+  /** The same as `length()`. */
+  count (): Promise<number>
+  count (callback: StoreCallback<number>): void
+  count (callback?: StoreCallback<number>): Promise<number> | undefined {
+    return adapt(this.sessions.count(), callback)
+  }
+
+  /** Session ids: `for await` walks them batch by batch; `await` (or a callback) collects them in an array. */
+  ids (): SessionCursor<string>
+  ids (callback: StoreCallback<string[]>): void
+  ids (callback?: StoreCallback<string[]>): SessionCursor<string> | undefined {
+    const cursor = this.sessions.ids()
+    if (typeof callback !== 'function') return cursor
+    settle(cursor.toArray(), callback)
+    return undefined
+  }
+
+  /** Stored sessions as `{ id, session }`: `for await` walks them batch by batch; `await` collects them. */
+  all (): SessionCursor<StoredSession>
+  all (callback: StoreCallback<StoredSession[]>): void
+  all (callback?: StoreCallback<StoredSession[]>): SessionCursor<StoredSession> | undefined {
+    const cursor = this.sessions.all()
+    if (typeof callback !== 'function') return cursor
+    settle(cursor.toArray(), callback)
+    return undefined
+  }
+
+  /** Deletes every session (and user index) of this store's namespace: the number of sessions deleted. */
+  clear (): Promise<number>
+  clear (callback: StoreCallback<number>): void
+  clear (callback?: StoreCallback<number>): Promise<number> | undefined {
+    return adapt(this.sessions.clear(), callback)
   }
 }

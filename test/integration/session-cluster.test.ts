@@ -42,4 +42,16 @@ t.test('sessions on a Redis Cluster', async (t) => {
   t.equal(await app.sessions.count(), 6)
   t.same((await app.inject({ url: '/read', headers: cookieHeader(cookies[0]!) })).json(), {})
   t.same((await app.inject({ url: '/read', headers: cookieHeader(cookies[1]!) })).json(), { user: 'bob' })
+
+  const bob = cookies.filter((_, i) => i % 2 === 1).map(idOf).sort()
+  t.same((await app.sessions.ids()).sort(), bob, 'ids() walks every master')
+  const all = await app.sessions.all()
+  t.same(all.map((entry) => entry.id).sort(), bob)
+  t.ok(all.every((entry) => entry.session.user === 'bob'))
+  await cluster.nodes[0]!.cli('-c', 'SET', 'other:key', 'kept')
+  t.equal(await app.sessions.clear(), 6, 'clear() deletes on every master, slot by slot')
+  t.equal(await app.sessions.count(), 0)
+  const left = await Promise.all(cluster.nodes.map(async (node) =>
+    (await node.cli('--scan')).split('\n').filter((k) => k !== '')))
+  t.same(left.flat(), ['other:key'], 'sessions and user indexes gone; nothing else touched')
 })

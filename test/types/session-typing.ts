@@ -80,3 +80,28 @@ export const withStore: CodexSessionOptions = { secret: 'a-secret-with-at-least-
 export const noSecret: CodexSessionOptions = { keyPrefix: 'sess' }
 // @ts-expect-error unknown options are refused
 export const typo: CodexSessionOptions = { secret: 'a-secret-with-at-least-32-characters!', userkey: 'userId' }
+
+// connect-redis style: every method takes an optional callback; without one it returns a promise.
+const loaded: import('fastify').Session | null = await store.get('id')
+if (loaded !== null) await store.set('id', loaded)
+await store.destroy('id')
+await store.touch('id', loaded!)
+store.get('id', (err, session) => { if (err === null) console.log(session) })
+store.set('id', loaded!, (err) => { console.log(err) })
+const howMany: number = await store.length()
+const idList: string[] = await store.ids()
+for await (const id of store.ids()) console.log(id.length)
+for await (const { id, session } of store.all()) console.log(id, session.cookie)
+const cleared: number = await store.clear()
+store.ids((err, list) => { console.log(err, list?.length) })
+export const parity = [howMany, idList, cleared]
+export const perSession = new RedisSessionStore({ client, ttl: (session) => session.userId === undefined ? 600 : 86_400, disableTouch: true })
+// @ts-expect-error a ttl function returns seconds
+export const badTtlFunction = new RedisSessionStore({ client, ttl: () => '1h' })
+
+// docs/readme/sessions.md, as pasted
+export async function countAdmins (store: RedisSessionStore): Promise<number> {
+  let admins = 0
+  for await (const { session } of store.all()) if (session.role === 'admin') admins++
+  return admins
+}

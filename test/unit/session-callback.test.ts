@@ -1,6 +1,6 @@
 import t from 'tap'
 import { RedisCommandError, SessionInterruptedError } from '../../lib/errors.js'
-import { settle } from '../../lib/session/callback.js'
+import { adapt, settle } from '../../lib/session/callback.js'
 
 function settled<T> (operation: Promise<T>): Promise<{ err: Error | null, value: T | undefined }> {
   return new Promise((resolve) => settle(operation, (err, value) => resolve({ err, value })))
@@ -28,4 +28,14 @@ t.test('a non-Error rejection becomes a coded error', async (t) => {
   const { err } = await settled(new Promise((_resolve, reject) => { reject(Object.freeze({ not: 'an error' })) }))
   t.ok(err instanceof Error)
   t.equal((err as { code?: unknown }).code, 'FST_CODEX_REDIS_UNAVAILABLE')
+})
+
+t.test('adapt: without a callback, the promise (an ENOENT translated); with one, the callback and no promise', async (t) => {
+  t.equal(await adapt(Promise.resolve(7), undefined), 7)
+  const enoent = Object.assign(new Error('connect ENOENT /tmp/redis.sock'), { code: 'ENOENT' })
+  await t.rejects(adapt(Promise.reject(enoent), undefined)!, { code: 'FST_CODEX_REDIS_UNAVAILABLE' })
+  const got = await new Promise<unknown>((resolve) => {
+    t.equal(adapt(Promise.resolve(8), (_err, value) => resolve(value)), undefined)
+  })
+  t.equal(got, 8)
 })

@@ -42,6 +42,14 @@ t.test('an unchanged session with a maxAge cookie', async (t) => {
 t.test('an unchanged session with an absolute expiry does not roll', async (t) => {
   const expires = new Date(NOW + DAY)
   t.same(planExpiry(NOW, NOW + DAY + 400, { expires, originalMaxAge: null }, DAY), { kind: 'keep' })
+  t.same(planExpiry(NOW, NOW + DAY - 400, { expires, originalMaxAge: null }, DAY), { kind: 'keep' },
+    'not even when Redis seems to drop it first: the write that set the expiry gave Redis its TTL')
+})
+
+t.test('a maxAge cookie shortened by the handler shortens the Redis TTL', async (t) => {
+  const cookie = { expires: new Date(NOW + 5000), originalMaxAge: DAY }
+  t.same(planExpiry(NOW, NOW + DAY, cookie, DAY), { kind: 'refresh', ttlMs: 5000 })
+  t.same(planExpiry(NOW, NOW + 5999, cookie, DAY), { kind: 'keep' }, 'less than the rounding of a write: as written')
 })
 
 t.test('an unchanged session with a browser-session cookie rolls its ttl', async (t) => {
@@ -49,6 +57,7 @@ t.test('an unchanged session with a browser-session cookie rolls its ttl', async
   t.same(planExpiry(NOW, NOW + ttl - 1000, { expires: null }, ttl), { kind: 'keep' })
   t.same(planExpiry(NOW, NOW + ttl - ttl * REFRESH_FRACTION, { expires: null }, ttl), { kind: 'refresh', ttlMs: ttl })
   t.same(planExpiry(NOW, null, { expires: null }, ttl), { kind: 'keep' })
+  t.same(planExpiry(NOW, NOW + 1000, { expires: null }, 0), { kind: 'delete' }, 'a ttl function that answered <= 0: not kept')
 })
 
 t.test('whatever the timing, the cookie never outlives Redis and refreshes stay rare', async (t) => {

@@ -5,11 +5,11 @@ import { DEFAULT_SESSION_TTL, resolveSessionOptions } from '../../lib/session/op
 t.test('defaults', async (t) => {
   const options = resolveSessionOptions({})
   t.equal(options.prefix, 'session')
-  t.equal(options.ttlMs, DEFAULT_SESSION_TTL * 1000)
+  t.equal(options.idleTtlMs({}), DEFAULT_SESSION_TTL * 1000)
   t.equal(DEFAULT_SESSION_TTL, 1_209_600, 'fourteen days')
   t.equal(options.serializer, jsonSerializer)
   t.equal(options.userKey, undefined)
-  t.equal(options.saveUninitialized, true, "@fastify/session's default")
+  t.equal(options.disableTouch, false)
   t.ok(Object.isFrozen(options))
 })
 
@@ -17,10 +17,20 @@ t.test('given values', async (t) => {
   const logger = { warn () {} }
   const options = resolveSessionOptions({ projectName: 'shop', keyPrefix: 'sess', ttl: 1.5, userKey: 'userId', logger })
   t.equal(options.prefix, 'shop:sess')
-  t.equal(options.ttlMs, 1500)
+  t.equal(options.idleTtlMs({}), 1500)
   t.equal(options.userKey, 'userId')
   t.equal(options.logger, logger)
   t.equal(resolveSessionOptions({ projectName: 'shop', keyPrefix: '' }).prefix, 'shop')
+})
+
+t.test('a ttl function: seconds per session, checked on every call', async (t) => {
+  const { idleTtlMs } = resolveSessionOptions({ ttl: (session) => session.admin === true ? 60 : 0.5 })
+  t.equal(idleTtlMs({ admin: true }), 60_000)
+  t.equal(idleTtlMs({}), 500)
+  t.equal(resolveSessionOptions({ ttl: () => -1 }).idleTtlMs({}), 0, '<= 0: not kept')
+  for (const bad of [Number.NaN, Infinity, '60', null]) {
+    t.throws(() => resolveSessionOptions({ ttl: () => bad as number }).idleTtlMs({}), { code: 'FST_CODEX_INVALID_TTL' })
+  }
 })
 
 t.test('refused with FST_CODEX_INVALID_OPTIONS', async (t) => {
@@ -37,7 +47,8 @@ t.test('refused with FST_CODEX_INVALID_OPTIONS', async (t) => {
     ['userKey cookie', { userKey: 'cookie' }],
     ['userKey number', { userKey: 1 }],
     ['logger', { logger: {} }],
-    ['saveUninitialized', { saveUninitialized: 'no' }]
+    ['saveUninitialized', { saveUninitialized: 'no' }],
+    ['disableTouch', { disableTouch: 1 }]
   ]
   for (const [what, options] of bad) t.throws(() => resolveSessionOptions(options as never), { code: 'FST_CODEX_INVALID_OPTIONS' }, what)
 })

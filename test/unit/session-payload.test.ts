@@ -1,7 +1,7 @@
 import t from 'tap'
 import { JsonSerializer } from '../../lib/serializer.js'
 import { decodePayload, encodePayload, replaceExpires, storedExpires, userIdOf } from '../../lib/session/payload.js'
-import { MARKER, SessionState, adoptState, failureOf, rememberFailure, rememberState, stateOf } from '../../lib/session/state.js'
+import { MARKER, SessionState, adoptState, failureOf, forgetFailure, installMarker, rememberFailure, rememberState, sealFailure, stateOf } from '../../lib/session/state.js'
 
 const json = new JsonSerializer()
 const cookie = { expires: new Date(0), originalMaxAge: 1000, sameSite: 'lax', secure: true, path: '/', httpOnly: true, domain: null, partitioned: undefined }
@@ -71,10 +71,16 @@ t.test('states and failures remembered per session object', async (t) => {
   rememberState(session, state)
   t.equal(stateOf(session, 'id'), state)
   t.equal(stateOf({}, 'id'), undefined, 'per object')
-  const err = new Error('down')
-  rememberFailure(session, err)
-  t.equal(failureOf(session), err)
+  const failure = { error: new Error('down'), sealed: false, created: undefined }
+  rememberFailure(session, failure)
+  t.equal(failureOf(session), failure)
   t.equal(failureOf({}), undefined)
+  sealFailure(session)
+  t.equal(failureOf(session)?.sealed, true, 'sealed once the reply is an error')
+  forgetFailure(session)
+  t.equal(failureOf(session), undefined, 'a save that succeeded clears it')
+  sealFailure({})
+  sealFailure(null)
   t.equal(stateOf({ [MARKER]: { text: 'forged' } }, 'id'), undefined, 'a field set by user code is not a state')
 })
 
@@ -86,6 +92,19 @@ t.test('replaceExpires swaps the stored expiry without serializing the session a
   t.equal(replaceExpires(encodePayload(json, session, null), null, '2026-02-01T00:00:00.000Z'), after)
   t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'), before, 'same expiry: same text')
   t.equal(replaceExpires('X' + before, '2026-01-01T00:00:00.000Z', null), undefined, 'another layout: no splice')
+})
+
+t.test('with the accessor on its prototype, a copied marker never becomes a field', async (t) => {
+  class FakeSession { [key: string]: unknown }
+  installMarker(FakeSession.prototype)
+  installMarker(FakeSession.prototype)
+  const state = new SessionState('id', 'text', null, null, undefined)
+  const loaded: Record<string, unknown> = { a: 1, [MARKER]: state }
+  const session = new FakeSession()
+  for (const key in loaded) session[key] = loaded[key]
+  t.same(Object.keys(session), ['a'])
+  t.equal(stateOf(session, 'id'), state)
+  t.equal(JSON.stringify(session), '{"a":1}')
 })
 
 t.test('a state carried into a Session with another id is not that session’s state', async (t) => {
