@@ -70,6 +70,8 @@ export async function sessionRoutes (app: FastifyInstance): Promise<void> {
   app.post('/logout-everywhere', async (request, reply) => {
     const userId = request.session.userId
     if (userId !== undefined) await app.sessions.revokeUser(userId)
+    // This request's session is among the revoked; destroying it stops @fastify/session re-sending its cookie.
+    await request.session.destroy()
     return reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/', 303)
   })
 }

@@ -70,6 +70,7 @@ try {
     }
 
     step('README snippets run against a throwaway redis-server')
+    await redis.cli('FLUSHALL')   // each variant starts from an empty Redis, as a new app would
     run(process.execPath, ['out/harness.js'], app, { ...process.env, REDIS_URL: redis.url, SESSION_SECRET: 'a secret of at least thirty-two characters', LOG_LEVEL: 'warn' })
       .split('\n').forEach(l => { if (l.startsWith('  ')) console.log(l) })
 
