@@ -40,6 +40,11 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 const port = Number(process.env.PORT ?? 3000)
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`PORT=${process.env.PORT ?? ''} is not a port number (0 to 65535)`)
+  await shutDown()
+  process.exit(1)
+}
 try {
   await app.listen({ host: '127.0.0.1', port })
 } catch (err) {
