@@ -18,21 +18,51 @@ async function redisForDemo (): Promise<{ url: string, server?: RedisServer }> {
 
 const { url, server } = await redisForDemo()
 const app = await buildApp(url)
+
+// The app closes first (its Redis client waits for in-flight commands), then the throwaway Redis stops, by PID.
+let stopping: Promise<void> | undefined
+async function shutDown (): Promise<void> {
+  try {
+    await app.close()
+  } finally {
+    await server?.stop()
+  }
+}
+// SIGHUP: the terminal went away. Ctrl-C reaches us twice (from the terminal and from npm): stop once, and give up
+// after 10 s (the reaper still kills Redis on exit).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (stopping !== undefined) return
+    setTimeout(() => process.exit(1), 10_000).unref()
+    stopping = shutDown()
+    stopping.then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1) })
+  })
+}
+
 const port = Number(process.env.PORT ?? 3000)
-await app.listen({ host: '127.0.0.1', port })
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`PORT=${process.env.PORT ?? ''} is not a port number (0 to 65535)`)
+  await shutDown()
+  process.exit(1)
+}
+try {
+  await app.listen({ host: '127.0.0.1', port })
+} catch (err) {
+  const code = (err as { code?: string }).code
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    const why = code === 'EADDRINUSE' ? 'is in use' : 'is not allowed'
+    console.error(`Port ${port} ${why}: run the demo on another one with PORT, e.g. PORT=3001 npm run demo`)
+  } else {
+    console.error(err)
+  }
+  await shutDown()
+  process.exit(1)
+}
+const redisLine = server === undefined ? 'REDIS_URL' : `throwaway ${url}, pid ${server.pid}`
 console.log(`
-fastify-codex demo on http://127.0.0.1:${port} (Redis: ${server === undefined ? 'REDIS_URL' : 'throwaway ' + url})
+fastify-codex demo on http://127.0.0.1:${port} (pid ${process.pid}; Redis: ${redisLine})
   open http://127.0.0.1:${port}/ in a browser: log in (any name, password "demo"), /me, log out, log out everywhere
   curl http://127.0.0.1:${port}/weather/paris          # slow first, cached after
   curl -X POST -H 'Idempotency-Key: abc' -H 'content-type: application/json' -d '{"item":"tea"}' http://127.0.0.1:${port}/orders
   curl http://127.0.0.1:${port}/visits
 Ctrl-C to stop.`)
-
-// The app closes first (its Redis client waits for in-flight commands), then the throwaway Redis stops.
-async function shutDown (): Promise<void> {
-  await app.close()
-  await server?.stop()
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => { shutDown().then(() => process.exit(0), () => process.exit(1)) })
-}

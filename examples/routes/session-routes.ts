@@ -8,6 +8,9 @@ declare module 'fastify' {
   }
 }
 
+// @fastify/session's default cookieName, which the demo keeps.
+const SESSION_COOKIE = 'sessionId'
+
 const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 function page (request: FastifyRequest, devices: number): string {
@@ -58,14 +61,17 @@ export async function sessionRoutes (app: FastifyInstance): Promise<void> {
     return { userId, loggedInAt: request.session.loggedInAt, sessions: (await app.sessions.listUser(userId)).length }
   })
 
+  // destroy() deletes the session; the browser's cookie is ours to clear (@fastify/session leaves it).
   app.post('/logout', async (request, reply) => {
     await request.session.destroy()
-    return reply.redirect('/', 303)
+    return reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/', 303)
   })
 
   app.post('/logout-everywhere', async (request, reply) => {
     const userId = request.session.userId
     if (userId !== undefined) await app.sessions.revokeUser(userId)
-    return reply.redirect('/', 303)
+    // This request's session is among the revoked; destroying it stops @fastify/session re-sending its cookie.
+    await request.session.destroy()
+    return reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/', 303)
   })
 }

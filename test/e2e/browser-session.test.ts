@@ -46,6 +46,7 @@ t.test('a real browser logs in, stays logged in, logs out, and is logged out eve
   await solo.goto(base + '/')
   await solo.click('#logout')
   await solo.waitForSelector('input[name=username]')
+  t.notOk((await solo.context().cookies()).some(c => c.name === 'sessionId'), 'the browser holds no session cookie')
   await solo.goto(base + '/me')
   t.match(await solo.textContent('body'), /not logged in/, 'logged out')
 
