@@ -9,9 +9,9 @@ export const NO_SESSION = 'no session (Fastify only)'
 export const MEMORY = '@fastify/session memory'
 /** The fastest peer: connect-redis on the `redis` v5 client it is built for. */
 export const FASTEST_PEER = 'connect-redis on redis v5'
-export const CR6_NO_TIMEOUT = 'connect-redis on @redis/client 6, timeout 0'
+export const CR6_NO_TIMEOUT = 'connect-redis on @redis/client 6 (timeout 0)'
 /** Today's default install: @redis/client 6 builds an AbortSignal timer for every command. */
-export const CR6_DEFAULTS = 'connect-redis on @redis/client 6, defaults'
+export const CR6_DEFAULTS = 'connect-redis on @redis/client 6 (defaults)'
 /** The ceiling for any store under @fastify/session: a Map answering on setImmediate. */
 export const CEILING = 'setImmediate Map (ceiling)'
 export const CODEX = 'fastify-codex'
@@ -32,6 +32,17 @@ export function isSessionContestant (name: string): name is SessionContestant {
 /** Every fastify-codex build in the run (ours and scratch variants) counts as ours. */
 export function isCodex (name: SessionContestant): boolean {
   return name === CODEX || VARIANT.test(name)
+}
+
+/**
+ * The run's contestants: BENCH_SESSION_CONTESTANTS (names separated by ';') or all of them,
+ * plus the scratch variants named in BENCH_SESSION_VARIANTS.
+ */
+export function chosenContestants (env = process.env): SessionContestant[] {
+  const names = env.BENCH_SESSION_CONTESTANTS
+  const listed = names === undefined || names.trim() === '' ? [...SESSION_CONTESTANTS] : names.split(';').map((name) => name.trim())
+  for (const name of listed) if (!isSessionContestant(name)) throw new Error(`unknown session contestant: ${name}`)
+  return [...listed as SessionContestant[], ...variantContestants(env.BENCH_SESSION_VARIANTS)]
 }
 
 /** Scratch variants named in BENCH_SESSION_VARIANTS (comma-separated directory names under scratch/). */

@@ -22,6 +22,10 @@ app.get('/__cpu', async () => {
   const { user, system } = process.cpuUsage()
   return { cpuUs: user + system }
 })
+if (process.env.BENCH_PROFILE_FILE !== undefined) {
+  const { profileRoutes } = await import('./profiler.js')
+  profileRoutes(app, process.env.BENCH_PROFILE_FILE)
+}
 await app.listen({ host: '127.0.0.1', port: 0 })
 const address = app.server.address()
 process.send?.({ port: typeof address === 'object' && address !== null ? address.port : 0 })

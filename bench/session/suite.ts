@@ -1,7 +1,7 @@
 import autocannon from 'autocannon'
 import { adminClient, callsBetween, commandCalls, redisCpuUs, type AdminClient } from '../lib/redis.js'
 import { median } from '../lib/stats.js'
-import { isCodex, SESSION_CONTESTANTS, variantContestants, type SessionContestant } from './apps.js'
+import { chosenContestants, isCodex, type SessionContestant } from './apps.js'
 import { startServer, type ServerProcess } from './child.js'
 
 export type SessionRoute = 'read' | 'rmw'
@@ -82,7 +82,7 @@ export async function runSessionBench (options: SessionBenchOptions): Promise<Se
   const skipped: SessionBenchResult['skipped'] = []
   const cookies = new Map<SessionContestant, string[]>()
   try {
-    for (const contestant of options.contestants ?? [...SESSION_CONTESTANTS, ...variantContestants()]) {
+    for (const contestant of options.contestants ?? chosenContestants()) {
       try {
         const server = await startServer(contestant, options.redisUrl)
         servers.push(server)
