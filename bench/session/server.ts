@@ -22,6 +22,10 @@ app.get('/__cpu', async () => {
   const { user, system } = process.cpuUsage()
   return { cpuUs: user + system }
 })
+if (process.env.BENCH_INJECT !== undefined) {
+  const { injectRoutes } = await import('./inject.js')
+  injectRoutes(app)
+}
 if (process.env.BENCH_PROFILE_FILE !== undefined) {
   const { profileRoutes } = await import('./profiler.js')
   profileRoutes(app, process.env.BENCH_PROFILE_FILE)
