@@ -12,6 +12,7 @@ import { profileCosts, type CostLine, type ProfileCosts } from '../lib/cpuprofil
 import { table } from '../lib/markdown.js'
 import { startBenchRedis } from '../lib/redis.js'
 import { CODEX, FASTEST_PEER, variantContestants, type SessionContestant } from './apps.js'
+import { CATEGORIES, categoryShares } from './categories.js'
 import { startServer, type ServerProcess } from './child.js'
 import { ROUTES, type SessionRoute } from './suite.js'
 
@@ -144,6 +145,11 @@ for (const route of routes) {
   out.push(`## ${ROUTES[route].label}`, '')
   out.push(table(['contestant', 'requests', 'req/s (avg)', 'server CPU µs / request'],
     measured.filter((m) => m.route === route).map((m) => [m.contestant, String(m.requests), m.rate.toFixed(0), fmt(m.costs.busyUs / m.requests)]), ['l', 'r', 'r', 'r']), '')
+  const onRoute = measured.filter((m) => m.route === route)
+  const shares = onRoute.map((m) => categoryShares(m.costs))
+  out.push('Share of the server\'s CPU by owner (robust to a loaded machine, unlike the µs):', '',
+    table(['owner', ...onRoute.map((m) => m.contestant)], CATEGORIES.map((c) => [c, ...shares.map((s) => `${s.get(c)!.toFixed(1)}%`)]),
+      ['l', ...onRoute.map(() => 'r' as const)]), '')
   for (const ours of measured.filter((m) => m.route === route && m.contestant !== FASTEST_PEER)) {
     const header = ['name', 'where', 'peer µs/req', `${ours.contestant} µs/req`, 'difference']
     out.push(`### ${ours.contestant} − fastest peer, self time by file or package`, '',
