@@ -74,7 +74,7 @@ function sessionOf (request: FastifyRequest): SessionFields {
 
 /**
  * Three routes, the same for every contestant: GET /login starts a session, GET /read only reads it,
- * POST /visit reads, modifies and writes it. `none` keeps the same state in process memory (the ceiling).
+ * POST /visit reads, modifies and writes it. Without a session the same state lives in process memory (Fastify alone).
  */
 function routes (app: FastifyInstance, withSession: boolean): void {
   let logins = 0
