@@ -82,7 +82,10 @@ if (session !== undefined) {
   out.push('## Sessions over HTTP', '',
     `Fastify in a child process per contestant, autocannon from the parent: ${session.connections} connections, ` +
     `${session.sessions} sessions, ${session.rounds} round(s) of ${session.durationSec} s per contestant and route, alternating. ` +
-    'Libraries with their defaults (cookie `secure: false`, plain http). Ratios are medians of per-round ratios.', '',
+    'Libraries with their defaults (cookie `secure: false`, plain http). Ratios are medians of per-round ratios. ' +
+    'Fastest peer: @fastify/session + connect-redis on the `redis` v5 client; ceiling: @fastify/session with a Map store answering on setImmediate; ' +
+    '"cr on 6 defaults": connect-redis on @redis/client 6 with its default per-command timeout (today\'s default install). ' +
+    'Redis CPU: redis-server used_cpu_sys + used_cpu_user (INFO cpu) over the round ÷ requests, idle housekeeping included.', '',
     sessionTable(session), '')
   for (const s of session.skipped) out.push(`**Skipped ${s.contestant}:** ${s.reason}`, '')
 }

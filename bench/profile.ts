@@ -2,6 +2,7 @@
  * Profiles one contestant's operation at one concurrency, for `node --cpu-prof`:
  *   node --cpu-prof --cpu-prof-dir=bench/results/profiles --import tsx bench/profile.ts get 64 fastify-codex
  * then summarise with: node --import tsx bench/profile.ts --summarize bench/results/profiles/<file>.cpuprofile
+ * Sessions over HTTP (per-request costs against the fastest peer): npx tsx bench/session/profile.ts [read|rmw|both]
  */
 import { fileURLToPath } from 'node:url'
 import { dirname, resolve } from 'node:path'

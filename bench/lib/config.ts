@@ -14,6 +14,13 @@ function flag (name: string): boolean {
   return value !== undefined && value !== '' && value !== '0' && value !== 'false'
 }
 
+function positive (name: string, value: string | undefined): Record<string, number> {
+  if (value === undefined || value === '') return {}
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${value}`)
+  return { [name]: n }
+}
+
 export function loadConfig (): BenchConfig {
   const quick = flag('BENCH_QUICK')
   const only = process.env.BENCH_ONLY
@@ -23,9 +30,12 @@ export function loadConfig (): BenchConfig {
     soak: flag('BENCH_SOAK'),
     // getMany/setMany of 100 run ~1000 ops/s and allocate heavily: longer slices so one GC pause does not decide a round.
     cache: quick ? { rounds: 3, sliceMs: 100, batchSliceMs: 200, warmupMs: 100 } : { rounds: 9, sliceMs: 200, batchSliceMs: 400, warmupMs: 200 },
-    session: quick
-      ? { rounds: 1, durationSec: 1, connections: 64, sessions: 64 }
-      : { rounds: 3, durationSec: 3, connections: 64, sessions: 64 },
+    // BENCH_SESSION_ROUNDS / BENCH_SESSION_SECONDS override either mode (e.g. many short rounds on a noisy machine).
+    session: {
+      ...(quick ? { rounds: 1, durationSec: 1, connections: 64, sessions: 64 } : { rounds: 3, durationSec: 3, connections: 64, sessions: 64 }),
+      ...positive('rounds', process.env.BENCH_SESSION_ROUNDS),
+      ...positive('durationSec', process.env.BENCH_SESSION_SECONDS)
+    },
     serializer: quick ? { rounds: 10, iterationsPerRound: 2000 } : { rounds: 30, iterationsPerRound: 5000 },
     soakSize: quick ? { cacheOps: 200_000, sessionRequests: 20_000 } : { cacheOps: 1_000_000, sessionRequests: 100_000 }
   }

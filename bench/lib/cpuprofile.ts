@@ -85,3 +85,76 @@ export async function summarizeProfile (file: string, root: string, ourPrefixes:
     [...lines].map((l) => ({ ...l, selfPct: (100 * l.selfPct) / total })).sort((a, b) => b.selfPct - a.selfPct)
   return { totalMs: total / 1000, functions: pct(fnSelf.values()), files: pct(fileSelf.values()), ours: pct(oursInclusive.values()) }
 }
+
+export interface CostLine {
+  name: string
+  where: string
+  /** Microseconds sampled. */
+  us: number
+}
+
+export interface ProfileCosts {
+  /** Sampled µs with the thread busy (everything but `(idle)`). */
+  busyUs: number
+  /** Self time by function, keyed `name@where`. */
+  functions: Map<string, CostLine>
+  /** Self time by file or package; VM entries (`(garbage collector)`, `(program)`) and builtins by name. */
+  files: Map<string, CostLine>
+  /** Inclusive time by file or package: each file on the stack gets the sample once. */
+  inclusiveFiles: Map<string, CostLine>
+  /** Inclusive time of every function in files starting with one of `ourPrefixes`. */
+  ours: Map<string, CostLine>
+}
+
+function add (map: Map<string, CostLine>, key: string, name: string, where: string, us: number): void {
+  const line = map.get(key)
+  if (line === undefined) map.set(key, { name, where, us })
+  else line.us += us
+}
+
+/**
+ * Costs from one or more `--cpu-prof` / inspector profiles, to divide by the requests they served.
+ * `weight: 'samples'` counts each sample as one unit instead of its time delta: on a loaded machine a thread that
+ * was descheduled takes its pending (coalesced) sample late, so deltas charge the wait to whatever ran next,
+ * while counts stay proportional to CPU time. Scale the result with the process's measured CPU time.
+ */
+export async function profileCosts (files: readonly string[], root: string, ourPrefixes: readonly string[] = ['lib/'], weight: 'time' | 'samples' = 'time'): Promise<ProfileCosts> {
+  const costs: ProfileCosts = { busyUs: 0, functions: new Map(), files: new Map(), inclusiveFiles: new Map(), ours: new Map() }
+  for (const file of files) {
+    const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+    const parent = new Map<number, number>()
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+    profile.samples.forEach((id, i) => {
+      const us = weight === 'samples' ? 1 : (profile.timeDeltas[i] ?? 0)
+      const frame = byId.get(id)!.callFrame
+      const name = frame.functionName === '' ? '(anonymous)' : frame.functionName
+      if (name === '(idle)') return
+      costs.busyUs += us
+      const path = shortUrl(frame.url, root)
+      const where = frame.url === '' ? path : `${path}:${frame.lineNumber + 1}`
+      add(costs.functions, `${name}@${where}`, name, where, us)
+      // VM entries and builtins have no file: by name, so GC and JSON show as themselves.
+      const fileKey = frame.url === '' ? name : path
+      add(costs.files, fileKey, fileKey, path, us)
+      const seenFiles = new Set<string>()
+      const seenOurs = new Set<string>()
+      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+        const f = byId.get(cur)!.callFrame
+        if (f.url === '') continue
+        const p = shortUrl(f.url, root)
+        if (!seenFiles.has(p)) {
+          seenFiles.add(p)
+          add(costs.inclusiveFiles, p, p, p, us)
+        }
+        if (!ourPrefixes.some((prefix) => p.startsWith(prefix))) continue
+        const fn = f.functionName === '' ? '(anonymous)' : f.functionName
+        const key = `${fn}@${p}:${f.lineNumber + 1}`
+        if (seenOurs.has(key)) continue
+        seenOurs.add(key)
+        add(costs.ours, key, fn, `${p}:${f.lineNumber + 1}`, us)
+      }
+    })
+  }
+  return costs
+}

@@ -40,3 +40,10 @@ export function callsBetween (before: Map<string, number>, after: Map<string, nu
   }
   return delta
 }
+
+/** `INFO cpu` → CPU time the redis-server process has used so far (used_cpu_sys + used_cpu_user), in µs. */
+export async function redisCpuUs (client: AdminClient): Promise<number> {
+  const text = await client.info('cpu')
+  const seconds = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? Number.NaN)
+  return (seconds('used_cpu_sys') + seconds('used_cpu_user')) * 1e6
+}

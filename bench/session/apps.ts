@@ -1,16 +1,55 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
-import fastifySession from '@fastify/session'
+import fastifySession, { type SessionStore } from '@fastify/session'
+import { createClient as createClient6 } from '@redis/client'
 import { RedisStore } from 'connect-redis'
 import { createClient } from 'redis'
 
-export const SESSION_CONTESTANTS = ['no session (ceiling)', '@fastify/session memory', '@fastify/session + connect-redis', 'fastify-codex'] as const
-export type SessionContestant = typeof SESSION_CONTESTANTS[number]
+export const NO_SESSION = 'no session (Fastify only)'
+export const MEMORY = '@fastify/session memory'
+/** The fastest peer: connect-redis on the `redis` v5 client it is built for. */
+export const FASTEST_PEER = 'connect-redis on redis v5'
+export const CR6_NO_TIMEOUT = 'connect-redis on @redis/client 6 (timeout 0)'
+/** Today's default install: @redis/client 6 builds an AbortSignal timer for every command. */
+export const CR6_DEFAULTS = 'connect-redis on @redis/client 6 (defaults)'
+/** The ceiling for any store under @fastify/session: a Map answering on setImmediate. */
+export const CEILING = 'setImmediate Map (ceiling)'
+export const CODEX = 'fastify-codex'
 
-export const NO_SESSION: SessionContestant = 'no session (ceiling)'
-export const MEMORY: SessionContestant = '@fastify/session memory'
-export const CONNECT_REDIS: SessionContestant = '@fastify/session + connect-redis'
-export const CODEX: SessionContestant = 'fastify-codex'
+export const SESSION_CONTESTANTS = [NO_SESSION, MEMORY, CEILING, FASTEST_PEER, CR6_NO_TIMEOUT, CR6_DEFAULTS, CODEX] as const
+/**
+ * A listed contestant, or `fastify-codex [name]`: the plugin from scratch/<name>/plugins/session.ts,
+ * a modified copy of lib/ + plugins/ to measure a proposal against the real one in the same rounds.
+ */
+export type SessionContestant = typeof SESSION_CONTESTANTS[number] | `fastify-codex [${string}]`
+
+const VARIANT = /^fastify-codex \[([\w.-]+)\]$/
+
+export function isSessionContestant (name: string): name is SessionContestant {
+  return (SESSION_CONTESTANTS as readonly string[]).includes(name) || VARIANT.test(name)
+}
+
+/** Every fastify-codex build in the run (ours and scratch variants) counts as ours. */
+export function isCodex (name: SessionContestant): boolean {
+  return name === CODEX || VARIANT.test(name)
+}
+
+/**
+ * The run's contestants: BENCH_SESSION_CONTESTANTS (names separated by ';') or all of them,
+ * plus the scratch variants named in BENCH_SESSION_VARIANTS.
+ */
+export function chosenContestants (env = process.env): SessionContestant[] {
+  const names = env.BENCH_SESSION_CONTESTANTS
+  const listed = names === undefined || names.trim() === '' ? [...SESSION_CONTESTANTS] : names.split(';').map((name) => name.trim())
+  for (const name of listed) if (!isSessionContestant(name)) throw new Error(`unknown session contestant: ${name}`)
+  return [...listed as SessionContestant[], ...variantContestants(env.BENCH_SESSION_VARIANTS)]
+}
+
+/** Scratch variants named in BENCH_SESSION_VARIANTS (comma-separated directory names under scratch/). */
+export function variantContestants (list = process.env.BENCH_SESSION_VARIANTS): SessionContestant[] {
+  if (list === undefined || list.trim() === '') return []
+  return list.split(',').map((name) => `fastify-codex [${name.trim()}]` as const)
+}
 
 const SECRET = 'a-bench-secret-that-is-at-least-32-characters-long'
 // Plain http on loopback: the secure flag would stop the browser side (autocannon) from getting a cookie at all.
@@ -35,7 +74,7 @@ function sessionOf (request: FastifyRequest): SessionFields {
 
 /**
  * Three routes, the same for every contestant: GET /login starts a session, GET /read only reads it,
- * POST /visit reads, modifies and writes it. `none` keeps the same state in process memory (the ceiling).
+ * POST /visit reads, modifies and writes it. Without a session the same state lives in process memory (Fastify alone).
  */
 function routes (app: FastifyInstance, withSession: boolean): void {
   let logins = 0
@@ -60,30 +99,54 @@ function routes (app: FastifyInstance, withSession: boolean): void {
   })
 }
 
+type Callback = (err?: Error | null, value?: unknown) => void
+
+/**
+ * @fastify/session's MemoryStore, answering on setImmediate like any networked store: a synchronous answer
+ * is slower under load (it defeats Node's batching of response writes), so this is the fastest a store can be.
+ */
+class ImmediateMapStore {
+  readonly #map = new Map<string, unknown>()
+  get (id: string, callback: Callback): void { setImmediate(callback, null, this.#map.get(id)) }
+  set (id: string, session: unknown, callback: Callback): void { this.#map.set(id, session); setImmediate(callback) }
+  destroy (id: string, callback: Callback): void { this.#map.delete(id); setImmediate(callback) }
+}
+
+async function connectRedis (app: FastifyInstance, client: { connect: () => Promise<unknown>, close: () => Promise<unknown>, on: (event: 'error', listener: () => void) => unknown }): Promise<SessionStore> {
+  client.on('error', () => {})
+  await client.connect()
+  app.addHook('onClose', async () => { await client.close() })
+  // connect-redis is typed for the `redis` v5 client; @redis/client 6 answers the same commands.
+  return new RedisStore({ client: client as unknown as ConstructorParameters<typeof RedisStore>[0]['client'] }) as unknown as SessionStore
+}
+
+async function storeFor (app: FastifyInstance, contestant: SessionContestant, redisUrl: string): Promise<SessionStore | undefined> {
+  switch (contestant) {
+    case MEMORY: return undefined
+    case CEILING: return new ImmediateMapStore() as unknown as SessionStore
+    case FASTEST_PEER: return await connectRedis(app, createClient({ url: redisUrl }))
+    case CR6_NO_TIMEOUT: return await connectRedis(app, createClient6({ url: redisUrl, commandOptions: { timeout: 0 } }))
+    case CR6_DEFAULTS: return await connectRedis(app, createClient6({ url: redisUrl }))
+  }
+  throw new Error(`no store for ${contestant}`)
+}
+
+async function codexPlugin (contestant: SessionContestant): Promise<typeof import('../../plugins/session.js')['codexSession']> {
+  const variant = VARIANT.exec(contestant)?.[1]
+  if (variant === undefined) return (await import('../../plugins/session.js')).codexSession
+  const file = new URL(`../../scratch/${variant}/plugins/session.ts`, import.meta.url)
+  return (await import(file.href) as typeof import('../../plugins/session.js')).codexSession
+}
+
 /** Each contestant with the library's defaults (only `secure: false`, since this is plain http). */
 export async function buildApp (contestant: SessionContestant, redisUrl: string): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
-  switch (contestant) {
-    case NO_SESSION:
-      break
-    case MEMORY:
-      await app.register(fastifyCookie)
-      await app.register(fastifySession, { secret: SECRET, cookie: COOKIE })
-      break
-    case CONNECT_REDIS: {
-      const client = createClient({ url: redisUrl })
-      client.on('error', () => {})
-      await client.connect()
-      app.addHook('onClose', async () => { await client.close() })
-      await app.register(fastifyCookie)
-      await app.register(fastifySession, { secret: SECRET, cookie: COOKIE, store: new RedisStore({ client }) })
-      break
-    }
-    case CODEX: {
-      const { codexSession } = await import('../../plugins/session.js')
-      await app.register(codexSession, { url: redisUrl, secret: SECRET, cookie: COOKIE, projectName: 'bench' })
-      break
-    }
+  if (isCodex(contestant)) {
+    await app.register(await codexPlugin(contestant), { url: redisUrl, secret: SECRET, cookie: COOKIE, projectName: 'bench' })
+  } else if (contestant !== NO_SESSION) {
+    const store = await storeFor(app, contestant, redisUrl)
+    await app.register(fastifyCookie)
+    await app.register(fastifySession, { secret: SECRET, cookie: COOKIE, ...(store === undefined ? {} : { store }) })
   }
   routes(app, contestant !== NO_SESSION)
   return app

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url'
 import type { SessionContestant } from './apps.js'
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url))
-const START_TIMEOUT_MS = 30_000
+// Generous: on a machine shared with other work, tsx compiling a server can take tens of seconds.
+const START_TIMEOUT_MS = 120_000
 const STOP_GRACE_MS = 5000
 
 export interface ServerProcess {

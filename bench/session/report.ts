@@ -1,7 +1,7 @@
 import { fmtInt, fmtMs, fmtRatio, table } from '../lib/markdown.js'
 import { median } from '../lib/stats.js'
-import { CONNECT_REDIS, MEMORY } from './apps.js'
-import { ROUTES, sessionRatio, type SessionBenchResult } from './suite.js'
+import { CEILING, CR6_DEFAULTS, FASTEST_PEER } from './apps.js'
+import { redisCpuRatio, ROUTES, sessionRatio, type SessionBenchResult, type SessionRun } from './suite.js'
 
 // Commands that only the bench's own monitoring or set-up would send; hidden below this rate.
 const MIN_SHOWN = 0.005
@@ -11,19 +11,38 @@ function commands (perRequest: Map<string, number>): string {
   return shown.length === 0 ? '0 (no Redis)' : shown.map(([name, n]) => `${name.toUpperCase()} ${n.toFixed(2)}`).join(', ')
 }
 
+function totalCommands (perRequest: Map<string, number>): number {
+  let total = 0
+  for (const n of perRequest.values()) if (n >= MIN_SHOWN) total += n
+  return total
+}
+
+function usesRedis (run: SessionRun): boolean {
+  return totalCommands(run.commandsPerRequest) > 0
+}
+
+/**
+ * One row per route and contestant: throughput and its ratios (medians of per-round ratios, same rounds),
+ * server CPU, and what the request cost Redis (commands and redis-server CPU).
+ */
 export function sessionTable (result: SessionBenchResult): string {
   const rows = result.runs.map((run) => [
     ROUTES[run.route].label,
     run.contestant,
     fmtInt(median(run.rates)) + (run.failures > 0 ? ` (${run.failures} failed!)` : ''),
+    fmtRatio(sessionRatio(result, run.route, run.contestant, FASTEST_PEER)),
+    fmtRatio(sessionRatio(result, run.route, run.contestant, CEILING)),
+    fmtRatio(sessionRatio(result, run.route, run.contestant, CR6_DEFAULTS)),
     fmtMs(median(run.p99Ms)),
-    `${Math.round(median(run.cpuUsPerRequest))} µs`,
-    fmtRatio(sessionRatio(result, run.route, run.contestant, CONNECT_REDIS)),
-    fmtRatio(sessionRatio(result, run.route, run.contestant, MEMORY)),
-    commands(run.commandsPerRequest)
+    `${median(run.cpuUsPerRequest).toFixed(1)} µs`,
+    usesRedis(run) ? `${totalCommands(run.commandsPerRequest).toFixed(2)}: ${commands(run.commandsPerRequest)}` : commands(run.commandsPerRequest),
+    usesRedis(run) ? `${median(run.redisCpuUsPerRequest).toFixed(2)} µs` : '–',
+    usesRedis(run) ? fmtRatio(redisCpuRatio(result, run.route, run.contestant, FASTEST_PEER)) : '–'
   ])
-  return table(['route', 'contestant', 'req/s (median)', 'p99', 'server CPU / request', '÷ connect-redis', '÷ memory store', 'Redis commands per request'], rows,
-    ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l'])
+  return table([
+    'route', 'contestant', 'req/s (median)', '÷ fastest peer', '÷ ceiling', '÷ cr on 6 defaults', 'p99',
+    'server CPU / req', 'Redis commands / req', 'Redis CPU / req', 'Redis CPU ÷ peer'
+  ], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r'])
 }
 
 /** SET calls per request on a route (payload writes). */

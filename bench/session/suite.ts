@@ -1,7 +1,7 @@
 import autocannon from 'autocannon'
-import { adminClient, callsBetween, commandCalls, type AdminClient } from '../lib/redis.js'
+import { adminClient, callsBetween, commandCalls, redisCpuUs, type AdminClient } from '../lib/redis.js'
 import { median } from '../lib/stats.js'
-import { CODEX, SESSION_CONTESTANTS, type SessionContestant } from './apps.js'
+import { chosenContestants, isCodex, type SessionContestant } from './apps.js'
 import { startServer, type ServerProcess } from './child.js'
 
 export type SessionRoute = 'read' | 'rmw'
@@ -30,6 +30,8 @@ export interface SessionRun {
   p99Ms: number[]
   /** Server CPU time (user + system) per request in µs, one per round. */
   cpuUsPerRequest: number[]
+  /** redis-server CPU time (used_cpu_sys + used_cpu_user) per request in µs, one per round. */
+  redisCpuUsPerRequest: number[]
   requests: number
   /** Non-2xx answers and socket errors over all rounds: must be 0 for a valid result. */
   failures: number
@@ -80,13 +82,13 @@ export async function runSessionBench (options: SessionBenchOptions): Promise<Se
   const skipped: SessionBenchResult['skipped'] = []
   const cookies = new Map<SessionContestant, string[]>()
   try {
-    for (const contestant of options.contestants ?? SESSION_CONTESTANTS) {
+    for (const contestant of options.contestants ?? chosenContestants()) {
       try {
         const server = await startServer(contestant, options.redisUrl)
         servers.push(server)
         cookies.set(contestant, await login(server, options.sessions))
       } catch (err) {
-        if (contestant !== CODEX) throw err
+        if (!isCodex(contestant)) throw err
         skipped.push({ contestant, reason: (err as Error).message.split('\n', 1)[0]! })
       }
     }
@@ -95,7 +97,7 @@ export async function runSessionBench (options: SessionBenchOptions): Promise<Se
       const byName = new Map<SessionContestant, SessionRun>()
       const calls = new Map<SessionContestant, Map<string, number>>()
       for (const server of servers) {
-        byName.set(server.contestant, { contestant: server.contestant, route, rates: [], p99Ms: [], cpuUsPerRequest: [], requests: 0, failures: 0, commandsPerRequest: new Map() })
+        byName.set(server.contestant, { contestant: server.contestant, route, rates: [], p99Ms: [], cpuUsPerRequest: [], redisCpuUsPerRequest: [], requests: 0, failures: 0, commandsPerRequest: new Map() })
         calls.set(server.contestant, new Map())
         // Warm-up: JIT, connection pools, session cache lines.
         await fire(server, route, cookies.get(server.contestant)!, options, 1)
@@ -105,20 +107,24 @@ export async function runSessionBench (options: SessionBenchOptions): Promise<Se
           const server = servers[(round + k) % servers.length]!
           const run = byName.get(server.contestant)!
           const before = await commandCalls(admin)
+          const redisBefore = await redisCpuUs(admin)
           const cpuBefore = await serverCpuUs(server)
           const result = await fire(server, route, cookies.get(server.contestant)!, options, options.durationSec)
           // Requests still in flight when autocannon stopped finish now, inside this window.
           await delay(200)
           const cpu = await serverCpuUs(server) - cpuBefore
+          const redisCpu = await redisCpuUs(admin) - redisBefore
           const delta = callsBetween(before, await commandCalls(admin))
-          run.cpuUsPerRequest.push(cpu / Math.max(1, result.requests.total))
+          const requests = Math.max(1, result.requests.total)
+          run.cpuUsPerRequest.push(cpu / requests)
+          run.redisCpuUsPerRequest.push(redisCpu / requests)
           const total = calls.get(server.contestant)!
           for (const [name, n] of delta) total.set(name, (total.get(name) ?? 0) + n)
           run.rates.push(result.requests.average)
           run.p99Ms.push(result.latency.p99)
           run.requests += result.requests.total
           run.failures += result.non2xx + result.errors + result.timeouts
-          options.onRun?.(`${ROUTES[route].label} ${server.contestant}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ${Math.round(cpu / Math.max(1, result.requests.total))} µs CPU/request`)
+          options.onRun?.(`${ROUTES[route].label} ${server.contestant}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ${Math.round(cpu / requests)} µs CPU/request, Redis ${(redisCpu / requests).toFixed(2)} µs/request`)
         }
       }
       for (const [contestant, run] of byName) {
@@ -142,8 +148,18 @@ export async function runSessionBench (options: SessionBenchOptions): Promise<Se
 
 /** Median over rounds of (req/s of `name` / req/s of `baseline`) on the same route. */
 export function sessionRatio (result: SessionBenchResult, route: SessionRoute, name: SessionContestant, baseline: SessionContestant): number {
+  return perRoundRatio(result, route, name, baseline, (run) => run.rates)
+}
+
+/** Median over rounds of (Redis CPU per request of `name` / that of `baseline`) on the same route. */
+export function redisCpuRatio (result: SessionBenchResult, route: SessionRoute, name: SessionContestant, baseline: SessionContestant): number {
+  return perRoundRatio(result, route, name, baseline, (run) => run.redisCpuUsPerRequest)
+}
+
+function perRoundRatio (result: SessionBenchResult, route: SessionRoute, name: SessionContestant, baseline: SessionContestant, series: (run: SessionRun) => number[]): number {
   const a = result.runs.find((r) => r.route === route && r.contestant === name)
   const b = result.runs.find((r) => r.route === route && r.contestant === baseline)
   if (a === undefined || b === undefined) return Number.NaN
-  return median(a.rates.map((rate, i) => rate / b.rates[i]!))
+  const of = series(b)
+  return median(series(a).map((value, i) => value / of[i]!))
 }
