@@ -14,6 +14,8 @@ import { fmtInt } from './lib/markdown.js'
 import { startBenchRedis } from './lib/redis.js'
 import { targets, targetsTable } from './lib/targets.js'
 import { runSerializerBench, type SerializerBenchResult } from './serializer.js'
+import { nearSection } from './near/report.js'
+import { runNearBench, type NearBenchResult } from './near/suite.js'
 import { sessionTable } from './session/report.js'
 import { runSessionBench, type SessionBenchResult } from './session/suite.js'
 import { soakTable, soakVerdicts } from './soak/report.js'
@@ -28,6 +30,7 @@ let serializer: SerializerBenchResult | undefined
 let cache: CacheBenchResult | undefined
 let session: SessionBenchResult | undefined
 let soak: SoakSeries[] | undefined
+let near: NearBenchResult | undefined
 
 const redis = await startBenchRedis()
 try {
@@ -42,6 +45,10 @@ try {
       ...config.cache,
       onScenario: ({ operation, result }) => progress(`cache ${operation} c=${result.concurrency} done`)
     })
+  }
+  if (wants(config, 'near')) {
+    progress('near cache…')
+    near = await runNearBench({ url: redis.url, ...config.near, onProgress: progress })
   }
   if (wants(config, 'session')) {
     progress('sessions…')
@@ -85,6 +92,14 @@ if (session !== undefined) {
     'Libraries with their defaults (cookie `secure: false`, plain http). Ratios are medians of per-round ratios.', '',
     sessionTable(session), '')
   for (const s of session.skipped) out.push(`**Skipped ${s.contestant}:** ${s.reason}`, '')
+}
+if (near !== undefined) {
+  const section = nearSection(near)
+  out.push(section, '')
+  // Its own file too, so the near-cache figures can be quoted without a full run.
+  const nearFile = fileURLToPath(new URL('./results/near-cache.md', import.meta.url))
+  await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true })
+  await writeFile(nearFile, ['# Near cache benchmark', '', machineSection(machine, config, (Date.now() - started) / 1000), '', nearSection(near, '#').replace(/^# Near cache\n\n/, '')].join('\n'))
 }
 if (soak !== undefined) {
   out.push('## Memory soak', '', soakVerdicts(soak), '', soakTable(soak), '')
