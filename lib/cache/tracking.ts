@@ -7,6 +7,8 @@ import { NearCache, type ResolvedNearCacheOptions } from './near-cache.js'
 export const PING_INTERVAL_MS = 250
 /** No local copy is served unless a PING sent within this many ms has been answered on the tracking connection. */
 export const STALE_AFTER_MS = 1000
+// A server that refuses tracking (Redis < 6, ACL) is asked again this often, not on every heartbeat.
+const REOPEN_AFTER_MS = 2000
 
 type Invalidated = (key: string | null) => void
 
@@ -68,6 +70,7 @@ export class Tracker {
   #pinging = false
   #verifiedAt = -Infinity
   #closed = false
+  #openedAt = -Infinity
   readonly #timer: NodeJS.Timeout
 
   constructor (source: RedisConnection, options: ResolvedNearCacheOptions) {
@@ -130,6 +133,7 @@ export class Tracker {
   }
 
   async #open (): Promise<void> {
+    this.#openedAt = performance.now()
     const hook = new InvalidationHook((key) => { if (key === null) this.near.clear(); else this.near.invalidate(key) })
     const client = trackingTwin(this.#source, hook)
     // The twin is ours: its errors are the user's client's errors again, already reported there.
@@ -153,6 +157,7 @@ export class Tracker {
     if (this.#closed) return
     const link = this.#link
     if (link === undefined) {
+      if (performance.now() - this.#openedAt < REOPEN_AFTER_MS) return
       this.start().catch(() => {})
       return
     }
