@@ -18,6 +18,8 @@ type Invalidated = (key: string | null) => void
  */
 class InvalidationHook extends BasicPooledClientSideCache {
   readonly #invalidated: Invalidated
+  /** Whether a connection's handshake went through us (another copy of @redis/client would ignore this hook). */
+  engaged = false
 
   constructor (invalidated: Invalidated) {
     super()
@@ -33,6 +35,7 @@ class InvalidationHook extends BasicPooledClientSideCache {
 
   // Sent in every (re)connection handshake: a new connection has no tracking state, so nothing old may stay.
   override trackingOn (): string[] {
+    this.engaged = true
     this.#invalidated(null)
     return ['CLIENT', 'TRACKING', 'ON']
   }
@@ -106,7 +109,8 @@ export class Tracker {
   /** Reads `fullKey` from Redis on the tracking connection and keeps the reply; the plain connection while it is down. */
   read (fullKey: string): Promise<string | null> {
     const link = this.#link
-    if (link === undefined || performance.now() - this.#verifiedAt > STALE_AFTER_MS) {
+    // The tracking connection down or unproven: read through the user's client (nothing is kept).
+    if (link === undefined || performance.now() - this.#verifiedAt > STALE_AFTER_MS || (link.client as { isReady?: boolean }).isReady === false) {
       return this.#source.run((c) => c.get(fullKey))
     }
     // Pipelined in one tick: one round trip for the value and the TTL the local copy must not outlive.
@@ -143,7 +147,10 @@ export class Tracker {
     } catch {
       return
     }
-    if (this.#closed) {
+    // A client from another copy of @redis/client (the `redis` package bundles one) does not call our hook:
+    // its reads would never be invalidated, so the near cache stays off rather than serve stale copies.
+    if (this.#closed || !hook.engaged) {
+      if (!hook.engaged) this.#closed = true
       await link.close()
       return
     }
@@ -176,6 +183,7 @@ export class Tracker {
       })
       if (sentAt > this.#verifiedAt) this.#verifiedAt = sentAt
     } catch {
+      this.#verifiedAt = -Infinity
       this.near.clear()
       // Unanswered while the socket looks fine (a silent partition): @redis/client will not notice, so reconnect.
       if ((link.client as unknown as ManagedClient & { isReady?: boolean }).isReady === true && this.#link === link) {

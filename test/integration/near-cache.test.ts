@@ -238,3 +238,37 @@ t.test('close leaves no connection of ours open, with a plugin-made or a passed-
   await until(async () => await ours() === 1, 5000)
   t.equal(client.isOpen, true, 'the passed-in client is left open')
 })
+
+t.test('a client from another copy of @redis/client: the near cache stays off rather than go unwatched', async (t) => {
+  const redis = await redisForTest(t)
+  const { createClient } = await import('redis')
+  const client = createClient({ url: redis.url })
+  client.on('error', () => {})
+  await client.connect()
+  t.teardown(() => client.destroy())
+  const cache = new RedisCache({ client: client as never, keyPrefix: 'v5', nearCache: NEAR })
+  t.teardown(() => cache.close())
+  await cache.nearCacheReady
+  await cache.set('k', 1)
+  t.equal(await cache.get('k'), 1)
+  await client.set('v5:1:k', '2')
+  t.equal(await cache.get('k'), 2, 'every read went to Redis')
+})
+
+t.test('the tracking connection killed: copies dropped, reads keep working through the client', async (t) => {
+  const redis = await redisForTest(t)
+  const app = await cacheApp(t, redis, { nearCache: NEAR })
+  const other = await rawClient(t, redis)
+  await app.cache.set('k', 'a')
+  t.equal(await app.cache.get('k'), 'a')
+  await redis.cli('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
+  // The write lands while the tracking connection is gone: its invalidation is lost with it.
+  await other.set('test:1:k', '"b"')
+  for (let i = 0; i < 50; i++) {
+    const value = await app.cache.get('k').catch((err: { code: string }) => err.code)
+    t.not(value, 'a', 'never the old value')
+    if (value === 'b') break
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  t.equal(await app.cache.get('k'), 'b')
+})
