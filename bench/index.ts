@@ -94,9 +94,10 @@ if (session !== undefined) {
   for (const s of session.skipped) out.push(`**Skipped ${s.contestant}:** ${s.reason}`, '')
 }
 if (near !== undefined) {
-  const section = nearSection(near)
-  out.push(section, '')
-  // Its own file too, so the near-cache figures can be quoted without a full run.
+  out.push(nearSection(near), '')
+}
+// Its own file too (full settings only), so the near-cache figures can be quoted without a full run.
+if (near !== undefined && !config.quick) {
   const nearFile = fileURLToPath(new URL('./results/near-cache.md', import.meta.url))
   await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true })
   await writeFile(nearFile, ['# Near cache benchmark', '', machineSection(machine, config, (Date.now() - started) / 1000), '', nearSection(near, '#').replace(/^# Near cache\n\n/, '')].join('\n'))
