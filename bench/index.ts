@@ -66,7 +66,7 @@ try {
 const seconds = (Date.now() - started) / 1000
 const out: string[] = ['# fastify-codex benchmarks', '', machineSection(machine, config, seconds), '']
 
-const targetList = targets({ serializer, cache, session })
+const targetList = targets({ serializer, cache, session, near })
 if (targetList.length > 0) {
   out.push('## Targets (ratios from this run)', '', targetsTable(targetList), '')
 }
