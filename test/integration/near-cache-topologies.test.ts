@@ -12,7 +12,7 @@ const keys = Array.from({ length: 30 }, (_, i) => `key-${i}`)
 async function nearApp (t: Test, options: CodexCacheOptions): Promise<FastifyInstance> {
   const app = Fastify()
   t.teardown(() => app.close())
-  app.register(codexCache, { keyPrefix: 'near', nearCache: { maxEntries: 1000 }, commandTimeout: 1000, ...options })
+  app.register(codexCache, { keyPrefix: 'near', nearCache: { maxEntries: 1000 }, commandTimeout: 3000, ...options })
   await app.ready()
   return app
 }
