@@ -14,6 +14,8 @@ import { fmtInt } from './lib/markdown.js'
 import { startBenchRedis } from './lib/redis.js'
 import { targets, targetsTable } from './lib/targets.js'
 import { runSerializerBench, type SerializerBenchResult } from './serializer.js'
+import { nearSection } from './near/report.js'
+import { runNearBench, type NearBenchResult } from './near/suite.js'
 import { sessionTable } from './session/report.js'
 import { runSessionBench, type SessionBenchResult } from './session/suite.js'
 import { soakTable, soakVerdicts } from './soak/report.js'
@@ -28,6 +30,7 @@ let serializer: SerializerBenchResult | undefined
 let cache: CacheBenchResult | undefined
 let session: SessionBenchResult | undefined
 let soak: SoakSeries[] | undefined
+let near: NearBenchResult | undefined
 
 const redis = await startBenchRedis()
 try {
@@ -42,6 +45,10 @@ try {
       ...config.cache,
       onScenario: ({ operation, result }) => progress(`cache ${operation} c=${result.concurrency} done`)
     })
+  }
+  if (wants(config, 'near')) {
+    progress('near cache…')
+    near = await runNearBench({ url: redis.url, ...config.near, onProgress: progress })
   }
   if (wants(config, 'session')) {
     progress('sessions…')
@@ -59,7 +66,7 @@ try {
 const seconds = (Date.now() - started) / 1000
 const out: string[] = ['# fastify-codex benchmarks', '', machineSection(machine, config, seconds), '']
 
-const targetList = targets({ serializer, cache, session })
+const targetList = targets({ serializer, cache, session, near })
 if (targetList.length > 0) {
   out.push('## Targets (ratios from this run)', '', targetsTable(targetList), '')
 }
@@ -88,6 +95,15 @@ if (session !== undefined) {
     'Redis CPU: redis-server used_cpu_sys + used_cpu_user (INFO cpu) over the round ÷ requests, idle housekeeping included.', '',
     sessionTable(session), '')
   for (const s of session.skipped) out.push(`**Skipped ${s.contestant}:** ${s.reason}`, '')
+}
+if (near !== undefined) {
+  out.push(nearSection(near), '')
+}
+// Its own file too (full settings only), so the near-cache figures can be quoted without a full run.
+if (near !== undefined && !config.quick) {
+  const nearFile = fileURLToPath(new URL('./results/near-cache.md', import.meta.url))
+  await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true })
+  await writeFile(nearFile, ['# Near cache benchmark', '', machineSection(machine, config, (Date.now() - started) / 1000), '', nearSection(near, '#').replace(/^# Near cache\n\n/, '')].join('\n'))
 }
 if (soak !== undefined) {
   out.push('## Memory soak', '', soakVerdicts(soak), '', soakTable(soak), '')

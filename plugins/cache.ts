@@ -25,7 +25,11 @@ const plugin: FastifyPluginAsync<CodexCacheOptions> = async (fastify, options) =
   resolveCacheOptions(rest)
   if (fastify.hasDecorator(decorator)) throw new InvalidOptionsError(`fastify.${decorator} already exists: pick another decorator name`)
   const connection = await acquireConnection(fastify, rest)
-  fastify.decorate(decorator, new RedisCache(connection, rest))
+  const cache = new RedisCache(connection, rest)
+  // The near cache's tracking connection is ours even when the client is shared: closed with Fastify.
+  fastify.addHook('onClose', () => cache.close())
+  await cache.nearCacheReady
+  fastify.decorate(decorator, cache)
 }
 
 export const codexCache = fp(plugin, { fastify: '5.x', name: 'fastify-codex-cache' })

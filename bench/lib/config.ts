@@ -1,9 +1,10 @@
-/** Knobs from the environment: BENCH_QUICK=1 for a ~1 minute smoke run, BENCH_ONLY=cache,session,serializer to pick suites. */
+/** Knobs from the environment: BENCH_QUICK=1 for a ~1 minute smoke run, BENCH_ONLY=cache,session,serializer,near to pick suites. */
 export interface BenchConfig {
   quick: boolean
   only: ReadonlySet<string> | undefined
   soak: boolean
   cache: { rounds: number, sliceMs: number, batchSliceMs: number, warmupMs: number }
+  near: { rounds: number, sliceMs: number, warmupMs: number, samples: number }
   session: { rounds: number, durationSec: number, connections: number, sessions: number }
   serializer: { rounds: number, iterationsPerRound: number }
   soakSize: { cacheOps: number, sessionRequests: number }
@@ -30,6 +31,7 @@ export function loadConfig (): BenchConfig {
     soak: flag('BENCH_SOAK'),
     // getMany/setMany of 100 run ~1000 ops/s and allocate heavily: longer slices so one GC pause does not decide a round.
     cache: quick ? { rounds: 3, sliceMs: 100, batchSliceMs: 200, warmupMs: 100 } : { rounds: 9, sliceMs: 200, batchSliceMs: 400, warmupMs: 200 },
+    near: quick ? { rounds: 3, sliceMs: 100, warmupMs: 100, samples: 100 } : { rounds: 9, sliceMs: 200, warmupMs: 200, samples: 500 },
     // BENCH_SESSION_ROUNDS / BENCH_SESSION_SECONDS override either mode (e.g. many short rounds on a noisy machine).
     session: {
       ...(quick ? { rounds: 1, durationSec: 1, connections: 64, sessions: 64 } : { rounds: 3, durationSec: 3, connections: 64, sessions: 64 }),

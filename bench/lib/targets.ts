@@ -5,12 +5,15 @@ import { CEILING, CODEX, CR6_DEFAULTS, FASTEST_PEER } from '../session/apps.js'
 import { payloadWrites } from '../session/report.js'
 import { redisCpuRatio, sessionRatio, type SessionBenchResult } from '../session/suite.js'
 import type { SerializerBenchResult } from '../serializer.js'
+import { nearRatios } from '../near/report.js'
+import type { NearBenchResult } from '../near/suite.js'
 import { fmtRatio, table, verdict } from './markdown.js'
 
 export interface TargetInputs {
   serializer?: SerializerBenchResult
   cache?: CacheBenchResult
   session?: SessionBenchResult
+  near?: NearBenchResult
 }
 
 interface Target {
@@ -26,7 +29,7 @@ const atLeast = (n: number) => (v: number) => v >= n
 /** The issue's targets, each checked against ratios from this same run. */
 export function targets (inputs: TargetInputs): Target[] {
   const list: Target[] = []
-  const { cache, session, serializer } = inputs
+  const { cache, session, serializer, near } = inputs
   if (cache !== undefined) {
     for (const op of ['get', 'set']) {
       const vsCeiling = cacheRatio(cache, op, 64, CACHE_CODEX, RAW_NO_TIMEOUT)
@@ -43,6 +46,11 @@ export function targets (inputs: TargetInputs): Target[] {
         list.push({ what: `cache ${op}(100), concurrency ${c} ÷ raw ${raw}, timeout off`, goal: '≥ 0.95×', value: v, shown: fmtRatio(v), ok: atLeast(0.95) })
       }
     }
+  }
+  if (near !== undefined) {
+    const { hot64, hot1 } = nearRatios(near)
+    list.push({ what: 'near-cache hot-key get, concurrency 64 ÷ network get', goal: '≥ 4×', value: hot64, shown: fmtRatio(hot64), ok: atLeast(4) })
+    list.push({ what: 'near-cache hot-key get, concurrency 1 ÷ network get', goal: '≥ 4×', value: hot1, shown: fmtRatio(hot1), ok: atLeast(4) })
   }
   if (serializer !== undefined) {
     list.push({

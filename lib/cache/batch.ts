@@ -7,6 +7,7 @@ import { translateRedisError } from '../connection/translate-error.js'
 import { RedisUnavailableError } from '../errors.js'
 import { decodeValue, encodeValue } from '../value-codec.js'
 import type { ResolvedCacheOptions } from './options.js'
+import type { Tracker } from './tracking.js'
 
 /** Entries for `setMany`: a plain object, a Map, or any iterable of `[key, value]` pairs. */
 export type CacheEntries = Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown> | Iterable<readonly [string, unknown]>
@@ -47,12 +48,32 @@ export async function getMany<T> (connection: RedisConnection, cache: KeyMaker, 
   return found
 }
 
-export async function setMany (connection: RedisConnection, cache: KeyMaker, entries: CacheEntries, ttl: Ttl, version?: KeyVersion): Promise<string[]> {
+/** getMany with a near cache: local copies answer, the rest are read (pipelined, one tick) on the tracking connection. */
+export async function getManyNear<T> (near: Tracker, cache: KeyMaker, keys: Iterable<string>, version?: KeyVersion): Promise<Map<string, T>> {
+  const callerKeys = [...keys]
+  const fullKeys = callerKeys.map((key) => cache.makeKey(key, version))
+  const texts = await Promise.all(fullKeys.map((fullKey) => near.lookup(fullKey) ?? near.read(fullKey)))
+  const found = new Map<string, T>()
+  texts.forEach((text, i) => {
+    if (text !== null) found.set(callerKeys[i]!, decodeValue(cache.options.serializer, text) as T)
+  })
+  return found
+}
+
+export async function setMany (connection: RedisConnection, cache: KeyMaker, entries: CacheEntries, ttl: Ttl, version?: KeyVersion, near?: Tracker): Promise<string[]> {
   const pairs = toPairs(entries)
   if (pairs.length === 0) return []
   // Every key and value is checked before the first write: bad input writes nothing.
   const fullKeys = pairs.map(([key]) => cache.makeKey(key, version))
   const texts = pairs.map(([, value]) => encodeValue(cache.options.serializer, value))
+  try {
+    return await writeMany(connection, pairs, fullKeys, texts, ttl)
+  } finally {
+    for (const fullKey of fullKeys) near?.forget(fullKey)
+  }
+}
+
+async function writeMany (connection: RedisConnection, pairs: Array<readonly [string, unknown]>, fullKeys: string[], texts: string[], ttl: Ttl): Promise<string[]> {
   if (ttl === EXPIRED) {
     await unlinkKeys(connection, fullKeys)
     return []
@@ -71,7 +92,11 @@ export async function setMany (connection: RedisConnection, cache: KeyMaker, ent
   return failed
 }
 
-export function deleteMany (connection: RedisConnection, cache: KeyMaker, keys: Iterable<string>, version?: KeyVersion): Promise<number> {
+export async function deleteMany (connection: RedisConnection, cache: KeyMaker, keys: Iterable<string>, version?: KeyVersion, near?: Tracker): Promise<number> {
   const fullKeys = [...keys].map((key) => cache.makeKey(key, version))
-  return unlinkKeys(connection, fullKeys)
+  try {
+    return await unlinkKeys(connection, fullKeys)
+  } finally {
+    for (const fullKey of fullKeys) near?.forget(fullKey)
+  }
 }

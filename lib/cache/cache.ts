@@ -1,8 +1,9 @@
 import { InvalidDeltaError, InvalidOptionsError, KeyNotFoundError, describe } from '../errors.js'
 import { resolveCacheOptions, type CacheOptions, type ResolvedCacheOptions } from './options.js'
 import { clearPrefix } from './clear.js'
-import { deleteMany, getMany, setMany, type CacheEntries } from './batch.js'
-import type { RedisClientLike, SetCommandOptions } from '../connection/client-types.js'
+import { deleteMany, getMany, getManyNear, setMany, type CacheEntries } from './batch.js'
+import { Tracker } from './tracking.js'
+import type { CommandClient, RedisClientLike, SetCommandOptions } from '../connection/client-types.js'
 import { RedisConnection } from '../connection/connection.js'
 import { resolveConnectionOptions } from '../connection/options.js'
 import { assertKey, assertVersion, type KeyVersion } from '../keys.js'
@@ -50,6 +51,9 @@ export class RedisCache {
   // SET options for the default TTL, built once: the common call allocates no options object.
   readonly #defaultSetOptions: SetCommandOptions | undefined
   readonly #defaultAddOptions: SetCommandOptions | undefined
+  readonly #near: Tracker | undefined
+  /** Resolves once the near cache's tracking connection is up (or has failed for now: it keeps retrying). */
+  readonly nearCacheReady: Promise<void>
 
   /**
    * `new RedisCache(client, options?)` or `new RedisCache({ client, ...options })`: a connected @redis/client
@@ -68,6 +72,39 @@ export class RedisCache {
     }
     this.#defaultSetOptions = setOptions(this.options.ttl)
     this.#defaultAddOptions = setOptions(this.options.ttl, 'NX')
+    this.#near = this.options.nearCache === undefined ? undefined : new Tracker(this.#connection, this.options.nearCache)
+    this.nearCacheReady = this.#near?.start() ?? Promise.resolve()
+  }
+
+  /** Stops the near cache's tracking connection; the Redis client itself is left as it is. */
+  async close (): Promise<void> {
+    await this.#near?.close()
+  }
+
+  /** The near cache's payload text for a full key, if one may be served now (no round trip); for getOrSet. */
+  nearGet (fullKey: string): string | undefined {
+    return this.#near?.lookup(fullKey)
+  }
+
+  /** Drops the near cache's copy of a full key written or deleted by other code paths (getOrSet, tags). */
+  nearForget (fullKey: string): void {
+    this.#near?.forget(fullKey)
+  }
+
+  /** Drops every near-cache copy (tags invalidated, …). */
+  nearClear (): void {
+    this.#near?.clear()
+  }
+
+  // A write through this cache: once Redis answered (or failed: it may have applied it), the local copy is gone.
+  async #write<T> (fullKey: string, command: (c: CommandClient) => Promise<T>): Promise<T> {
+    const near = this.#near
+    if (near === undefined) return this.#connection.run(command)
+    try {
+      return await this.#connection.run(command)
+    } finally {
+      near.forget(fullKey)
+    }
   }
 
   /** The full Redis key for `key`. */
@@ -83,7 +120,8 @@ export class RedisCache {
   /** The stored value, or `undefined` when the key is missing (a stored `null` is `null`). */
   async get<T = unknown> (key: string, opts?: KeyOptions): Promise<T | undefined> {
     const fullKey = this.makeKey(key, opts?.version)
-    const text = await this.#connection.run((c) => c.get(fullKey))
+    const near = this.#near
+    const text = near === undefined ? await this.#connection.run((c) => c.get(fullKey)) : near.lookup(fullKey) ?? await near.read(fullKey)
     return text === null ? undefined : decodeValue(this.options.serializer, text) as T
   }
 
@@ -92,11 +130,11 @@ export class RedisCache {
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const text = encodeValue(this.options.serializer, value)
     if (ttl === EXPIRED) {
-      await this.#connection.run((c) => c.unlink(fullKey))
+      await this.#write(fullKey, (c) => c.unlink(fullKey))
       return
     }
     const options = opts?.ttl === undefined ? this.#defaultSetOptions : setOptions(ttl)
-    await this.#connection.run((c) => c.set(fullKey, text, options))
+    await this.#write(fullKey, (c) => c.set(fullKey, text, options))
   }
 
   /** Stores only if the key is absent, atomically (one SET NX with its expiry): `true` if stored. */
@@ -106,17 +144,18 @@ export class RedisCache {
     const text = encodeValue(this.options.serializer, value)
     if (ttl === EXPIRED) return false
     const options = opts?.ttl === undefined ? this.#defaultAddOptions : setOptions(ttl, 'NX')
-    return await this.#connection.run((c) => c.set(fullKey, text, options)) !== null
+    return await this.#write(fullKey, (c) => c.set(fullKey, text, options)) !== null
   }
 
   /** Whether a key was removed. */
   async delete (key: string, opts?: KeyOptions): Promise<boolean> {
     const fullKey = this.makeKey(key, opts?.version)
-    return await this.#connection.run((c) => c.unlink(fullKey)) > 0
+    return await this.#write(fullKey, (c) => c.unlink(fullKey)) > 0
   }
 
   async has (key: string, opts?: KeyOptions): Promise<boolean> {
     const fullKey = this.makeKey(key, opts?.version)
+    if (this.#near?.holds(fullKey) === true) return true
     return await this.#connection.run((c) => c.exists(fullKey)) > 0
   }
 
@@ -124,9 +163,10 @@ export class RedisCache {
   async touch (key: string, opts?: WriteOptions): Promise<boolean> {
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
-    if (ttl === EXPIRED) return await this.#connection.run((c) => c.unlink(fullKey)) > 0
-    if (ttl === null) return await this.#connection.run((c) => PERSIST_EXISTING.run(c, [fullKey], [])) === 1
-    return await this.#connection.run((c) => c.pExpire(fullKey, ttl)) === 1
+    // The local copy's lifetime came from the old TTL: it goes too.
+    if (ttl === EXPIRED) return await this.#write(fullKey, (c) => c.unlink(fullKey)) > 0
+    if (ttl === null) return await this.#write(fullKey, (c) => PERSIST_EXISTING.run(c, [fullKey], [])) === 1
+    return await this.#write(fullKey, (c) => c.pExpire(fullKey, ttl)) === 1
   }
 
   /** Seconds left, `null` for no expiry, `undefined` for a missing key. */
@@ -139,7 +179,7 @@ export class RedisCache {
   async incr (key: string, delta = 1, opts?: KeyOptions): Promise<number> {
     const fullKey = this.makeKey(key, opts?.version)
     if (!Number.isSafeInteger(delta)) throw new InvalidDeltaError(describe(delta))
-    const reply = await this.#connection.run((c) => INCR_EXISTING.run(c, [fullKey], [String(delta)]))
+    const reply = await this.#write(fullKey, (c) => INCR_EXISTING.run(c, [fullKey], [String(delta)]))
     if (reply === null) throw new KeyNotFoundError(fullKey)
     return Number(reply)
   }
@@ -151,21 +191,26 @@ export class RedisCache {
 
   /** Found keys only, keyed by the caller's key: one MGET (per hash slot on a cluster). */
   async getMany<T = unknown> (keys: Iterable<string>, opts?: KeyOptions): Promise<Map<string, T>> {
-    return getMany<T>(this.#connection, this, keys, opts?.version)
+    const near = this.#near
+    return near === undefined ? getMany<T>(this.#connection, this, keys, opts?.version) : getManyNear<T>(near, this, keys, opts?.version)
   }
 
   /** Writes every entry in one round trip after serializing them all; returns the keys that failed. */
   async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]> {
-    return setMany(this.#connection, this, entries, resolveTtl(opts?.ttl, this.options.ttl), opts?.version)
+    return setMany(this.#connection, this, entries, resolveTtl(opts?.ttl, this.options.ttl), opts?.version, this.#near)
   }
 
   /** Number of keys removed. */
   async deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
-    return deleteMany(this.#connection, this, keys, opts?.version)
+    return deleteMany(this.#connection, this, keys, opts?.version, this.#near)
   }
 
   /** Removes every key under `keyPrefix:` (SCAN + UNLINK, every master); never FLUSHDB. */
   async clear (): Promise<number> {
-    return clearPrefix(this.#connection, this.options.keyPrefix)
+    try {
+      return await clearPrefix(this.#connection, this.options.keyPrefix)
+    } finally {
+      this.#near?.clear()
+    }
   }
 }

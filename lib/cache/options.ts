@@ -2,6 +2,15 @@ import { InvalidOptionsError } from '../errors.js'
 import { assertVersion, defaultKeyFunction, type KeyFunction, type KeyVersion } from '../keys.js'
 import { jsonSerializer, type Serializer } from '../serializer.js'
 import { resolveDefaultTtl, type Ttl } from '../ttl.js'
+import type { ResolvedNearCacheOptions } from './near-cache.js'
+
+/** Opt-in in-process copies of values read, kept correct by Redis server-assisted invalidation. */
+export interface NearCacheOptions {
+  /** Most values kept in process (least recently used dropped first). */
+  maxEntries: number
+  /** Seconds a local copy lives at most (its Redis TTL always bounds it too). Default: no extra bound. */
+  ttl?: number
+}
 
 /** How the cache names, versions, expires and encodes its values. */
 export interface CacheOptions {
@@ -15,6 +24,8 @@ export interface CacheOptions {
   keyFunction?: KeyFunction
   /** Default: the strict `JsonSerializer`. */
   serializer?: Serializer
+  /** Keep values read in process, invalidated by Redis (RESP3 client tracking). Default: off. */
+  nearCache?: NearCacheOptions
 }
 
 export interface ResolvedCacheOptions {
@@ -23,6 +34,7 @@ export interface ResolvedCacheOptions {
   readonly ttl: Ttl
   readonly keyFunction: KeyFunction
   readonly serializer: Serializer
+  readonly nearCache: ResolvedNearCacheOptions | undefined
 }
 
 export const DEFAULT_CACHE_TTL = 300
@@ -45,5 +57,19 @@ export function resolveCacheOptions (options: CacheOptions): ResolvedCacheOption
   } catch {
     throw new InvalidOptionsError('ttl must be null or a finite number of seconds')
   }
-  return Object.freeze({ keyPrefix, version, ttl, keyFunction, serializer })
+  const nearCache = resolveNearCache(options.nearCache)
+  return Object.freeze({ keyPrefix, version, ttl, keyFunction, serializer, nearCache })
+}
+
+function resolveNearCache (options: unknown): ResolvedNearCacheOptions | undefined {
+  if (options === undefined) return undefined
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('nearCache must be an object: { maxEntries, ttl? }')
+  const { maxEntries, ttl } = options as Record<string, unknown>
+  if (typeof maxEntries !== 'number' || !Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+    throw new InvalidOptionsError('nearCache.maxEntries must be a positive integer')
+  }
+  if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0)) {
+    throw new InvalidOptionsError('nearCache.ttl must be a positive number of seconds')
+  }
+  return Object.freeze({ maxEntries, ttl: ttl === undefined ? null : ttl * 1000 })
 }
