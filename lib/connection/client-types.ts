@@ -57,7 +57,7 @@ export interface ManagedClient {
   on (event: 'connect', listener: () => void): unknown
   off (event: 'error' | 'node-error', listener: (err: Error) => void): unknown
   off (event: 'connect', listener: () => void): unknown
-  withCommandOptions (options: { timeout: number }): unknown
+  withCommandOptions (options: { timeout: number, abortSignal?: AbortSignal }): unknown
 }
 
 /** A cluster's masters, each reachable as a single-node client (SCAN is per node). */

@@ -14,10 +14,25 @@ export interface Op {
   outcome: string
   /** For writes: the traced value id. For reads: what was read (a value id, or undefined for nothing). */
   value: string | undefined
+  /** A failure's message, for diagnosis. */
+  detail?: string
 }
 
-/** Fastify with codexRedis on `connection`, plus the cache and sessions reusing it; logs collected, not printed. */
+/**
+ * Fastify with codexRedis on `connection`, plus the cache and sessions reusing it; logs collected, not printed.
+ * Start-up is not under test: on a loaded machine a sentinel connect can outlast a short commandTimeout, so retry.
+ */
 export async function failoverApp (connection: CodexRedisOptions): Promise<{ app: FastifyInstance, logs: string[] }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await buildApp(connection)
+    } catch (err) {
+      if (attempt >= 5 || (err as { code?: string }).code !== 'FST_CODEX_REDIS_UNAVAILABLE') throw err
+    }
+  }
+}
+
+async function buildApp (connection: CodexRedisOptions): Promise<{ app: FastifyInstance, logs: string[] }> {
   const logs: string[] = []
   const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { logs.push(line) } } } })
   await app.register(codexRedis, connection)
@@ -32,7 +47,12 @@ export async function failoverApp (connection: CodexRedisOptions): Promise<{ app
     return { ok: true }
   })
   app.get('/read', async (request) => ({ v: (request.session as unknown as Record<string, unknown>).v ?? null }))
-  await app.ready()
+  try {
+    await app.ready()
+  } catch (err) {
+    await app.close()
+    throw err
+  }
   return { app, logs }
 }
 
@@ -112,7 +132,7 @@ export class Load {
       const read = await fn()
       this.ops.push({ loop, kind, start, end: wallNow(), outcome: 'ok', value: kind === 'write' ? written : read ?? undefined })
     } catch (err) {
-      this.ops.push({ loop, kind, start, end: wallNow(), outcome: outcomeOf(err), value: kind === 'write' ? written : undefined })
+      this.ops.push({ loop, kind, start, end: wallNow(), outcome: outcomeOf(err), value: kind === 'write' ? written : undefined, detail: (err as Error).message.slice(0, 160) })
     }
   }
 
@@ -198,4 +218,16 @@ export async function waitUntil (what: string, check: () => boolean | Promise<bo
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
+}
+
+/** Failure messages and how often each came, most frequent first: for the test's diagnostics. */
+export function failureSummary (ops: Op[], from: number): string {
+  const counts = new Map<string, number>()
+  for (const op of ops) {
+    if (op.outcome === 'ok') continue
+    const key = `${op.outcome} ${(op.detail ?? '').replace(/\d+/g, 'N')}`
+    counts.set(key, (counts.get(key) ?? 0) + 1)
+  }
+  const first = ops.filter((op) => op.outcome !== 'ok').map((op) => (op.start - from).toFixed(0)).slice(0, 5)
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([key, n]) => `${n}x ${key}`).join(' | ') + ` (first at ${first.join(', ')} ms)`
 }
