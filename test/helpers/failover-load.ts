@@ -70,6 +70,8 @@ function outcomeOf (err: unknown): string {
 /** Write-then-read loops (each owns its key or session) until `stop()`; every operation is recorded. */
 export class Load {
   readonly ops: Op[] = []
+  /** Each loop's Redis key (the cache key, or the session's), to tell which node served it. */
+  readonly keys = new Map<string, string>()
   #running = true
   readonly #loops: Array<Promise<void>> = []
 
@@ -79,6 +81,7 @@ export class Load {
   cacheLoops (count: number): void {
     for (let i = 0; i < count; i++) {
       const loop = `c${i}`
+      this.keys.set(loop, this.app.cache.makeKey(`k${i}`))
       this.#loops.push(this.#run(loop, async (n) => {
         const id = `${loop}-${n}`
         await this.#record(loop, 'write', id, async () => { await this.app.cache.set(`k${i}`, token(id)) })
@@ -97,6 +100,8 @@ export class Load {
     }))
     cookies.forEach((cookie, i) => {
       const loop = `s${i}`
+      const signed = decodeURIComponent(cookie.slice('sessionId='.length))
+      this.keys.set(loop, `session:${signed.slice(0, signed.lastIndexOf('.'))}`)
       this.#loops.push(this.#run(loop, async (n) => {
         const id = `${loop}-${n}`
         await this.#record(loop, 'write', id, async () => {
