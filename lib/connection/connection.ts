@@ -3,7 +3,6 @@ import type { ClientKind, ClusterClient, CommandClient, ManagedClient, RedisClie
 import { createRedisClient } from './create-client.js'
 import { DeadlineQueue } from './deadline.js'
 import { DeadlineSignals } from './deadline-signals.js'
-import { SentinelGate, type SentinelLike } from './sentinel-gate.js'
 import type { ResolvedConnectionOptions } from './options.js'
 import { translateRedisError } from './translate-error.js'
 
@@ -31,7 +30,6 @@ export class RedisConnection {
   readonly #managed: ManagedClient
   readonly #deadlines: DeadlineQueue
   readonly #signals: DeadlineSignals<CommandClient> | undefined
-  readonly #gate: SentinelGate | undefined
   readonly #onError: RedisErrorListener | undefined
   #closing: Promise<void> | undefined
 
@@ -49,7 +47,6 @@ export class RedisConnection {
     // 503: such commands carry a signal aborted at their deadline. Our own single-node client never holds one.
     const signals = this.kind === 'single' && this.#created ? undefined : new DeadlineSignals(options.commandTimeout, this.#view)
     this.#signals = signals
-    this.#gate = this.kind === 'sentinel' ? new SentinelGate(this.client as unknown as SentinelLike) : undefined
     this.#deadlines = new DeadlineQueue(options.commandTimeout, signals === undefined ? undefined : (now) => signals.abortDue(now))
     this.#onError = onError
     // Without a listener, @redis/client's 'error' event would crash the process on the first reconnect.
@@ -58,8 +55,6 @@ export class RedisConnection {
 
   /** Runs one command (or one pipelined batch) under the deadline, with errors translated. */
   run<T> (command: (commands: CommandClient) => Promise<T>): Promise<T> {
-    const refused = this.#gate?.refuse()
-    if (refused !== undefined) return Promise.reject(refused)
     let reply: Promise<T>
     try {
       reply = command(this.#signals?.view() ?? this.commands)

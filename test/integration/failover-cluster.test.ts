@@ -39,7 +39,7 @@ t.test(`Cluster failover under load (cluster-require-full-coverage ${FULL_COVERA
   const load = new Load(app)
   await load.sessionLoops(12)
   load.cacheLoops(12)
-  await new Promise((resolve) => setTimeout(resolve, 1000))
+  await new Promise((resolve) => setTimeout(resolve, 2000))
 
   const killedAt = wallNow()
   await victim.kill()

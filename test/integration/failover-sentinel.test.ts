@@ -17,10 +17,15 @@ t.test('Sentinel failover under load: only 503s in the gap, no wrong answer, no 
 
   const { app } = await failoverApp({ sentinel: { name: setup.name, sentinelRootNodes: setup.sentinelRootNodes }, commandTimeout: COMMAND_TIMEOUT })
   t.teardown(() => app.close())
+  const trace: string[] = []
+  if (process.env.FAILOVER_TRACE === '1') {
+    (app.codexRedis as unknown as { setTracer (t: { push (line: string): void }): void }).setTracer({ push: (line: string) => trace.push(`${(wallNow() - startedAt).toFixed(0)} ${line}`) })
+  }
+  const startedAt = wallNow()
   const load = new Load(app)
   await load.sessionLoops(12)
   load.cacheLoops(12)
-  await new Promise((resolve) => setTimeout(resolve, 1000))
+  await new Promise((resolve) => setTimeout(resolve, 2000))
 
   const killedAt = wallNow()
   await setup.master.kill()
@@ -35,6 +40,7 @@ t.test('Sentinel failover under load: only 503s in the gap, no wrong answer, no 
   // A write held by a client retry would land seconds later: watch a while before judging.
   await new Promise((resolve) => setTimeout(resolve, 4 * COMMAND_TIMEOUT))
 
+  if (trace.length > 0) console.error(`killed at ${(killedAt - startedAt).toFixed(0)}\n${trace.filter((line) => !line.includes('attemping')).join('\n')}`)
   const verdict = judge(load.ops, killedAt, landing.firstSeen)
   const reads = load.ops.filter((op) => op.kind === 'read' && op.outcome === 'ok').length
   const late = verdict.landedAfter503.filter((w) => w.lateBy > COMMAND_TIMEOUT)

@@ -1,7 +1,6 @@
 import t from 'tap'
 import { DeadlineQueue } from '../../lib/connection/deadline.js'
 import { DeadlineSignals } from '../../lib/connection/deadline-signals.js'
-import { SentinelGate } from '../../lib/connection/sentinel-gate.js'
 
 const keepAlive = setInterval(() => {}, 1000)
 t.teardown(() => clearInterval(keepAlive))
@@ -36,23 +35,4 @@ t.test('the DeadlineQueue aborts the signal before it answers 503, so a held com
   })
   t.equal(await failed, 'FST_CODEX_REDIS_UNAVAILABLE')
   t.same(order, ['aborted', 'expiry', 'rejected true'])
-})
-
-t.test('the sentinel gate fails commands at once while no master is connected, and keeps one PING asking for one', async (t) => {
-  const state: { master?: object } = {}
-  let pings = 0
-  let answer: () => void = () => {}
-  const gate = new SentinelGate({
-    getMasterNode: () => state.master,
-    ping: async () => { pings++; await new Promise<void>((resolve) => { answer = resolve }) }
-  })
-  t.equal(gate.refuse()?.constructor.name, 'FastifyError')
-  t.match(gate.refuse(), { code: 'FST_CODEX_REDIS_UNAVAILABLE', statusCode: 503 })
-  t.equal(pings, 1, 'one PING in flight, however many commands are refused')
-  answer()
-  await new Promise((resolve) => setImmediate(resolve))
-  gate.refuse()
-  t.equal(pings, 2, 'the next refused command sends the next PING')
-  state.master = { host: '127.0.0.1', port: 6379 }
-  t.equal(gate.refuse(), undefined, 'a connected master lets commands through')
 })
