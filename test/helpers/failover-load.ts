@@ -27,7 +27,7 @@ export async function failoverApp (connection: CodexRedisOptions): Promise<{ app
     try {
       return await buildApp(connection)
     } catch (err) {
-      if (attempt >= 5 || (err as { code?: string }).code !== 'FST_CODEX_REDIS_UNAVAILABLE') throw err
+      if (attempt >= 10 || (err as { code?: string }).code !== 'FST_CODEX_REDIS_UNAVAILABLE') throw err
     }
   }
 }

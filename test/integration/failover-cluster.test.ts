@@ -14,6 +14,9 @@ const LIBRARY_DEFAULTS = process.env.FAILOVER_LIBRARY_DEFAULTS === '1'
   ? { topologyRefreshOnReconnectionAttemptStrategy: undefined, defaults: { socket: { reconnectStrategy: undefined } } }
   : {}
 
+// Starting six or seven servers and waiting out a real failover takes 20–40 s on a loaded 2-core machine.
+t.setTimeout(120_000)
+
 t.test(`Cluster failover under load (cluster-require-full-coverage ${FULL_COVERAGE}): only 503s, no wrong answer, no write applied late, back soon after the promotion`, async (t) => {
   const cluster = await clusterForTest(t, {
     masters: 3,
