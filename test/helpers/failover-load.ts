@@ -72,6 +72,11 @@ export class Load {
   readonly ops: Op[] = []
   /** Each loop's Redis key (the cache key, or the session's), to tell which node served it. */
   readonly keys = new Map<string, string>()
+
+  get loops (): string[] {
+    return [...this.keys.keys()]
+  }
+
   #running = true
   readonly #loops: Array<Promise<void>> = []
 

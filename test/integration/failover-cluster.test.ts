@@ -48,9 +48,10 @@ t.test(`Cluster failover under load (cluster-require-full-coverage ${FULL_COVERA
   await victim.kill()
   await waitUntil('the replica answering as master', () => promotion.promotedAt !== undefined, 20_000)
   const promotedAt = promotion.promotedAt!
-  await waitUntil('a second without failures', () => {
+  await waitUntil('every loop reading again, and a second without failures', () => {
     const now = wallNow()
-    return now > promotedAt + 1000 && load.ops.every((op) => op.outcome === 'ok' || op.start < now - 1000)
+    return now > promotedAt + 1000 && load.ops.every((op) => op.outcome === 'ok' || op.start < now - 1000) &&
+      load.loops.every((loop) => load.ops.some((op) => op.loop === loop && op.kind === 'read' && op.outcome === 'ok' && op.start > promotedAt))
   }, 20_000)
   await load.stop()
   await new Promise((resolve) => setTimeout(resolve, 4 * COMMAND_TIMEOUT))

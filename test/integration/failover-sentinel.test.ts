@@ -35,9 +35,10 @@ t.test('Sentinel failover under load: only 503s in the gap, no wrong answer, no 
   await waitUntil('+switch-master and the replica answering as master', () => switched.switchedAt !== undefined && promotion.promotedAt !== undefined, 20_000)
   const switchedAt = switched.switchedAt!
   // Healthy again: a full second without a failure, at least a second after the switch.
-  await waitUntil('a second without failures', () => {
+  await waitUntil('every loop reading again, and a second without failures', () => {
     const now = wallNow()
-    return now > switchedAt + 1000 && load.ops.every((op) => op.outcome === 'ok' || op.start < now - 1000)
+    return now > switchedAt + 1000 && load.ops.every((op) => op.outcome === 'ok' || op.start < now - 1000) &&
+      load.loops.every((loop) => load.ops.some((op) => op.loop === loop && op.kind === 'read' && op.outcome === 'ok' && op.start > switchedAt))
   }, 20_000)
   await load.stop()
   // A write held by a client retry would land seconds later: watch a while before judging.
