@@ -54,7 +54,7 @@ export interface ManagedClient {
   close (): Promise<void>
   destroy (): unknown
   on (event: 'error' | 'node-error', listener: (err: Error) => void): unknown
-  on (event: 'connect', listener: () => void): unknown
+  on (event: 'connect' | 'node-connect', listener: () => void): unknown
   off (event: 'error' | 'node-error', listener: (err: Error) => void): unknown
   off (event: 'connect', listener: () => void): unknown
   withCommandOptions (options: { timeout: number, abortSignal?: AbortSignal }): unknown

@@ -142,8 +142,9 @@ export class RedisConnection {
   // @redis/client 6 lets a reconnect whose TCP connect was in flight at close() complete and stay open,
   // which would keep the process alive; nobody may reconnect a client we created and closed, so end it.
   #guardLateConnect (): void {
-    if (!this.#created || this.kind !== 'single') return
-    this.#managed.on('connect', () => { this.#destroy().catch(() => {}) })
+    if (!this.#created || this.kind === 'sentinel') return
+    // Likewise a cluster's topology refresh in flight at close() (one runs on each reconnect attempt) opens node clients.
+    this.#managed.on(this.kind === 'cluster' ? 'node-connect' : 'connect', () => { this.#destroy().catch(() => {}) })
   }
 
   #listen (listener: RedisErrorListener): void {
