@@ -4,8 +4,9 @@ import { LandingLog, PromotionWatch, SwitchMasterWatch, wallNow } from '../helpe
 import { sentinelForTest } from '../helpers/redis-sentinel.js'
 
 const COMMAND_TIMEOUT = Number(process.env.FAILOVER_COMMAND_TIMEOUT ?? 1000)
-// The goal is 500 ms after Sentinel announces the new master; CI machines are loaded, so the suite allows more.
-const RECOVERY_BOUND_MS = Number(process.env.FAILOVER_BOUND_MS ?? 1500)
+// The goal is 500 ms after Sentinel announces the new master, but Sentinel itself reports it `disconnected` (which
+// @redis/client refuses) until its next timer tick, which a loaded 2-core CI machine stretches to ~1 s: allow more.
+const RECOVERY_BOUND_MS = Number(process.env.FAILOVER_BOUND_MS ?? 2500)
 
 // Starting six or seven servers and waiting out a real failover takes 20–40 s on a loaded 2-core machine.
 t.setTimeout(120_000)
