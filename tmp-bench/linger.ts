@@ -1,5 +1,0 @@
-process.on('exit', () => console.error('exit'))
-setTimeout(() => { console.error('still alive after 15s:', process.getActiveResourcesInfo().join(',')) }, 15000).unref()
-const handles = setInterval(() => {}, 100000)
-handles.unref()
-await import('../test/integration/failover-cluster.test.ts')
