@@ -54,10 +54,10 @@ export interface ManagedClient {
   close (): Promise<void>
   destroy (): unknown
   on (event: 'error' | 'node-error', listener: (err: Error) => void): unknown
-  on (event: 'connect', listener: () => void): unknown
+  on (event: 'connect' | 'node-connect', listener: () => void): unknown
   off (event: 'error' | 'node-error', listener: (err: Error) => void): unknown
   off (event: 'connect', listener: () => void): unknown
-  withCommandOptions (options: { timeout: number }): unknown
+  withCommandOptions (options: { timeout: number, abortSignal?: AbortSignal }): unknown
 }
 
 /** A cluster's masters, each reachable as a single-node client (SCAN is per node). */

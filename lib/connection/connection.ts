@@ -2,6 +2,7 @@ import { RedisUnavailableError } from '../errors.js'
 import type { ClientKind, ClusterClient, CommandClient, ManagedClient, RedisClientLike } from './client-types.js'
 import { createRedisClient } from './create-client.js'
 import { DeadlineQueue } from './deadline.js'
+import { DeadlineSignals } from './deadline-signals.js'
 import type { ResolvedConnectionOptions } from './options.js'
 import { translateRedisError } from './translate-error.js'
 
@@ -28,6 +29,7 @@ export class RedisConnection {
   readonly #label: string
   readonly #managed: ManagedClient
   readonly #deadlines: DeadlineQueue
+  readonly #signals: DeadlineSignals<CommandClient> | undefined
   readonly #onError: RedisErrorListener | undefined
   #closing: Promise<void> | undefined
 
@@ -41,7 +43,11 @@ export class RedisConnection {
     this.#label = options.kind === 'single' ? options.label : `Redis ${this.kind}`
     this.#managed = this.client as unknown as ManagedClient
     this.commands = this.#managed.withCommandOptions({ timeout: 0 }) as CommandClient
-    this.#deadlines = new DeadlineQueue(options.commandTimeout)
+    // Cluster and sentinel layers (and a passed-in client's offline queue) can hold a command and send it after its
+    // 503: such commands carry a signal aborted at their deadline. Our own single-node client never holds one.
+    const signals = this.kind === 'single' && this.#created ? undefined : new DeadlineSignals(options.commandTimeout, this.#view)
+    this.#signals = signals
+    this.#deadlines = new DeadlineQueue(options.commandTimeout, signals === undefined ? undefined : (now) => signals.abortDue(now))
     this.#onError = onError
     // Without a listener, @redis/client's 'error' event would crash the process on the first reconnect.
     if (onError !== undefined) this.#listen(onError)
@@ -51,7 +57,7 @@ export class RedisConnection {
   run<T> (command: (commands: CommandClient) => Promise<T>): Promise<T> {
     let reply: Promise<T>
     try {
-      reply = command(this.commands)
+      reply = command(this.#signals?.view() ?? this.commands)
     } catch (err) {
       return Promise.reject(translateRedisError(err))
     }
@@ -84,6 +90,9 @@ export class RedisConnection {
       this.#unlisten(remember)
     }
   }
+
+  readonly #view = (abortSignal: AbortSignal): CommandClient =>
+    this.#managed.withCommandOptions({ timeout: 0, abortSignal }) as CommandClient
 
   #connectTimedOut (lastError: Error | undefined): Error {
     const message = `could not connect to ${this.#label} within ${this.commandTimeout} ms`
@@ -133,8 +142,9 @@ export class RedisConnection {
   // @redis/client 6 lets a reconnect whose TCP connect was in flight at close() complete and stay open,
   // which would keep the process alive; nobody may reconnect a client we created and closed, so end it.
   #guardLateConnect (): void {
-    if (!this.#created || this.kind !== 'single') return
-    this.#managed.on('connect', () => { this.#destroy().catch(() => {}) })
+    if (!this.#created || this.kind === 'sentinel') return
+    // Likewise a cluster's topology refresh in flight at close() (one runs on each reconnect attempt) opens node clients.
+    this.#managed.on(this.kind === 'cluster' ? 'node-connect' : 'connect', () => { this.#destroy().catch(() => {}) })
   }
 
   #listen (listener: RedisErrorListener): void {

@@ -22,9 +22,12 @@ export class DeadlineQueue {
   readonly #queue: Array<Pending<never>> = []
   #head = 0
   #timer: NodeJS.Timeout | undefined
+  readonly #beforeExpiry: ((now: number) => void) | undefined
 
-  constructor (timeoutMs: number) {
+  /** `beforeExpiry(now)` runs before commands due by `now` are rejected (DeadlineSignals aborts their sends). */
+  constructor (timeoutMs: number, beforeExpiry?: (now: number) => void) {
     this.#timeoutMs = timeoutMs
+    this.#beforeExpiry = beforeExpiry
   }
 
   track<T> (command: Promise<T>): Promise<T> {
@@ -68,6 +71,7 @@ export class DeadlineQueue {
   #expire (): void {
     this.#timer = undefined
     const now = performance.now()
+    this.#beforeExpiry?.(now)
     const queue = this.#queue
     while (this.#head < queue.length) {
       const pending = queue[this.#head]!
