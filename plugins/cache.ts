@@ -4,7 +4,8 @@ import { RedisCache } from '../lib/cache/cache.js'
 import { resolveCacheOptions, type CacheOptions } from '../lib/cache/options.js'
 import type { ConnectionOptions } from '../lib/connection/options.js'
 import { InvalidOptionsError } from '../lib/errors.js'
-import { acquireConnection } from './connection.js'
+import { acquireConnection, targetOf } from './connection.js'
+import { claimNamespace } from './namespaces.js'
 
 export interface CodexCacheOptions extends ConnectionOptions, CacheOptions {
   /** Name of the decorator holding the cache. Default `'cache'` (rename to live beside @fastify/caching). */
@@ -22,9 +23,10 @@ const plugin: FastifyPluginAsync<CodexCacheOptions> = async (fastify, options) =
   const { decorator = 'cache', ...rest } = options
   if (typeof decorator !== 'string' || decorator === '') throw new InvalidOptionsError('decorator must be a non-empty string')
   // Options are checked before any connection is opened: bad options never leave a socket behind.
-  resolveCacheOptions(rest)
+  const { keyPrefix } = resolveCacheOptions(rest)
   if (fastify.hasDecorator(decorator)) throw new InvalidOptionsError(`fastify.${decorator} already exists: pick another decorator name`)
-  const connection = await acquireConnection(fastify, rest)
+  claimNamespace(fastify, targetOf(fastify, rest), { prefix: keyPrefix, owner: `codexCache (decorator '${decorator}', keyPrefix '${keyPrefix}')`, shareable: true })
+  const connection = await acquireConnection(fastify, rest, 'codexCache')
   fastify.decorate(decorator, new RedisCache(connection, rest))
 }
 

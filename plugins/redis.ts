@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
 import type { RedisClientLike } from '../lib/connection/client-types.js'
 import type { ConnectionOptions } from '../lib/connection/options.js'
-import { kCodexConnection, openConnection } from './connection.js'
+import { assertNoFallback, kCodexConnection, openConnection } from './connection.js'
 
 export type CodexRedisOptions = ConnectionOptions
 
@@ -14,6 +14,7 @@ declare module 'fastify' {
 }
 
 const plugin: FastifyPluginAsync<CodexRedisOptions> = async (fastify, options) => {
+  assertNoFallback(fastify)
   const connection = await openConnection(fastify, options)
   fastify.decorate<RedisClientLike>('codexRedis', connection.client)
   fastify.decorate(kCodexConnection, connection)
