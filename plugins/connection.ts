@@ -3,6 +3,7 @@ import { RedisConnection } from '../lib/connection/connection.js'
 import { hasConnectionOption, resolveCommandTimeout, resolveConnectionOptions, type ConnectionOptions } from '../lib/connection/options.js'
 import { connectionTarget, type ConnectionTarget } from '../lib/connection/target.js'
 import { InvalidOptionsError } from '../lib/errors.js'
+import { ConnectionLog } from './connection-log.js'
 
 /** Where codexRedis leaves its connection for codexCache and codexSession to reuse. */
 export const kCodexConnection = Symbol.for('fastify-codex.connection')
@@ -10,21 +11,6 @@ export const kCodexConnection = Symbol.for('fastify-codex.connection')
 declare module 'fastify' {
   interface FastifyInstance {
     [kCodexConnection]?: RedisConnection
-  }
-}
-
-// One line per distinct failure, not one per reconnect attempt (every ~500 ms during an outage).
-const REPEAT_LOG_AFTER_MS = 10_000
-
-function errorLogger (fastify: FastifyInstance): (err: Error) => void {
-  let last = ''
-  let lastAt = 0
-  return (err) => {
-    const now = Date.now()
-    if (err.message === last && now - lastAt < REPEAT_LOG_AFTER_MS) return
-    last = err.message
-    lastAt = now
-    fastify.log.error({ err }, 'fastify-codex: Redis client error')
   }
 }
 
@@ -70,8 +56,10 @@ export function assertNoFallback (fastify: FastifyInstance): void {
 export async function openConnection (fastify: FastifyInstance, options: ConnectionOptions): Promise<RedisConnection> {
   // The deadline counts from here: building a client can itself take tens of ms on a cold start.
   const startedAt = performance.now()
-  const connection = new RedisConnection(resolveConnectionOptions(options), errorLogger(fastify))
+  const log = new ConnectionLog(fastify)
+  const connection = new RedisConnection(resolveConnectionOptions(options), log.onError)
   fastify.addHook('onClose', () => connection.close())
   await connection.connect(startedAt)
+  log.watch(connection)
   return connection
 }

@@ -21,7 +21,8 @@ t.test('an error reply about the command is FST_CODEX_REDIS_ERROR (500), cause k
     const err = translateRedisError(reply)
     t.ok(err instanceof RedisCommandError, reply.message)
     t.match(err, { code: 'FST_CODEX_REDIS_ERROR', statusCode: 500, cause: reply })
-    t.match(err.message, reply.message, 'the reply is in the message')
+    t.match(err.message, reply.message.split(' ')[0], "the reply's error prefix is in the message")
+    t.notMatch(err.message, reply.message, 'its text only in cause: loggers print the cause after the message')
   }
 })
 
@@ -72,7 +73,7 @@ t.test('a vanished unix socket (ENOENT) never escapes with code ENOENT', async (
   t.equal(err.cause, enoent, 'the system error stays available as cause')
   t.match(err.message, 'ENOENT', 'and is named in the message')
   const bare = systemError('ENOENT', 'no such file')
-  t.match(translateRedisError(bare).message, 'ENOENT: no such file', 'the code is added when the message lacks it')
+  t.match(translateRedisError(bare).message, 'ENOENT', 'the code is named even when the message lacks it')
 })
 
 t.test('non-errors and already translated errors', async (t) => {
@@ -83,4 +84,19 @@ t.test('non-errors and already translated errors', async (t) => {
   t.equal(translateRedisError(command), command)
   const corrupt = new CorruptValueError('bad json')
   t.equal(translateRedisError(corrupt), corrupt, 'other fastify-codex errors keep their code')
+})
+
+t.test("a translated error's message never repeats its cause, as pino and util.inspect print both", async (t) => {
+  const { err: serialize } = await import('pino-std-serializers')
+  for (const failure of [
+    new ClientOfflineError(), new ClientClosedError(), new SocketClosedUnexpectedlyError(),
+    systemError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:6379'), new SimpleError('WRONGTYPE Operation against a key'),
+    new SimpleError('LOADING Redis is loading the dataset in memory')
+  ]) {
+    const err = translateRedisError(failure)
+    t.notMatch(err.message, failure.message, `${err.message} does not contain "${failure.message}"`)
+    const logged = serialize(err).message
+    t.equal(logged.split(failure.message).length, 2, `logged once: ${logged}`)
+  }
+  t.match(translateRedisError(new ClientOfflineError()).message, /ClientOfflineError/, 'the kind of failure is named')
 })
