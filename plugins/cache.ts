@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyCodexTypes, FastifyPluginAsync } from 'fastify'
+import './redis.js'
 import { RedisCache } from '../lib/cache/cache.js'
 import { resolveCacheOptions, type CacheOptions } from '../lib/cache/options.js'
 import type { ConnectionOptions } from '../lib/connection/options.js'
@@ -12,11 +13,17 @@ export interface CodexCacheOptions extends ConnectionOptions, CacheOptions {
   decorator?: string
 }
 
+/**
+ * `fastify.cache`, declared unless your app sets `cache: false` in `FastifyCodexTypes` (another plugin, such as
+ * @fastify/caching, declares a `cache` of its own type: two declarations of one property would not compile).
+ */
+export type CodexCacheDecoration = FastifyCodexTypes extends { cache: false } ? object : {
+  /** The Redis cache registered by codexCache (under its default decorator name). */
+  cache: RedisCache
+}
+
 declare module 'fastify' {
-  interface FastifyInstance {
-    /** The Redis cache registered by codexCache (under its default decorator name). */
-    cache: RedisCache
-  }
+  interface FastifyInstance extends CodexCacheDecoration {}
 }
 
 const plugin: FastifyPluginAsync<CodexCacheOptions> = async (fastify, options) => {
