@@ -14,6 +14,8 @@ function named<E extends { code: string, statusCode?: number }, A extends unknow
   const Named = function (...args: A) {
     const err = Reflect.construct(Base, args, Named) as Error
     err.name = name
+    // Again, without this wrapper's frame on top: the stack starts where the error was raised.
+    if (Error.stackTraceLimit > 0) Error.captureStackTrace(err, Named)
     return err
   } as unknown as FastifyErrorConstructor<E, A>
   Object.defineProperty(Named, 'name', { value: name })

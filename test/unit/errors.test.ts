@@ -24,3 +24,12 @@ t.test('codes, status codes, causes and TypeError bases are as before', async (t
   t.ok(new errors.InvalidKeyError('x') instanceof TypeError)
   t.notOk(err instanceof errors.RedisCommandError, 'classes stay distinct')
 })
+
+t.test('the stack starts where the error was raised, not in errors.ts', async (t) => {
+  function raiseHere (): Error {
+    return new errors.KeyNotFoundError('"k"')
+  }
+  const frames = (raiseHere().stack ?? '').split('\n')
+  t.match(frames[0], /^KeyNotFoundError: Key "k" does not exist/)
+  t.match(frames[1], /raiseHere/)
+})
