@@ -35,7 +35,10 @@ export async function runUserCommand<C, T> (connection: RedisConnection, command
 /** PING (every master of a cluster) within `commandTimeout`; rejects with FST_CODEX_REDIS_UNAVAILABLE otherwise. */
 export async function checkHealth (connection: RedisConnection): Promise<RedisHealth> {
   const started = performance.now()
-  const targets = await connection.scanTargets()
-  await connection.run(() => Promise.all(targets.map((target) => (target as CommandClient & { ping (): Promise<string> }).ping())))
+  // One deadline for finding the masters and pinging them: the answer comes within commandTimeout either way.
+  await connection.run(async () => {
+    const targets = await connection.scanTargets()
+    await Promise.all(targets.map((target) => (target as CommandClient & { ping (): Promise<string> }).ping()))
+  })
   return { status: 'ok', latencyMs: Math.round((performance.now() - started) * 100) / 100 }
 }
