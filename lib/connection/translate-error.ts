@@ -27,8 +27,10 @@ export function translateRedisError (err: unknown): Error {
  * with Redis's own words. Anything else (refused, timed out, LOADING) may pass: `undefined`, keep trying.
  */
 export function translateSetupError (err: unknown, target: string): Error | undefined {
-  if (!isErrorReply(err) || UNAVAILABLE_REPLIES.test(err.message)) return undefined
-  return new InvalidOptionsError(`${target} refused the connection's setup (check the url's database, username and password): ${err.message}`)
+  // A sentinel wraps its node clients' errors (`Master Client (h:p): …`) with the reply as cause.
+  const reply = isErrorReply(err) ? err : err instanceof Error && isErrorReply(err.cause) ? err.cause : undefined
+  if (reply === undefined || UNAVAILABLE_REPLIES.test(reply.message)) return undefined
+  return new InvalidOptionsError(`${target} refused the connection's setup (check the url's database, username and password): ${reply.message}`)
 }
 
 /**

@@ -4,7 +4,7 @@ import {
 } from '@redis/client'
 import { SimpleError as OtherCopySimpleError } from 'redis'
 import t from 'tap'
-import { isErrorReply, translateRedisError } from '../../lib/connection/translate-error.js'
+import { isErrorReply, translateRedisError, translateSetupError } from '../../lib/connection/translate-error.js'
 import { CorruptValueError, RedisCommandError, RedisUnavailableError } from '../../lib/errors.js'
 
 function systemError (code: string, message: string): NodeJS.ErrnoException {
@@ -99,4 +99,13 @@ t.test("a translated error's message never repeats its cause, as pino and util.i
     t.equal(logged.split(failure.message).length, 2, `logged once: ${logged}`)
   }
   t.match(translateRedisError(new ClientOfflineError()).message, /ClientOfflineError/, 'the kind of failure is named')
+})
+
+t.test('a reply refusing the connection setup is a configuration error; transient replies and socket errors are not', async (t) => {
+  const select = new SimpleError('ERR DB index is out of range')
+  t.match(translateSetupError(select, 'redis://h:6379/99'), { code: 'FST_CODEX_INVALID_OPTIONS', message: /redis:\/\/h:6379\/99 .*ERR DB index is out of range/ })
+  const wrapped = new Error('Master Client (h:6379): WRONGPASS invalid username-password pair', { cause: new SimpleError('WRONGPASS invalid username-password pair') })
+  t.match(translateSetupError(wrapped, 'Redis sentinel'), { code: 'FST_CODEX_INVALID_OPTIONS' }, "a sentinel's wrapped reply")
+  t.equal(translateSetupError(new SimpleError('LOADING Redis is loading the dataset in memory'), 'x'), undefined, 'LOADING passes')
+  t.equal(translateSetupError(systemError('ECONNREFUSED', 'connect ECONNREFUSED'), 'x'), undefined)
 })
