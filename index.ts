@@ -1,4 +1,5 @@
-export { codexRedis, type CodexRedisOptions } from './plugins/redis.js'
+export { codexRedis, type CodexRedisOptions, type CodexRedisClient, type CodexRedisCommand } from './plugins/redis.js'
+export type { RedisHealth } from './lib/connection/user-commands.js'
 export { codexCache, type CodexCacheOptions } from './plugins/cache.js'
 export { RedisCache, type KeyOptions, type WriteOptions, type RedisCacheOptions, type StandaloneCacheOptions } from './lib/cache/cache.js'
 export type { CacheEntries } from './lib/cache/batch.js'

@@ -10,7 +10,7 @@ const DEMO_SECRET = 'fastify-codex demo secret, not for production use'
 export async function buildApp (redisUrl: string): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: process.env.LOG_LEVEL ?? 'warn' } })
   await app.register(codexRedis, { url: redisUrl })
-  await app.register(codexCache, { keyPrefix: 'demo', ttl: 30 })
+  await app.register(codexCache, { keyPrefix: 'demo:cache', ttl: 30 }) // beside sessions at demo:session:*
   await app.register(codexSession, {
     secret: process.env.SESSION_SECRET ?? DEMO_SECRET,
     projectName: 'demo',

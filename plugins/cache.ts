@@ -1,30 +1,39 @@
 import fp from 'fastify-plugin'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyCodexTypes, FastifyPluginAsync } from 'fastify'
+import './redis.js'
 import { RedisCache } from '../lib/cache/cache.js'
 import { resolveCacheOptions, type CacheOptions } from '../lib/cache/options.js'
 import type { ConnectionOptions } from '../lib/connection/options.js'
 import { InvalidOptionsError } from '../lib/errors.js'
-import { acquireConnection } from './connection.js'
+import { acquireConnection, targetOf } from './connection.js'
+import { claimNamespace } from './namespaces.js'
 
 export interface CodexCacheOptions extends ConnectionOptions, CacheOptions {
   /** Name of the decorator holding the cache. Default `'cache'` (rename to live beside @fastify/caching). */
   decorator?: string
 }
 
+/**
+ * `fastify.cache`, declared unless your app sets `cache: false` in `FastifyCodexTypes` (another plugin, such as
+ * @fastify/caching, declares a `cache` of its own type: two declarations of one property would not compile).
+ */
+export type CodexCacheDecoration = FastifyCodexTypes extends { cache: false } ? object : {
+  /** The Redis cache registered by codexCache (under its default decorator name). */
+  cache: RedisCache
+}
+
 declare module 'fastify' {
-  interface FastifyInstance {
-    /** The Redis cache registered by codexCache (under its default decorator name). */
-    cache: RedisCache
-  }
+  interface FastifyInstance extends CodexCacheDecoration {}
 }
 
 const plugin: FastifyPluginAsync<CodexCacheOptions> = async (fastify, options) => {
   const { decorator = 'cache', ...rest } = options
   if (typeof decorator !== 'string' || decorator === '') throw new InvalidOptionsError('decorator must be a non-empty string')
   // Options are checked before any connection is opened: bad options never leave a socket behind.
-  resolveCacheOptions(rest)
+  const { keyPrefix } = resolveCacheOptions(rest)
   if (fastify.hasDecorator(decorator)) throw new InvalidOptionsError(`fastify.${decorator} already exists: pick another decorator name`)
-  const connection = await acquireConnection(fastify, rest)
+  claimNamespace(fastify, targetOf(fastify, rest), { prefix: keyPrefix, owner: `codexCache (decorator '${decorator}', keyPrefix '${keyPrefix}')`, shareable: true })
+  const connection = await acquireConnection(fastify, rest, 'codexCache')
   const cache = new RedisCache(connection, rest)
   // The near cache's tracking connection is ours even when the client is shared: closed with Fastify.
   fastify.addHook('onClose', () => cache.close())

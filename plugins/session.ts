@@ -8,7 +8,8 @@ import type { SessionAdmin } from '../lib/session/admin.js'
 import { resolveSessionOptions, type SessionStoreOptions } from '../lib/session/options.js'
 import { sealFailure } from '../lib/session/state.js'
 import { RedisSessionStore } from '../lib/session/store.js'
-import { acquireConnection } from './connection.js'
+import { acquireConnection, targetOf } from './connection.js'
+import { claimNamespace } from './namespaces.js'
 
 export interface CodexSessionOptions extends ConnectionOptions, Omit<SessionStoreOptions, 'logger' | 'saveUninitialized'>, Omit<FastifySessionOptions, 'store'> {}
 
@@ -51,9 +52,17 @@ const plugin: FastifyPluginAsync<CodexSessionOptions> = async (fastify, options)
   if ((sessionOptions as { store?: unknown }).store !== undefined) {
     throw new InvalidOptionsError('codexSession brings its own store; register @fastify/session yourself to use another')
   }
-  resolveSessionOptions(storeOptions)
+  const { prefix } = resolveSessionOptions(storeOptions)
 
-  const connection = await acquireConnection(fastify, { url, client, closeClient, cluster, sentinel, commandTimeout })
+  const connectionOptions = { url, client, closeClient, cluster, sentinel, commandTimeout }
+  // With both segments empty, sessions are bare ids (no ':'), but the per-user index still sits under `user:`.
+  const claimed = prefix === '' && userKey !== undefined ? 'user' : prefix
+  claimNamespace(fastify, targetOf(fastify, connectionOptions), {
+    prefix: claimed,
+    owner: `codexSession (projectName '${projectName ?? ''}', keyPrefix '${keyPrefix ?? 'session'}')`,
+    shareable: false
+  })
+  const connection = await acquireConnection(fastify, connectionOptions, 'codexSession')
   // Failures are sealed by the onError hook below, so a handler that catches a failed save may retry it.
   const store = new RedisSessionStore({ ...storeOptions, client: connection }, { sealedOnError: true })
   if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie)

@@ -5,7 +5,7 @@ import { deleteMany, getMany, getManyNear, setMany, type CacheEntries } from './
 import { Tracker } from './tracking.js'
 import type { CommandClient, RedisClientLike, SetCommandOptions } from '../connection/client-types.js'
 import { RedisConnection } from '../connection/connection.js'
-import { resolveConnectionOptions } from '../connection/options.js'
+import { standaloneConnection } from '../connection/standalone.js'
 import { assertKey, assertVersion, type KeyVersion } from '../keys.js'
 import { INCR_EXISTING, PERSIST_EXISTING } from '../scripts.js'
 import { EXPIRED, resolveTtl, secondsFromPttl, type Ttl } from '../ttl.js'
@@ -67,8 +67,7 @@ export class RedisCache {
       const { client, ...rest } = isOptionsObject(target) ? target : { ...options, client: target }
       if (typeof client !== 'object' || client === null) throw new InvalidOptionsError('RedisCache needs a connected @redis/client client')
       this.options = resolveCacheOptions(rest)
-      // No error listener: a passed-in client's error events stay its owner's; failed commands still reject.
-      this.#connection = new RedisConnection(resolveConnectionOptions({ client, commandTimeout: rest.commandTimeout }))
+      this.#connection = standaloneConnection(client, rest.commandTimeout)
     }
     this.#defaultSetOptions = setOptions(this.options.ttl)
     this.#defaultAddOptions = setOptions(this.options.ttl, 'NX')
@@ -180,7 +179,8 @@ export class RedisCache {
     const fullKey = this.makeKey(key, opts?.version)
     if (!Number.isSafeInteger(delta)) throw new InvalidDeltaError(describe(delta))
     const reply = await this.#write(fullKey, (c) => INCR_EXISTING.run(c, [fullKey], [String(delta)]))
-    if (reply === null) throw new KeyNotFoundError(fullKey)
+    // The caller's key, never the full Redis key: this message can reach HTTP clients.
+    if (reply === null) throw new KeyNotFoundError(JSON.stringify(key))
     return Number(reply)
   }
 

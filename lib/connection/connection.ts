@@ -4,7 +4,7 @@ import { createRedisClient } from './create-client.js'
 import { DeadlineQueue } from './deadline.js'
 import { DeadlineSignals } from './deadline-signals.js'
 import type { ResolvedConnectionOptions } from './options.js'
-import { translateRedisError } from './translate-error.js'
+import { failureKind, translateRedisError, translateSetupError } from './translate-error.js'
 
 export type RedisErrorListener = (err: Error) => void
 
@@ -71,10 +71,17 @@ export class RedisConnection {
   async connect (startedAt = performance.now()): Promise<void> {
     if (this.#managed.isOpen) return
     let lastError: Error | undefined
-    const remember = (err: Error): void => { lastError = err }
+    let refuse: (err: Error) => void = () => {}
+    // @redis/client retries a refused setup forever; a wrong database or password will not fix itself.
+    const remember = (err: Error): void => {
+      lastError = err
+      const setupError = translateSetupError(err, this.#label)
+      if (setupError !== undefined) refuse(setupError)
+    }
     this.#listen(remember)
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<never>((resolve, reject) => {
+      refuse = reject
       const left = Math.max(0, startedAt + this.commandTimeout - performance.now())
       timer = setTimeout(() => reject(this.#connectTimedOut(lastError)), left)
     })
@@ -84,7 +91,7 @@ export class RedisConnection {
       // Reject now; close() waits for the teardown (a sentinel's can last one of its 1 s retry pauses).
       // A client the caller passed in stays theirs: we only stop listening to it.
       this.#closing ??= this.owned ? this.#destroy().then(() => this.#guardLateConnect()) : this.#close()
-      throw translateRedisError(err)
+      throw translateSetupError(err, this.#label) ?? translateRedisError(err)
     } finally {
       clearTimeout(timer)
       this.#unlisten(remember)
@@ -98,7 +105,7 @@ export class RedisConnection {
     const message = `could not connect to ${this.#label} within ${this.commandTimeout} ms`
     return lastError === undefined
       ? new RedisUnavailableError(`${message} (no answer)`)
-      : new RedisUnavailableError(`${message}: ${lastError.message}`, { cause: lastError })
+      : new RedisUnavailableError(`${message} (last error: ${failureKind(lastError)})`, { cause: lastError })
   }
 
   /** The single-node clients to SCAN: every master of a cluster, else the client itself. */

@@ -1,5 +1,5 @@
 import { ErrorReply } from '@redis/client'
-import { RedisCommandError, RedisUnavailableError, isCodexError } from '../errors.js'
+import { InvalidOptionsError, RedisCommandError, RedisUnavailableError, isCodexError } from '../errors.js'
 
 // Replies that mean "the server cannot serve now", not "your command is wrong": callers should retry later.
 const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READONLY|NOREPLICAS)\b/
@@ -10,13 +10,27 @@ const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|READ
  */
 export function translateRedisError (err: unknown): Error {
   if (isCodexError(err)) return err
+  // Messages name the failure's kind; its text stays in `cause`, which loggers print after the message.
   if (isErrorReply(err)) {
+    const kind = replyKind(err.message)
     return UNAVAILABLE_REPLIES.test(err.message)
-      ? new RedisUnavailableError(err.message, { cause: err })
-      : new RedisCommandError(err.message, { cause: err })
+      ? new RedisUnavailableError(`it answered ${kind}`, { cause: err })
+      : new RedisCommandError(kind, { cause: err })
   }
-  const message = err instanceof Error ? describeFailure(err) : String(err)
-  return new RedisUnavailableError(message, { cause: err })
+  if (!(err instanceof Error)) return new RedisUnavailableError(String(err), { cause: err })
+  return new RedisUnavailableError(failureKind(err), { cause: err })
+}
+
+/**
+ * A failure while connecting that retrying cannot cure: Redis refused the connection's setup (`SELECT 99`:
+ * DB index out of range, `AUTH`: WRONGPASS, `HELLO` on a server too old) — a configuration error, reported at once
+ * with Redis's own words. Anything else (refused, timed out, LOADING) may pass: `undefined`, keep trying.
+ */
+export function translateSetupError (err: unknown, target: string): Error | undefined {
+  // A sentinel wraps its node clients' errors (`Master Client (h:p): …`) with the reply as cause.
+  const reply = isErrorReply(err) ? err : err instanceof Error && isErrorReply(err.cause) ? err.cause : undefined
+  if (reply === undefined || UNAVAILABLE_REPLIES.test(reply.message)) return undefined
+  return new InvalidOptionsError(`${target} refused the connection's setup (check the url's database, username and password): ${reply.message}`)
 }
 
 /**
@@ -32,7 +46,16 @@ export function isErrorReply (err: unknown): err is Error {
   return false
 }
 
-function describeFailure (err: Error): string {
+/** The reply's error prefix (`WRONGTYPE`, `LOADING`): its first word, by Redis convention. */
+function replyKind (message: string): string {
+  const word = /^[A-Z][A-Z0-9_-]*/.exec(message)?.[0]
+  return word ?? 'an error reply'
+}
+
+/** A system error's code (`ECONNREFUSED`, `ENOENT`), else the client error's class (`ClientOfflineError`). */
+export function failureKind (err: Error): string {
   const code = (err as NodeJS.ErrnoException).code
-  return code !== undefined && !err.message.includes(code) ? `${code}: ${err.message}` : err.message
+  if (typeof code === 'string' && code !== '') return code
+  const name = err.constructor.name
+  return name === 'Error' || name === '' ? 'the connection failed' : name
 }

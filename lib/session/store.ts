@@ -3,7 +3,7 @@ import type { Session } from 'fastify'
 import type { SessionStore } from '@fastify/session'
 import type { RedisClientLike } from '../connection/client-types.js'
 import { RedisConnection } from '../connection/connection.js'
-import { resolveConnectionOptions } from '../connection/options.js'
+import { standaloneConnection } from '../connection/standalone.js'
 import { InvalidOptionsError } from '../errors.js'
 import { SessionAdmin, type StoredSession } from './admin.js'
 import { adapt, settle, type StoreCallback } from './callback.js'
@@ -27,8 +27,7 @@ function connectionFor (options: RedisSessionStoreOptions): RedisConnection {
   const { client, commandTimeout } = options
   if (client instanceof RedisConnection) return client
   if (client === undefined) throw new InvalidOptionsError('RedisSessionStore needs a client')
-  // No error listener: a passed-in client's error events stay its owner's; failed commands still reject.
-  return new RedisConnection(resolveConnectionOptions({ client, commandTimeout }))
+  return standaloneConnection(client, commandTimeout)
 }
 
 // The Session class of the @fastify/session beside us; another copy gets the accessor at its first save.

@@ -34,7 +34,7 @@ t.test('cache operations', async t => {
 
     await cache.set('keep', 'v')
     for (const ttl of [Number.NaN, Infinity, -Infinity, '10', {}, true]) {
-      await t.rejects(cache.set('keep', 'changed', { ttl: ttl as number }), { code: 'FST_CODEX_INVALID_TTL', name: 'FastifyError' }, `set refuses ttl ${String(ttl)}`)
+      await t.rejects(cache.set('keep', 'changed', { ttl: ttl as number }), { code: 'FST_CODEX_INVALID_TTL', name: 'InvalidTtlError' }, `set refuses ttl ${String(ttl)}`)
       await t.rejects(cache.add('add-bad-ttl', 1, { ttl: ttl as number }), { code: 'FST_CODEX_INVALID_TTL' })
       await t.rejects(cache.touch('keep', { ttl: ttl as number }), { code: 'FST_CODEX_INVALID_TTL' })
     }

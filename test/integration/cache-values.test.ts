@@ -54,7 +54,7 @@ t.test('cache values round-trip as strict JSON', async t => {
     ]
     await cache.set('kept', 'original')
     for (const [name, value] of rejected) {
-      await t.rejects(cache.set('kept', value), { code: 'FST_CODEX_NOT_SERIALIZABLE', name: 'FastifyError' }, `set refuses ${name}`)
+      await t.rejects(cache.set('kept', value), { code: 'FST_CODEX_NOT_SERIALIZABLE', name: 'NotSerializableError' }, `set refuses ${name}`)
       await t.rejects(cache.add('new-' + name, value), { code: 'FST_CODEX_NOT_SERIALIZABLE' }, `add refuses ${name}`)
       t.equal(await raw.exists('test:1:new-' + name), 0, `add of ${name} wrote nothing`)
     }

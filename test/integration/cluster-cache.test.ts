@@ -120,6 +120,8 @@ t.test('a cluster client passed in is used and left open', async (t) => {
   t.same(await app.cache.setMany(Object.fromEntries(keys.map((key) => [key, key]))), [])
   t.equal((await app.cache.getMany(keys)).size, keys.length)
   t.equal(await app.cache.clear(), keys.length, 'clear() scans every master of a passed-in cluster too')
+  t.match(await app.codexRedisHealth(), { status: 'ok', latencyMs: Number }, 'health PINGs every master')
+  t.equal(await app.codexRedisCommand((c) => c.set('own', '1')), 'OK', 'your own commands on a cluster')
   await app.close()
   t.ok(client.isOpen, 'still open after app.close()')
   await client.set('still', 'usable')

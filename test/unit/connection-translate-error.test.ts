@@ -4,7 +4,7 @@ import {
 } from '@redis/client'
 import { SimpleError as OtherCopySimpleError } from 'redis'
 import t from 'tap'
-import { isErrorReply, translateRedisError } from '../../lib/connection/translate-error.js'
+import { isErrorReply, translateRedisError, translateSetupError } from '../../lib/connection/translate-error.js'
 import { CorruptValueError, RedisCommandError, RedisUnavailableError } from '../../lib/errors.js'
 
 function systemError (code: string, message: string): NodeJS.ErrnoException {
@@ -21,7 +21,8 @@ t.test('an error reply about the command is FST_CODEX_REDIS_ERROR (500), cause k
     const err = translateRedisError(reply)
     t.ok(err instanceof RedisCommandError, reply.message)
     t.match(err, { code: 'FST_CODEX_REDIS_ERROR', statusCode: 500, cause: reply })
-    t.match(err.message, reply.message, 'the reply is in the message')
+    t.match(err.message, reply.message.split(' ')[0], "the reply's error prefix is in the message")
+    t.notMatch(err.message, reply.message, 'its text only in cause: loggers print the cause after the message')
   }
 })
 
@@ -72,7 +73,7 @@ t.test('a vanished unix socket (ENOENT) never escapes with code ENOENT', async (
   t.equal(err.cause, enoent, 'the system error stays available as cause')
   t.match(err.message, 'ENOENT', 'and is named in the message')
   const bare = systemError('ENOENT', 'no such file')
-  t.match(translateRedisError(bare).message, 'ENOENT: no such file', 'the code is added when the message lacks it')
+  t.match(translateRedisError(bare).message, 'ENOENT', 'the code is named even when the message lacks it')
 })
 
 t.test('non-errors and already translated errors', async (t) => {
@@ -83,4 +84,28 @@ t.test('non-errors and already translated errors', async (t) => {
   t.equal(translateRedisError(command), command)
   const corrupt = new CorruptValueError('bad json')
   t.equal(translateRedisError(corrupt), corrupt, 'other fastify-codex errors keep their code')
+})
+
+t.test("a translated error's message never repeats its cause, as pino and util.inspect print both", async (t) => {
+  const { err: serialize } = await import('pino-std-serializers')
+  for (const failure of [
+    new ClientOfflineError(), new ClientClosedError(), new SocketClosedUnexpectedlyError(),
+    systemError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:6379'), new SimpleError('WRONGTYPE Operation against a key'),
+    new SimpleError('LOADING Redis is loading the dataset in memory')
+  ]) {
+    const err = translateRedisError(failure)
+    t.notMatch(err.message, failure.message, `${err.message} does not contain "${failure.message}"`)
+    const logged = serialize(err).message
+    t.equal(logged.split(failure.message).length, 2, `logged once: ${logged}`)
+  }
+  t.match(translateRedisError(new ClientOfflineError()).message, /ClientOfflineError/, 'the kind of failure is named')
+})
+
+t.test('a reply refusing the connection setup is a configuration error; transient replies and socket errors are not', async (t) => {
+  const select = new SimpleError('ERR DB index is out of range')
+  t.match(translateSetupError(select, 'redis://h:6379/99'), { code: 'FST_CODEX_INVALID_OPTIONS', message: /redis:\/\/h:6379\/99 .*ERR DB index is out of range/ })
+  const wrapped = new Error('Master Client (h:6379): WRONGPASS invalid username-password pair', { cause: new SimpleError('WRONGPASS invalid username-password pair') })
+  t.match(translateSetupError(wrapped, 'Redis sentinel'), { code: 'FST_CODEX_INVALID_OPTIONS' }, "a sentinel's wrapped reply")
+  t.equal(translateSetupError(new SimpleError('LOADING Redis is loading the dataset in memory'), 'x'), undefined, 'LOADING passes')
+  t.equal(translateSetupError(systemError('ECONNREFUSED', 'connect ECONNREFUSED'), 'x'), undefined)
 })
