@@ -22,12 +22,11 @@ t.test('a field that is not strict JSON is refused with its path', async (t) => 
   t.throws(() => encodePayload(json, { cookie, n: 1n }, null), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
 })
 
-t.test('a field named __proto__ is stored as a field, then refused on load', async (t) => {
+t.test('a field named __proto__ is refused on save (loading would refuse it), and such a stored payload on load', async (t) => {
   const session: Record<string, unknown> = { cookie }
   Object.defineProperty(session, '__proto__', { value: { admin: true }, enumerable: true })
-  const text = encodePayload(json, session, null)
-  t.match(text, '"__proto__"')
-  t.throws(() => decodePayload(json, text), { code: 'FST_CODEX_CORRUPT_VALUE' })
+  t.throws(() => encodePayload(json, session, null), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
+  t.throws(() => decodePayload(json, `{"__proto__":{"admin":true},"cookie":${JSON.stringify(cookie)}}`), { code: 'FST_CODEX_CORRUPT_VALUE' })
   t.equal(({} as { admin?: unknown }).admin, undefined)
 })
 
