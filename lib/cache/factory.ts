@@ -22,9 +22,11 @@ export interface FactoryRun {
   readonly ttl: Ttl | undefined
 }
 
-/** Runs `factory` once (sync or async) with its context; past `hardTimeout` ms it is aborted and abandoned. */
-export async function runFactory<T> (factory: Factory<T>, stale: T | undefined, hardTimeout: number | undefined): Promise<FactoryRun> {
-  const controller = new AbortController()
+/**
+ * Runs `factory` once (sync or async) with its context; past `hardTimeout` ms, or when `controller` aborts
+ * (the starting caller's own hardTimeout passed first), it is abandoned and its signal aborted.
+ */
+export async function runFactory<T> (factory: Factory<T>, stale: T | undefined, hardTimeout: number | undefined, controller = new AbortController()): Promise<FactoryRun> {
   let skipped = false
   let ttl: Ttl | undefined
   const ctx: FactoryContext<T> = {
@@ -41,11 +43,10 @@ export async function runFactory<T> (factory: Factory<T>, stale: T | undefined, 
   }
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<never>((resolve, reject) => {
-    timer = setTimeout(() => {
-      const err = new FactoryTimeoutError(hardTimeout)
-      controller.abort(err)
-      reject(err)
-    }, hardTimeout)
+    const { signal } = controller
+    if (signal.aborted) reject(signal.reason)
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+    timer = setTimeout(() => controller.abort(new FactoryTimeoutError(hardTimeout)), hardTimeout)
   })
   try {
     const value = await Promise.race([running, expired])

@@ -87,9 +87,11 @@ export class ReadThrough {
         if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
       }
       if (text !== null) return decodeValue(this.#host.options.serializer, text) as T
-      flight = this.#flights.get(fullKey) ?? this.#start(fullKey, factory as Factory<unknown>, plan)
+      const joined = this.#flights.get(fullKey)
+      if (joined === undefined) return await this.#wait(this.#start(fullKey, factory as Factory<unknown>, plan), fullKey, plan, true) as T
+      flight = joined
     }
-    return await this.#wait(flight, fullKey, plan) as T
+    return await this.#wait(flight, fullKey, plan, false) as T
   }
 
   #plan (opts: GetOrSetOptions | undefined): Plan {
@@ -128,7 +130,7 @@ export class ReadThrough {
       if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
       // Fail open: compute here (this flight is the once-per-process), store nothing.
       flight.setStale(null)
-      const run = await runFactory(factory, undefined, plan.hardTimeout)
+      const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller)
       return run.skipped ? { value: run.value } : { text: encodeValue(this.#host.options.serializer, run.value) }
     }
     if (turn.kind === 'landed') return { text: turn.text }
@@ -153,11 +155,11 @@ export class ReadThrough {
     } catch {
       // An unreadable stale copy is no stale value: refresh as if there were none.
     }
-    const run = await runFactory(factory, stale, plan.hardTimeout)
+    const run = await runFactory(factory, stale, plan.hardTimeout, flight.controller)
     if (run.skipped) return { value: run.value }
     const text = encodeValue(serializer, run.value)
     try {
-      await this.#store(fullKey, staleKey, text, run.ttl ?? plan.ttl, plan, epochs)
+      await this.#store(fullKey, staleKey, text, run.ttl === undefined ? plan.ttl : run.ttl, plan, epochs)
     } catch (err) {
       if (failOpen && isUnavailable(err)) return { text }
       throw err
@@ -191,7 +193,7 @@ export class ReadThrough {
   }
 
   /** One caller's wait on a flight, under its own lockTimeout, hardTimeout, timeout and grace. */
-  async #wait (flight: Flight, fullKey: string, plan: Plan): Promise<unknown> {
+  async #wait (flight: Flight, fullKey: string, plan: Plan, started: boolean): Promise<unknown> {
     const { serializer, logger } = this.#host.options
     const timers: NodeJS.Timeout[] = []
     const after = <R>(ms: number, value: () => R | Promise<R>): Promise<R> =>
@@ -215,7 +217,12 @@ export class ReadThrough {
     try {
       const outcome = await Promise.race(racers)
       if (outcome === STALE) return decodeValue(serializer, (await flight.staleText)!)
-      if (outcome === HARD) return await serveStale(new FactoryTimeoutError(plan.hardTimeout!))
+      if (outcome === HARD) {
+        const err = new FactoryTimeoutError(plan.hardTimeout!)
+        // The computation runs under the options of the call that started it: that call's deadline abandons it.
+        if (started) flight.controller.abort(err)
+        return await serveStale(err)
+      }
       return 'text' in outcome ? decodeValue(serializer, outcome.text) : outcome.value
     } catch (err) {
       return await serveStale(err)

@@ -19,6 +19,8 @@ const POLL_MS = 25
 /** One computation of one key in this process; every caller of getOrSet for that key joins it. */
 export class Flight {
   result!: Promise<Outcome>
+  /** Aborts the computation (ctx.signal) when the caller that started it passes its hardTimeout. */
+  readonly controller = new AbortController()
   /** The grace copy read on the first round trip (`null`: none), known before the computation starts. */
   readonly staleText: Promise<string | null>
   #setStale!: (text: string | null) => void
