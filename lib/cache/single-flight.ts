@@ -69,7 +69,6 @@ export class Flight {
  * The subscription is made before a round's check, so an announcement between check and sleep is not missed.
  */
 export async function awaitTurn (connection: RedisConnection, notifier: Notifier, flight: Flight, fullKey: string, staleKey: string | undefined, lock: ComputeLock): Promise<Turn> {
-  const listening = notifier.ready()
   let subscribed = false
   let woken = false
   const unwatch = notifier.watch(fullKey, () => { woken = true })
@@ -87,7 +86,9 @@ export async function awaitTurn (connection: RedisConnection, notifier: Notifier
       if (acquired) return { kind: 'owner' }
       if (flight.forced) return { kind: 'forced' }
       if (round === 0) {
-        subscribed = await listening
+        // Subscribed only once this process has to wait (a process that never waits opens no subscriber);
+        // the next round re-checks, so a value that landed meanwhile is not missed.
+        subscribed = await notifier.ready()
         continue
       }
       if (woken) continue

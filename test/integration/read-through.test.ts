@@ -75,6 +75,24 @@ t.test('across caches (processes): one computation, the waiter learns within mil
     t.equal(other.value, 1)
     t.ok(other.at - doneAt < 90, `waiter answered ${Math.round(other.at - doneAt)} ms after the value landed`)
   }
+  t.equal((await redis.cli('PUBSUB', 'NUMSUB', 'rt:~codex:landed')).split('\n')[1], '2', 'the waiting caches subscribed')
+  await Promise.all([b.close(), c.close()])
+  t.equal((await redis.cli('PUBSUB', 'NUMSUB', 'rt:~codex:landed')).split('\n')[1], '0', 'close() ends the subscriber connections')
+})
+
+t.test('the plugin closes the subscriber with the app', async t => {
+  const redis = await redisForTest(t)
+  const { default: Fastify } = await import('fastify')
+  const { codexCache } = await import('../../index.js')
+  const apps = [Fastify(), Fastify()]
+  for (const app of apps) await app.register(codexCache, { url: redis.url, keyPrefix: 'rt' })
+  const slow = apps[0]!.cache.getOrSet('k', async () => { await sleep(200); return 1 })
+  await sleep(50)
+  t.equal(await apps[1]!.cache.getOrSet('k', () => 2), 1)
+  await slow
+  await Promise.all(apps.map((app) => app.close()))
+  const clients = (await redis.cli('CLIENT', 'LIST')).split('\n').filter((line) => line.startsWith('id=') && !line.includes('cmd=client|list'))
+  t.equal(clients.length, 0, 'no connection of ours is left open')
 })
 
 t.test('a throwing factory stores nothing; in-process waiters share the error; another process takes over', async t => {
