@@ -135,13 +135,18 @@ export class ReadThrough {
     }
     if (turn.kind === 'landed') return { text: turn.text }
     const owned = turn.kind === 'owner'
+    let stored = false
     try {
       if (owned) lock.keepAlive()
-      return await this.#compute(flight, fullKey, staleKey, factory, plan)
+      const outcome = await this.#compute(flight, fullKey, staleKey, factory, plan)
+      stored = 'text' in outcome
+      return outcome
     } finally {
-      // Released and announced in every case: on success waiters read the value, otherwise one of them takes over.
+      // Announced in every case. Stored: release and announce in one round trip (waiters will find the value).
+      // Otherwise the lock must be gone before waiters wake, or they would sleep until it expires.
       const released = owned ? lock.release() : Promise.resolve()
-      released.then(() => this.#notifier.publish(fullKey)).catch(() => {})
+      const announced = stored ? this.#notifier.publish(fullKey) : released.then(() => this.#notifier.publish(fullKey))
+      Promise.all([released, announced]).catch(() => {})
     }
   }
 
