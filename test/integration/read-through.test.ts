@@ -253,8 +253,24 @@ t.test('Redis down: FST_CODEX_REDIS_UNAVAILABLE; with failOpen the factory runs 
   await t.rejects(open.get('k'), { code: 'FST_CODEX_REDIS_UNAVAILABLE' }, 'other methods stay loud')
 })
 
+t.test('failOpen with a hung server: the factory runs after one commandTimeout, not two', async t => {
+  const redis = await redisForTest(t)
+  const { cache: open } = await cacheOn(t, redis, { commandTimeout: 400, failOpen: true })
+  redis.pause()
+  t.teardown(() => redis.resume())
+  const started = performance.now()
+  t.equal(await open.getOrSet('k', () => 'v'), 'v')
+  const took = performance.now() - started
+  t.ok(took >= 350 && took < 750, `answered after ${Math.round(took)} ms`)
+})
+
 t.test('failOpen is validated at registration', async t => {
   const redis = await redisForTest(t)
   const client = await rawClient(t, redis)
   t.throws(() => new RedisCache(client, { failOpen: 'yes' as never }), { code: 'FST_CODEX_INVALID_OPTIONS' })
+  const { default: Fastify } = await import('fastify')
+  const { codexCache } = await import('../../index.js')
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await t.rejects(async () => { await app.register(codexCache, { url: redis.url, failOpen: 1 as never }) }, { code: 'FST_CODEX_INVALID_OPTIONS' }, 'the plugin refuses it at registration')
 })
