@@ -159,7 +159,13 @@ export class ReadThrough {
 
   async #compute (flight: Flight, fullKey: string, staleKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
     const { serializer, failOpen } = this.#host.options
-    const epochs = plan.tags === undefined ? undefined : await readEpochs(this.#connection, this.#keys, plan.tags)
+    let epochs: Array<string | null> | undefined
+    try {
+      epochs = plan.tags === undefined ? undefined : await readEpochs(this.#connection, this.#keys, plan.tags)
+    } catch (err) {
+      if (failOpen && isUnavailable(err)) return await this.#computeOffline(flight, factory, plan)
+      throw err
+    }
     const staleText = await flight.staleText
     let stale: unknown
     try {
