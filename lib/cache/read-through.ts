@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../connection/connection.js'
-import { FactoryTimeoutError, InvalidOptionsError, InvalidTtlError, RedisUnavailableError, describe } from '../errors.js'
+import { FactoryTimeoutError, InvalidOptionsError, RedisUnavailableError } from '../errors.js'
 import type { KeyVersion } from '../keys.js'
-import { EXPIRED, resolveTtl, type Ttl } from '../ttl.js'
+import { EXPIRED, type Ttl } from '../ttl.js'
 import { decodeValue, encodeValue } from '../value-codec.js'
 import { ComputeLock } from './compute-lock.js'
 import { runFactory, type Factory } from './factory.js'
@@ -9,46 +9,14 @@ import type { InternalKeys } from './internal-keys.js'
 import type { Notifier } from './notify.js'
 import type { ResolvedCacheOptions } from './options.js'
 import { awaitTurn, Flight, type Outcome } from './single-flight.js'
-import { readEpochs, recordTags, resolveTags, sameEpochs } from './tags.js'
+import { readEpochs, recordTags, sameEpochs } from './tags.js'
+import { resolvePlan, type GetOrSetOptions, type Plan } from './read-through-options.js'
 
-export interface GetOrSetOptions {
-  /** Key version; default: the cache's `version`. */
-  version?: KeyVersion
-  /** Seconds the value stays fresh; `null` = no expiry. Default: the cache's `ttl`. */
-  ttl?: number | null
-  /** Tags to invalidate the value by (non-empty strings). */
-  tags?: string[]
-  /** Seconds the value is kept after its ttl, to be served when a refresh fails or is slow. Default 0. */
-  grace?: number
-  /** Ms: with a stale value at hand, a slower refresh answers the stale value and finishes in the background. */
-  timeout?: number
-  /** Ms: the computation is abandoned (ctx.signal aborts); FST_CODEX_FACTORY_TIMEOUT, or the stale value. */
-  hardTimeout?: number
-  /** Ms this caller waits for another process's computation before computing itself. Default 10000. */
-  lockTimeout?: number
-}
-
-interface Plan {
-  readonly version: KeyVersion | undefined
-  readonly ttl: Ttl
-  readonly graceMs: number
-  readonly timeout: number | undefined
-  readonly hardTimeout: number | undefined
-  readonly lockTimeout: number
-  readonly tags: readonly string[] | undefined
-}
+export type { GetOrSetOptions } from './read-through-options.js'
 
 export interface ReadThroughHost {
   readonly options: ResolvedCacheOptions
   makeKey (key: string, version?: KeyVersion): string
-}
-
-const DEFAULT_LOCK_TIMEOUT_MS = 10_000
-
-function milliseconds (name: string, value: unknown): number | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new InvalidOptionsError(`${name} must be a finite number of ms >= 0, got ${describe(value)}`)
-  return value
 }
 
 function isUnavailable (err: unknown): boolean {
@@ -75,7 +43,7 @@ export class ReadThrough {
   }
 
   async getOrSet<T> (key: string, factory: Factory<T>, opts?: GetOrSetOptions): Promise<T> {
-    const plan = this.#plan(opts)
+    const plan = resolvePlan(opts, this.#host.options.ttl)
     if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSet needs a factory function')
     const fullKey = this.#host.makeKey(key, plan.version)
     let flight = this.#flights.get(fullKey)
@@ -94,20 +62,6 @@ export class ReadThrough {
       flight = joined
     }
     return await this.#wait(flight, fullKey, plan, false) as T
-  }
-
-  #plan (opts: GetOrSetOptions | undefined): Plan {
-    const grace = opts?.grace ?? 0
-    if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) throw new InvalidTtlError(`grace ${describe(grace)}`)
-    return {
-      version: opts?.version,
-      ttl: resolveTtl(opts?.ttl, this.#host.options.ttl),
-      graceMs: Math.round(grace * 1000),
-      timeout: milliseconds('timeout', opts?.timeout),
-      hardTimeout: milliseconds('hardTimeout', opts?.hardTimeout),
-      lockTimeout: milliseconds('lockTimeout', opts?.lockTimeout) ?? DEFAULT_LOCK_TIMEOUT_MS,
-      tags: resolveTags(opts?.tags)
-    }
   }
 
   #start (fullKey: string, factory: Factory<unknown>, plan: Plan, offline: boolean): Flight {
