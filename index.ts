@@ -3,7 +3,9 @@ export type { RedisHealth } from './lib/connection/user-commands.js'
 export { codexCache, type CodexCacheOptions } from './plugins/cache.js'
 export { RedisCache, type KeyOptions, type WriteOptions, type RedisCacheOptions, type StandaloneCacheOptions } from './lib/cache/cache.js'
 export type { CacheEntries } from './lib/cache/batch.js'
-export type { CacheOptions, NearCacheOptions } from './lib/cache/options.js'
+export type { CacheOptions, CacheLogger, NearCacheOptions } from './lib/cache/options.js'
+export type { GetOrSetOptions } from './lib/cache/read-through.js'
+export type { Factory, FactoryContext } from './lib/cache/factory.js'
 export type { KeyFunction, KeyVersion } from './lib/keys.js'
 export type { ConnectionOptions } from './lib/connection/options.js'
 export type { RedisClientLike } from './lib/connection/client-types.js'
@@ -11,7 +13,8 @@ export { JsonSerializer, type Serializer } from './lib/serializer.js'
 export { CacheCoder } from './lib/coder.js'
 export {
   RedisUnavailableError, RedisCommandError, NotSerializableError, CorruptValueError, InvalidKeyError, InvalidTtlError,
-  InvalidDeltaError, KeyNotFoundError, ClearRefusedError, SessionInterruptedError, InvalidOptionsError
+  InvalidDeltaError, KeyNotFoundError, ClearRefusedError, SessionInterruptedError, InvalidOptionsError,
+  FactoryTimeoutError
 } from './lib/errors.js'
 export { codexSession, type CodexSessionOptions } from './plugins/session.js'
 export { RedisSessionStore, type RedisSessionStoreOptions } from './lib/session/store.js'

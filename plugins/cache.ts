@@ -34,8 +34,8 @@ const plugin: FastifyPluginAsync<CodexCacheOptions> = async (fastify, options) =
   if (fastify.hasDecorator(decorator)) throw new InvalidOptionsError(`fastify.${decorator} already exists: pick another decorator name`)
   claimNamespace(fastify, targetOf(fastify, rest), { prefix: keyPrefix, owner: `codexCache (decorator '${decorator}', keyPrefix '${keyPrefix}')`, shareable: true })
   const connection = await acquireConnection(fastify, rest, 'codexCache')
-  const cache = new RedisCache(connection, rest)
-  // The near cache's tracking connection is ours even when the client is shared: closed with Fastify.
+  const cache = new RedisCache(connection, { logger: fastify.log, ...rest })
+  // The near cache's tracking connection and getOrSet's subscriber are ours even when the client is shared.
   fastify.addHook('onClose', () => cache.close())
   await cache.nearCacheReady
   fastify.decorate(decorator, cache)

@@ -60,27 +60,35 @@ export async function getManyNear<T> (near: Tracker, cache: KeyMaker, keys: Iter
   return found
 }
 
-export async function setMany (connection: RedisConnection, cache: KeyMaker, entries: CacheEntries, ttl: Ttl, version?: KeyVersion, near?: Tracker): Promise<string[]> {
+export async function setMany (
+  connection: RedisConnection, cache: KeyMaker, entries: CacheEntries, ttl: Ttl, version?: KeyVersion,
+  tagging?: (fullKeys: string[]) => Promise<unknown>, near?: Tracker
+): Promise<string[]> {
   const pairs = toPairs(entries)
   if (pairs.length === 0) return []
   // Every key and value is checked before the first write: bad input writes nothing.
   const fullKeys = pairs.map(([key]) => cache.makeKey(key, version))
   const texts = pairs.map(([, value]) => encodeValue(cache.options.serializer, value))
   try {
-    return await writeMany(connection, pairs, fullKeys, texts, ttl)
+    return await writeMany(connection, pairs, fullKeys, texts, ttl, tagging)
   } finally {
     for (const fullKey of fullKeys) near?.forget(fullKey)
   }
 }
 
-async function writeMany (connection: RedisConnection, pairs: Array<readonly [string, unknown]>, fullKeys: string[], texts: string[], ttl: Ttl): Promise<string[]> {
+async function writeMany (
+  connection: RedisConnection, pairs: Array<readonly [string, unknown]>, fullKeys: string[], texts: string[], ttl: Ttl,
+  tagging?: (fullKeys: string[]) => Promise<unknown>
+): Promise<string[]> {
   if (ttl === EXPIRED) {
     await unlinkKeys(connection, fullKeys)
     return []
   }
   const options = ttl === null ? undefined : { expiration: { type: 'PX' as const, value: ttl } }
   // Issued in one tick, @redis/client writes them as one pipeline: one round trip.
-  const results = await connection.run((c) => Promise.allSettled(fullKeys.map((key, i) => c.set(key, texts[i]!, options))))
+  const writing = connection.run((c) => Promise.allSettled(fullKeys.map((key, i) => c.set(key, texts[i]!, options))))
+  // Same tick, same round trip; a key that then fails stays tagged, which can only over-invalidate.
+  const [results] = await Promise.all([writing, tagging?.(fullKeys)])
   const failed: string[] = []
   results.forEach((result, i) => {
     if (result.status === 'fulfilled') return

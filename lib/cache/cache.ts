@@ -10,6 +10,11 @@ import { assertKey, assertVersion, type KeyVersion } from '../keys.js'
 import { INCR_EXISTING, PERSIST_EXISTING } from '../scripts.js'
 import { EXPIRED, resolveTtl, secondsFromPttl, type Ttl } from '../ttl.js'
 import { decodeValue, encodeValue } from '../value-codec.js'
+import type { Factory } from './factory.js'
+import { InternalKeys } from './internal-keys.js'
+import { Notifier } from './notify.js'
+import { ReadThrough, type GetOrSetOptions } from './read-through.js'
+import { invalidateTags, recordTags, resolveTags } from './tags.js'
 
 export interface KeyOptions {
   /** Key version; default: the cache's `version`. */
@@ -19,6 +24,8 @@ export interface KeyOptions {
 export interface WriteOptions extends KeyOptions {
   /** Seconds; `null` = no expiry; <= 0 = expire now. Default: the cache's `ttl`. */
   ttl?: number | null
+  /** Tags to invalidate the value by, with `invalidateTags` (non-empty strings). */
+  tags?: string[]
 }
 
 function setOptions (ttl: Ttl, condition?: 'NX' | 'XX'): SetCommandOptions | undefined {
@@ -54,6 +61,9 @@ export class RedisCache {
   readonly #near: Tracker | undefined
   /** Resolves once the near cache's tracking connection is up (or has failed for now: it keeps retrying). */
   readonly nearCacheReady: Promise<void>
+  readonly #keys: InternalKeys
+  readonly #notifier: Notifier
+  readonly #readThrough: ReadThrough
 
   /**
    * `new RedisCache(client, options?)` or `new RedisCache({ client, ...options })`: a connected @redis/client
@@ -73,11 +83,21 @@ export class RedisCache {
     this.#defaultAddOptions = setOptions(this.options.ttl, 'NX')
     this.#near = this.options.nearCache === undefined ? undefined : new Tracker(this.#connection, this.options.nearCache)
     this.nearCacheReady = this.#near?.start() ?? Promise.resolve()
+    this.#keys = new InternalKeys(this.options.keyPrefix)
+    this.#notifier = new Notifier(this.#connection, this.#keys.channel)
+    this.#readThrough = new ReadThrough(this.#connection, {
+      options: this.options,
+      makeKey: (key, version) => this.makeKey(key, version),
+      // A near-cache hit is a hit for getOrSet too, and its writes drop the local copy as set() does.
+      read: (fullKey) => this.#read(fullKey),
+      forget: (fullKey) => this.#near?.forget(fullKey)
+    }, this.#keys, this.#notifier)
   }
 
-  /** Stops the near cache's tracking connection; the Redis client itself is left as it is. */
-  async close (): Promise<void> {
-    await this.#near?.close()
+  // One read path for get() and getOrSet(): the near cache's copy, else Redis (through the tracking connection).
+  async #read (fullKey: string): Promise<string | null> {
+    const near = this.#near
+    return near === undefined ? await this.#connection.run((c) => c.get(fullKey)) : near.lookup(fullKey) ?? await near.read(fullKey)
   }
 
   /** The near cache's payload text for a full key, if one may be served now (no round trip); for getOrSet. */
@@ -118,9 +138,7 @@ export class RedisCache {
 
   /** The stored value, or `undefined` when the key is missing (a stored `null` is `null`). */
   async get<T = unknown> (key: string, opts?: KeyOptions): Promise<T | undefined> {
-    const fullKey = this.makeKey(key, opts?.version)
-    const near = this.#near
-    const text = near === undefined ? await this.#connection.run((c) => c.get(fullKey)) : near.lookup(fullKey) ?? await near.read(fullKey)
+    const text = await this.#read(this.makeKey(key, opts?.version))
     return text === null ? undefined : decodeValue(this.options.serializer, text) as T
   }
 
@@ -133,7 +151,16 @@ export class RedisCache {
       return
     }
     const options = opts?.ttl === undefined ? this.#defaultSetOptions : setOptions(ttl)
-    await this.#write(fullKey, (c) => c.set(fullKey, text, options))
+    const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
+    if (tags === undefined) {
+      await this.#write(fullKey, (c) => c.set(fullKey, text, options))
+      return
+    }
+    // Issued in one tick: the value and its tag entries go out in one round trip.
+    await Promise.all([
+      this.#write(fullKey, (c) => c.set(fullKey, text, options)),
+      recordTags(this.#connection, this.#keys, tags, [{ fullKey, lifetime: ttl }])
+    ])
   }
 
   /** Stores only if the key is absent, atomically (one SET NX with its expiry): `true` if stored. */
@@ -143,7 +170,11 @@ export class RedisCache {
     const text = encodeValue(this.options.serializer, value)
     if (ttl === EXPIRED) return false
     const options = opts?.ttl === undefined ? this.#defaultAddOptions : setOptions(ttl, 'NX')
-    return await this.#write(fullKey, (c) => c.set(fullKey, text, options)) !== null
+    const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
+    const added = await this.#write(fullKey, (c) => c.set(fullKey, text, options)) !== null
+    // Tagged only once we know the value is ours: tagging someone else's value would over-invalidate it.
+    if (added && tags !== undefined) await recordTags(this.#connection, this.#keys, tags, [{ fullKey, lifetime: ttl }])
+    return added
   }
 
   /** Whether a key was removed. */
@@ -197,7 +228,10 @@ export class RedisCache {
 
   /** Writes every entry in one round trip after serializing them all; returns the keys that failed. */
   async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]> {
-    return setMany(this.#connection, this, entries, resolveTtl(opts?.ttl, this.options.ttl), opts?.version, this.#near)
+    const ttl = resolveTtl(opts?.ttl, this.options.ttl)
+    const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
+    const tagging = tags === undefined ? undefined : (fullKeys: string[]) => recordTags(this.#connection, this.#keys, tags, fullKeys.map((fullKey) => ({ fullKey, lifetime: ttl })))
+    return setMany(this.#connection, this, entries, ttl, opts?.version, tagging, this.#near)
   }
 
   /** Number of keys removed. */
@@ -212,5 +246,28 @@ export class RedisCache {
     } finally {
       this.#near?.clear()
     }
+  }
+
+  /**
+   * The cached value, or `factory(ctx)`'s result stored as `set` would store it: computed once per key across every
+   * process sharing the Redis. Options: `ttl`, `version`, `tags`, `grace`, `timeout`, `hardTimeout`, `lockTimeout`.
+   */
+  async getOrSet<T> (key: string, factory: Factory<T>, opts?: GetOrSetOptions): Promise<T> {
+    return this.#readThrough.getOrSet(key, factory, opts)
+  }
+
+  /** Once resolved, no read in any process returns a value written with one of `tags` before the call. */
+  async invalidateTags (tags: string[]): Promise<void> {
+    try {
+      await invalidateTags(this.#connection, this.#keys, tags)
+    } finally {
+      // Other processes' copies go with Redis's invalidation of the deleted keys; ours go now.
+      this.#near?.clear()
+    }
+  }
+
+  /** Closes what the cache opened itself (near-cache tracking, getOrSet's subscriber); the Redis client is left as it is. */
+  async close (): Promise<void> {
+    await Promise.all([this.#near?.close(), this.#notifier.close()])
   }
 }
