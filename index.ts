@@ -2,6 +2,9 @@ export { codexRedis, type CodexRedisOptions } from './plugins/redis.js'
 export { codexCache, type CodexCacheOptions } from './plugins/cache.js'
 export { RedisCache, type KeyOptions, type WriteOptions, type RedisCacheOptions, type StandaloneCacheOptions } from './lib/cache/cache.js'
 export type { CacheEntries } from './lib/cache/batch.js'
+export { Lock } from './lib/cache/lock.js'
+export type { LockOptions, WithLockOptions } from './lib/cache/lock-options.js'
+export type { LockedFunction } from './lib/cache/locks.js'
 export type { CacheOptions } from './lib/cache/options.js'
 export type { KeyFunction, KeyVersion } from './lib/keys.js'
 export type { ConnectionOptions } from './lib/connection/options.js'
@@ -10,7 +13,8 @@ export { JsonSerializer, type Serializer } from './lib/serializer.js'
 export { CacheCoder } from './lib/coder.js'
 export {
   RedisUnavailableError, RedisCommandError, NotSerializableError, CorruptValueError, InvalidKeyError, InvalidTtlError,
-  InvalidDeltaError, KeyNotFoundError, ClearRefusedError, SessionInterruptedError, InvalidOptionsError
+  InvalidDeltaError, KeyNotFoundError, ClearRefusedError, SessionInterruptedError, InvalidOptionsError,
+  LockBusyError, LockLostError
 } from './lib/errors.js'
 export { codexSession, type CodexSessionOptions } from './plugins/session.js'
 export { RedisSessionStore, type RedisSessionStoreOptions } from './lib/session/store.js'

@@ -2,6 +2,9 @@ import { InvalidDeltaError, InvalidOptionsError, KeyNotFoundError, describe } fr
 import { resolveCacheOptions, type CacheOptions, type ResolvedCacheOptions } from './options.js'
 import { clearPrefix } from './clear.js'
 import { deleteMany, getMany, setMany, type CacheEntries } from './batch.js'
+import type { Lock } from './lock.js'
+import { resolveLockOptions, type LockOptions, type WithLockOptions } from './lock-options.js'
+import { acquireLock, lockKey, runLocked, type LockedFunction } from './locks.js'
 import type { RedisClientLike, SetCommandOptions } from '../connection/client-types.js'
 import { RedisConnection } from '../connection/connection.js'
 import { resolveConnectionOptions } from '../connection/options.js'
@@ -167,5 +170,20 @@ export class RedisCache {
   /** Removes every key under `keyPrefix:` (SCAN + UNLINK, every master); never FLUSHDB. */
   async clear (): Promise<number> {
     return clearPrefix(this.#connection, this.options.keyPrefix)
+  }
+
+  /** Takes lock `name` for `ttl` seconds, trying for up to `wait` ms: a Lock, or `null` if another owner kept it. */
+  async lock (name: string, options: LockOptions): Promise<Lock | null> {
+    const resolved = resolveLockOptions(name, options)
+    return acquireLock(this.#connection, lockKey(this.options.keyPrefix, name), name, resolved)
+  }
+
+  /**
+   * Runs `fn` holding lock `name`, extended while it runs and released when it settles; `signal` aborts with
+   * FST_CODEX_LOCK_LOST if the lock could not be kept. Not acquired within `wait`: FST_CODEX_LOCK_BUSY.
+   */
+  async withLock<T> (name: string, fn: LockedFunction<T>, options: WithLockOptions): Promise<T> {
+    if (typeof fn !== 'function') throw new InvalidOptionsError('withLock needs a function to run')
+    return runLocked(await this.lock(name, options), name, fn)
   }
 }
