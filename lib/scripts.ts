@@ -41,34 +41,24 @@ export const COMPARE_AND_PEXPIRE = new LuaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('PEXPIRE', KEYS[1], ARGV[2])`)
 
-// A lock key holds "<token>:<owner>" while held and "<token>" (no owner) once released, so the next token is
-// max(last + 1, Redis clock in µs): it keeps growing after clear() or an expiry dropped the last one.
+// A lock key holds its owner id while held and its last token (a number) once released, so the next token is
+// max(last + 1, Redis clock in µs): it keeps growing after clear() or an expiry dropped the last one, and the
+// remembered token covers a clock stepped back. An owner id is never a number, so tonumber() tells the two apart.
 // ARGV[1] = owner, ARGV[2] = ttl ms. Returns the token, or nil while another owner holds the lock.
-// %.0f: Lua 5.1's tostring() would print a 16-digit number in exponent form.
 export const LOCK_ACQUIRE = new LuaScript(`
 local held = redis.call('GET', KEYS[1])
 local last = 0
 if held then
-  if string.find(held, ':', 1, true) then return false end
-  last = tonumber(held) or 0
+  last = tonumber(held)
+  if not last then return false end
 end
 local now = redis.call('TIME')
-local token = math.max(tonumber(now[1]) * 1000000 + tonumber(now[2]), last + 1)
-redis.call('SET', KEYS[1], string.format('%.0f', token) .. ':' .. ARGV[1], 'PX', ARGV[2])
+local token = math.max(now[1] * 1000000 + now[2], last + 1)
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return token`)
 
-// ARGV[1] = the holder's "<token>:<owner>", ARGV[2] = "<token>", ARGV[3] = ms the released token is remembered.
+// ARGV[1] = owner, ARGV[2] = its token, ARGV[3] = ms the released token is remembered.
 export const LOCK_RELEASE = new LuaScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1`)
-
-// An acquisition whose reply was lost (command timeout) may still run later: its owner frees it by owner id alone.
-// ARGV[1] = owner, ARGV[2] = ms the token is remembered.
-export const LOCK_ABANDON = new LuaScript(`
-local held = redis.call('GET', KEYS[1])
-if not held then return 0 end
-local sep = string.find(held, ':', 1, true)
-if not sep or string.sub(held, sep + 1) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], string.sub(held, 1, sep - 1), 'PX', ARGV[2])
 return 1`)

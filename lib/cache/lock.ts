@@ -12,28 +12,28 @@ export class Lock {
   readonly token: number
   readonly #connection: RedisConnection
   readonly #key: string
-  readonly #value: string
+  readonly #owner: string
   readonly #ttlMs: number
 
   /** @internal Made by `RedisCache.lock()`. */
-  constructor (readonly name: string, token: number, connection: RedisConnection, key: string, value: string, ttlMs: number) {
+  constructor (readonly name: string, token: number, connection: RedisConnection, key: string, owner: string, ttlMs: number) {
     this.token = token
     this.#connection = connection
     this.#key = key
-    this.#value = value
+    this.#owner = owner
     this.#ttlMs = ttlMs
   }
 
   /** Frees the lock; `false` (and nothing touched) if it had expired, or was released or taken over. */
   async release (): Promise<boolean> {
-    const args = [this.#value, String(this.token), String(TOKEN_MEMORY_MS)]
+    const args = [this.#owner, String(this.token), String(TOKEN_MEMORY_MS)]
     return await this.#connection.run((c) => LOCK_RELEASE.run(c, [this.#key], args)) === 1
   }
 
   /** Gives the lock `ttl` seconds from now (default: the ttl it was taken with); `false` if it is no longer held. */
   async extend (ttl?: number): Promise<boolean> {
     const ms = ttl === undefined ? this.#ttlMs : lockTtl(ttl)
-    return await this.#connection.run((c) => COMPARE_AND_PEXPIRE.run(c, [this.#key], [this.#value, String(ms)])) === 1
+    return await this.#connection.run((c) => COMPARE_AND_PEXPIRE.run(c, [this.#key], [this.#owner, String(ms)])) === 1
   }
 
   /** The ttl in ms it was taken with. @internal */

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { RedisConnection } from '../connection/connection.js'
 import { LockBusyError, LockLostError } from '../errors.js'
-import { LOCK_ABANDON, LOCK_ACQUIRE } from '../scripts.js'
-import { Lock, TOKEN_MEMORY_MS } from './lock.js'
+import { COMPARE_AND_DELETE, LOCK_ACQUIRE } from '../scripts.js'
+import { Lock } from './lock.js'
 import type { ResolvedLockOptions } from './lock-options.js'
 
 const DEFAULT_RETRY_DELAY = 50
@@ -30,11 +30,10 @@ export async function acquireLock (connection: RedisConnection, key: string, nam
     } catch (err) {
       // Queued right behind the attempt on the same connection: if Redis runs that late, this undoes it at once.
       // EVAL, not EVALSHA: a NOSCRIPT fallback would be sent after commands queued meanwhile.
-      const abandon = { keys: [key], arguments: [owner, String(TOKEN_MEMORY_MS)] }
-      connection.run((c) => c.eval(LOCK_ABANDON.source, abandon)).catch(() => {})
+      connection.run((c) => c.eval(COMPARE_AND_DELETE.source, { keys: [key], arguments: [owner] })).catch(() => {})
       throw err
     }
-    if (token !== null) return new Lock(name, token, connection, key, `${token}:${owner}`, options.ttlMs)
+    if (token !== null) return new Lock(name, token, connection, key, owner, options.ttlMs)
     const left = deadline - performance.now()
     if (left <= 0) return null
     // The last attempt lands at the deadline rather than after it.
