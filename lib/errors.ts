@@ -36,6 +36,9 @@ export const SessionInterruptedError = createError<'FST_CODEX_SESSION_INTERRUPTE
 export const InvalidOptionsError = createError<'FST_CODEX_INVALID_OPTIONS', number, [string]>(
   'FST_CODEX_INVALID_OPTIONS', 'Invalid fastify-codex options: %s', 0)
 
+export const FactoryTimeoutError = createError<'FST_CODEX_FACTORY_TIMEOUT', 504, [number]>(
+  'FST_CODEX_FACTORY_TIMEOUT', 'getOrSet factory did not finish within its hardTimeout of %d ms', 504)
+
 /** Whether an error already carries one of our codes: translating or wrapping it again would bury that code. */
 export function isCodexError (err: unknown): err is Error {
   const code = err instanceof Error ? (err as { code?: unknown }).code : undefined

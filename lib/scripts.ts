@@ -30,16 +30,30 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('PERSIST', KEYS[1])
 return 1`)
 
-// Generic owner checks (KEYS[1] = key, ARGV[1] = the value its owner wrote): only the owner may delete or
-// re-expire a key, and GET + act must be one atomic step or a lock taken over in between would be hit.
-export const COMPARE_AND_DELETE = new LuaScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('DEL', KEYS[1])`)
+// Owner-checked delete: a holder whose lock expired and was taken must not release the new holder's lock.
+export const RELEASE_OWNED = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`)
 
-// ARGV[2] = milliseconds.
-export const COMPARE_AND_PEXPIRE = new LuaScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('PEXPIRE', KEYS[1], ARGV[2])`)
+// Owner-checked extension, for the same reason.
+export const EXTEND_OWNED = new LuaScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`)
+
+// One tag set: prune expired members, add ours scored by expiry (server clock: processes' clocks may differ),
+// and let the set itself expire with its last member. ARGV: ms-to-expiry ('inf' = none), member, … pairs.
+export const TAG_ADD = new LuaScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+for i = 1, #ARGV, 2 do
+  local score = ARGV[i] == 'inf' and 'inf' or tostring(now + tonumber(ARGV[i]))
+  redis.call('ZADD', KEYS[1], score, ARGV[i + 1])
+end
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if top[2] == 'inf' then redis.call('PERSIST', KEYS[1])
+else redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(top[2]) - now)) end
+return 1`)
 
 // A lock key holds its owner id while held and its last token (a number) once released, so the next token is
 // max(last + 1, Redis clock in µs): it keeps growing after clear() or an expiry dropped the last one, and the

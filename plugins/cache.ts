@@ -25,7 +25,10 @@ const plugin: FastifyPluginAsync<CodexCacheOptions> = async (fastify, options) =
   resolveCacheOptions(rest)
   if (fastify.hasDecorator(decorator)) throw new InvalidOptionsError(`fastify.${decorator} already exists: pick another decorator name`)
   const connection = await acquireConnection(fastify, rest)
-  fastify.decorate(decorator, new RedisCache(connection, rest))
+  const cache = new RedisCache(connection, { logger: fastify.log, ...rest })
+  // The cache's own pub/sub subscriber (getOrSet's notifications) closes with the app.
+  fastify.addHook('onClose', () => cache.close())
+  fastify.decorate(decorator, cache)
 }
 
 export const codexCache = fp(plugin, { fastify: '5.x', name: 'fastify-codex-cache' })

@@ -2,7 +2,7 @@ import { deepStrictEqual } from 'node:assert/strict'
 import { samplePayload } from '../serializer.js'
 import { adminClient } from '../lib/redis.js'
 import { roundRobin, type Entrant, type RoundRobinResult } from '../lib/runner.js'
-import { openContestants, type CacheAdapter } from './contestants.js'
+import { CODEX_GET_OR_SET, openContestants, type CacheAdapter } from './contestants.js'
 
 export interface CacheBenchOptions {
   url: string
@@ -19,9 +19,9 @@ export interface CacheBenchOptions {
   onScenario?: (scenario: CacheScenarioResult) => void
 }
 
-export type CacheOperation = 'get' | 'set' | 'add' | 'incr' | 'getMany' | 'setMany'
+export type CacheOperation = 'get' | 'set' | 'add' | 'incr' | 'getMany' | 'setMany' | 'getOrSet'
 
-export const CACHE_OPERATIONS: readonly CacheOperation[] = ['get', 'set', 'add', 'incr', 'getMany', 'setMany']
+export const CACHE_OPERATIONS: readonly CacheOperation[] = ['get', 'set', 'add', 'incr', 'getMany', 'setMany', 'getOrSet']
 
 export interface CacheScenarioResult {
   operation: CacheOperation
@@ -45,6 +45,8 @@ const COUNTER_KEYS = Array.from({ length: COUNTERS }, (_, i) => `counter:${i}`)
 
 function operationOf (adapter: CacheAdapter, operation: CacheOperation, payload: unknown): Entrant['op'] {
   switch (operation) {
+    // getOrSet on hits is timed against every contestant's plain get of the same keys (see entrantsFor).
+    case 'getOrSet':
     case 'get': return (seq) => adapter.get(KEYS[seq % KEY_COUNT]!)
     case 'set': return (seq) => adapter.set(KEYS[seq % KEY_COUNT]!, payload)
     // Fresh keys, so every add writes; afterSlice removes them.
@@ -76,7 +78,7 @@ async function checkContestant (adapter: CacheAdapter, payload: unknown): Promis
 
 async function seed (adapters: readonly CacheAdapter[], operation: CacheOperation, payload: unknown): Promise<void> {
   for (const adapter of adapters) {
-    if (operation === 'get' || operation === 'getMany') {
+    if (operation === 'get' || operation === 'getMany' || operation === 'getOrSet') {
       for (const keys of BATCHES) await adapter.setMany(keys.map((key) => [key, payload] as const))
     }
     if (operation === 'incr' && adapter.incr !== undefined) {
@@ -85,7 +87,18 @@ async function seed (adapters: readonly CacheAdapter[], operation: CacheOperatio
   }
 }
 
-/** get/set/add/incr/getMany/setMany at each concurrency, contestants alternating in short slices. */
+function entrantsFor (adapters: readonly CacheAdapter[], operation: CacheOperation, payload: unknown): Entrant[] {
+  const entrants: Entrant[] = adapters.map((adapter) => ({ name: adapter.name, op: operationOf(adapter, operation, payload) }))
+  if (operation !== 'getOrSet') return entrants
+  for (const adapter of adapters) {
+    const getOrSet = adapter.getOrSet
+    // Every key is seeded: the factory never runs, so this times the hit path only.
+    if (getOrSet !== undefined) entrants.push({ name: CODEX_GET_OR_SET, op: (seq) => getOrSet(KEYS[seq % KEY_COUNT]!, () => payload) })
+  }
+  return entrants
+}
+
+/** get/set/add/incr/getMany/setMany/getOrSet at each concurrency, contestants alternating in short slices. */
 export async function runCacheBench (options: CacheBenchOptions): Promise<CacheBenchResult> {
   const payload = samplePayload()
   const admin = await adminClient(options.url)
@@ -97,7 +110,7 @@ export async function runCacheBench (options: CacheBenchOptions): Promise<CacheB
       for (const concurrency of options.concurrencies ?? [1, 64]) {
         await admin.flushDb()
         await seed(adapters, operation, payload)
-        const entrants = adapters.map((adapter) => ({ name: adapter.name, op: operationOf(adapter, operation, payload) }))
+        const entrants = entrantsFor(adapters, operation, payload)
         const result = await roundRobin(entrants, {
           concurrency,
           rounds: options.rounds,

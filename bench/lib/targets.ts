@@ -1,5 +1,5 @@
 import { cacheRatio } from '../cache/report.js'
-import { CODEX as CACHE_CODEX, KEYV, RAW_DEFAULTS, RAW_NO_TIMEOUT } from '../cache/contestants.js'
+import { CODEX as CACHE_CODEX, CODEX_GET_OR_SET, KEYV, RAW_DEFAULTS, RAW_NO_TIMEOUT } from '../cache/contestants.js'
 import type { CacheBenchResult } from '../cache/suite.js'
 import { CODEX, CONNECT_REDIS, MEMORY } from '../session/apps.js'
 import { payloadWrites } from '../session/report.js'
@@ -35,6 +35,10 @@ export function targets (inputs: TargetInputs): Target[] {
       list.push({ what: `cache ${op}, concurrency 64 ÷ raw client, defaults`, goal: '> 1× (well above)', value: vsDefaults, shown: fmtRatio(vsDefaults), ok: (v) => v > 1 })
       const vsKeyv = cacheRatio(cache, op, 64, CACHE_CODEX, KEYV)
       list.push({ what: `cache ${op}, concurrency 64 ÷ keyv + @keyv/redis`, goal: '≥ 1.5×', value: vsKeyv, shown: fmtRatio(vsKeyv), ok: atLeast(1.5) })
+    }
+    const hit = cacheRatio(cache, 'getOrSet', 64, CODEX_GET_OR_SET, CACHE_CODEX)
+    if (!Number.isNaN(hit)) {
+      list.push({ what: 'cache getOrSet on a hit, concurrency 64 ÷ cache.get', goal: '≥ 0.90×', value: hit, shown: fmtRatio(hit), ok: atLeast(0.9) })
     }
     for (const op of ['getMany', 'setMany']) {
       for (const c of [1, 64]) {

@@ -47,7 +47,7 @@ export async function getMany<T> (connection: RedisConnection, cache: KeyMaker, 
   return found
 }
 
-export async function setMany (connection: RedisConnection, cache: KeyMaker, entries: CacheEntries, ttl: Ttl, version?: KeyVersion): Promise<string[]> {
+export async function setMany (connection: RedisConnection, cache: KeyMaker, entries: CacheEntries, ttl: Ttl, version?: KeyVersion, tagging?: (fullKeys: string[]) => Promise<unknown>): Promise<string[]> {
   const pairs = toPairs(entries)
   if (pairs.length === 0) return []
   // Every key and value is checked before the first write: bad input writes nothing.
@@ -59,7 +59,9 @@ export async function setMany (connection: RedisConnection, cache: KeyMaker, ent
   }
   const options = ttl === null ? undefined : { expiration: { type: 'PX' as const, value: ttl } }
   // Issued in one tick, @redis/client writes them as one pipeline: one round trip.
-  const results = await connection.run((c) => Promise.allSettled(fullKeys.map((key, i) => c.set(key, texts[i]!, options))))
+  const writing = connection.run((c) => Promise.allSettled(fullKeys.map((key, i) => c.set(key, texts[i]!, options))))
+  // Same tick, same round trip; a key that then fails stays tagged, which can only over-invalidate.
+  const [results] = await Promise.all([writing, tagging?.(fullKeys)])
   const failed: string[] = []
   results.forEach((result, i) => {
     if (result.status === 'fulfilled') return
@@ -71,7 +73,9 @@ export async function setMany (connection: RedisConnection, cache: KeyMaker, ent
   return failed
 }
 
-export function deleteMany (connection: RedisConnection, cache: KeyMaker, keys: Iterable<string>, version?: KeyVersion): Promise<number> {
+/** Removes the keys and their grace copies (`companion` names one); counts only the keys. */
+export async function deleteMany (connection: RedisConnection, cache: KeyMaker, keys: Iterable<string>, version: KeyVersion | undefined, companion: (fullKey: string) => string): Promise<number> {
   const fullKeys = [...keys].map((key) => cache.makeKey(key, version))
-  return unlinkKeys(connection, fullKeys)
+  const [removed] = await Promise.all([unlinkKeys(connection, fullKeys), unlinkKeys(connection, fullKeys.map(companion))])
+  return removed
 }

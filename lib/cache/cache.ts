@@ -4,7 +4,7 @@ import { clearPrefix } from './clear.js'
 import { deleteMany, getMany, setMany, type CacheEntries } from './batch.js'
 import type { Lock } from './lock.js'
 import { resolveLockOptions, type LockOptions, type WithLockOptions } from './lock-options.js'
-import { acquireLock, lockKey, runLocked, type LockedFunction } from './locks.js'
+import { acquireLock, runLocked, type LockedFunction } from './locks.js'
 import type { RedisClientLike, SetCommandOptions } from '../connection/client-types.js'
 import { RedisConnection } from '../connection/connection.js'
 import { resolveConnectionOptions } from '../connection/options.js'
@@ -12,6 +12,11 @@ import { assertKey, assertVersion, type KeyVersion } from '../keys.js'
 import { INCR_EXISTING, PERSIST_EXISTING } from '../scripts.js'
 import { EXPIRED, resolveTtl, secondsFromPttl, type Ttl } from '../ttl.js'
 import { decodeValue, encodeValue } from '../value-codec.js'
+import type { Factory } from './factory.js'
+import { InternalKeys } from './internal-keys.js'
+import { Notifier } from './notify.js'
+import { ReadThrough, type GetOrSetOptions } from './read-through.js'
+import { invalidateTags, recordTags, resolveTags } from './tags.js'
 
 export interface KeyOptions {
   /** Key version; default: the cache's `version`. */
@@ -21,6 +26,8 @@ export interface KeyOptions {
 export interface WriteOptions extends KeyOptions {
   /** Seconds; `null` = no expiry; <= 0 = expire now. Default: the cache's `ttl`. */
   ttl?: number | null
+  /** Tags to invalidate the value by, with `invalidateTags` (non-empty strings). */
+  tags?: string[]
 }
 
 function setOptions (ttl: Ttl, condition?: 'NX' | 'XX'): SetCommandOptions | undefined {
@@ -53,6 +60,9 @@ export class RedisCache {
   // SET options for the default TTL, built once: the common call allocates no options object.
   readonly #defaultSetOptions: SetCommandOptions | undefined
   readonly #defaultAddOptions: SetCommandOptions | undefined
+  readonly #keys: InternalKeys
+  readonly #notifier: Notifier
+  readonly #readThrough: ReadThrough
 
   /**
    * `new RedisCache(client, options?)` or `new RedisCache({ client, ...options })`: a connected @redis/client
@@ -71,6 +81,9 @@ export class RedisCache {
     }
     this.#defaultSetOptions = setOptions(this.options.ttl)
     this.#defaultAddOptions = setOptions(this.options.ttl, 'NX')
+    this.#keys = new InternalKeys(this.options.keyPrefix)
+    this.#notifier = new Notifier(this.#connection, this.#keys.channel)
+    this.#readThrough = new ReadThrough(this.#connection, this, this.#keys, this.#notifier)
   }
 
   /** The full Redis key for `key`. */
@@ -99,7 +112,16 @@ export class RedisCache {
       return
     }
     const options = opts?.ttl === undefined ? this.#defaultSetOptions : setOptions(ttl)
-    await this.#connection.run((c) => c.set(fullKey, text, options))
+    const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
+    if (tags === undefined) {
+      await this.#connection.run((c) => c.set(fullKey, text, options))
+      return
+    }
+    // Issued in one tick: the value and its tag entries go out in one round trip.
+    await Promise.all([
+      this.#connection.run((c) => c.set(fullKey, text, options)),
+      recordTags(this.#connection, this.#keys, tags, [{ fullKey, lifetime: ttl }])
+    ])
   }
 
   /** Stores only if the key is absent, atomically (one SET NX with its expiry): `true` if stored. */
@@ -109,13 +131,19 @@ export class RedisCache {
     const text = encodeValue(this.options.serializer, value)
     if (ttl === EXPIRED) return false
     const options = opts?.ttl === undefined ? this.#defaultAddOptions : setOptions(ttl, 'NX')
-    return await this.#connection.run((c) => c.set(fullKey, text, options)) !== null
+    const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
+    const added = await this.#connection.run((c) => c.set(fullKey, text, options)) !== null
+    // Tagged only once we know the value is ours: tagging someone else's value would over-invalidate it.
+    if (added && tags !== undefined) await recordTags(this.#connection, this.#keys, tags, [{ fullKey, lifetime: ttl }])
+    return added
   }
 
-  /** Whether a key was removed. */
+  /** Whether a key was removed. Its grace copy (see getOrSet) goes too: a deleted value is never served stale. */
   async delete (key: string, opts?: KeyOptions): Promise<boolean> {
     const fullKey = this.makeKey(key, opts?.version)
-    return await this.#connection.run((c) => c.unlink(fullKey)) > 0
+    const staleKey = this.#keys.stale(fullKey)
+    const [removed] = await this.#connection.run((c) => Promise.all([c.unlink(fullKey), c.unlink(staleKey)]))
+    return removed > 0
   }
 
   async has (key: string, opts?: KeyOptions): Promise<boolean> {
@@ -159,12 +187,15 @@ export class RedisCache {
 
   /** Writes every entry in one round trip after serializing them all; returns the keys that failed. */
   async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]> {
-    return setMany(this.#connection, this, entries, resolveTtl(opts?.ttl, this.options.ttl), opts?.version)
+    const ttl = resolveTtl(opts?.ttl, this.options.ttl)
+    const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
+    const tagging = tags === undefined ? undefined : (fullKeys: string[]) => recordTags(this.#connection, this.#keys, tags, fullKeys.map((fullKey) => ({ fullKey, lifetime: ttl })))
+    return setMany(this.#connection, this, entries, ttl, opts?.version, tagging)
   }
 
   /** Number of keys removed. */
   async deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
-    return deleteMany(this.#connection, this, keys, opts?.version)
+    return deleteMany(this.#connection, this, keys, opts?.version, (fullKey) => this.#keys.stale(fullKey))
   }
 
   /** Removes every key under `keyPrefix:` (SCAN + UNLINK, every master); never FLUSHDB. */
@@ -172,10 +203,28 @@ export class RedisCache {
     return clearPrefix(this.#connection, this.options.keyPrefix)
   }
 
+  /**
+   * The cached value, or `factory(ctx)`'s result stored as `set` would store it: computed once per key across every
+   * process sharing the Redis. Options: `ttl`, `version`, `tags`, `grace`, `timeout`, `hardTimeout`, `lockTimeout`.
+   */
+  async getOrSet<T> (key: string, factory: Factory<T>, opts?: GetOrSetOptions): Promise<T> {
+    return this.#readThrough.getOrSet(key, factory, opts)
+  }
+
+  /** Once resolved, no read in any process returns a value written with one of `tags` before the call. */
+  async invalidateTags (tags: string[]): Promise<void> {
+    return invalidateTags(this.#connection, this.#keys, tags)
+  }
+
+  /** Closes what the cache opened itself (getOrSet's pub/sub subscriber); the Redis client is left as it is. */
+  async close (): Promise<void> {
+    await this.#notifier.close()
+  }
+
   /** Takes lock `name` for `ttl` seconds, trying for up to `wait` ms: a Lock, or `null` if another owner kept it. */
   async lock (name: string, options: LockOptions): Promise<Lock | null> {
     const resolved = resolveLockOptions(name, options)
-    return acquireLock(this.#connection, lockKey(this.options.keyPrefix, name), name, resolved)
+    return acquireLock(this.#connection, this.#keys.lock(name), name, resolved)
   }
 
   /**

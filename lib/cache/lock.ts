@@ -1,5 +1,5 @@
 import type { RedisConnection } from '../connection/connection.js'
-import { COMPARE_AND_PEXPIRE, LOCK_RELEASE } from '../scripts.js'
+import { EXTEND_OWNED, LOCK_RELEASE } from '../scripts.js'
 import { lockTtl } from './lock-options.js'
 
 // A released lock's key keeps its last token this long, so the next token is last + 1 even if the Redis clock
@@ -33,7 +33,7 @@ export class Lock {
   /** Gives the lock `ttl` seconds from now (default: the ttl it was taken with); `false` if it is no longer held. */
   async extend (ttl?: number): Promise<boolean> {
     const ms = ttl === undefined ? this.#ttlMs : lockTtl(ttl)
-    return await this.#connection.run((c) => COMPARE_AND_PEXPIRE.run(c, [this.#key], [this.#owner, String(ms)])) === 1
+    return await this.#connection.run((c) => EXTEND_OWNED.run(c, [this.#key], [this.#owner, String(ms)])) === 1
   }
 
   /** The ttl in ms it was taken with. @internal */

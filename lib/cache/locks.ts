@@ -2,16 +2,11 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { RedisConnection } from '../connection/connection.js'
 import { LockBusyError, LockLostError } from '../errors.js'
-import { COMPARE_AND_DELETE, LOCK_ACQUIRE } from '../scripts.js'
+import { RELEASE_OWNED, LOCK_ACQUIRE } from '../scripts.js'
 import { Lock } from './lock.js'
 import type { ResolvedLockOptions } from './lock-options.js'
 
 const DEFAULT_RETRY_DELAY = 50
-
-/** The Redis key of lock `name`: under `keyPrefix:` so clear() sees it, and outside every key version. */
-export function lockKey (prefix: string, name: string): string {
-  return `${prefix}:lock:${name}`
-}
 
 // Jitter spreads waiters that started together, so they do not retry in lockstep.
 function retryDelay (configured: number | undefined): number {
@@ -30,7 +25,7 @@ export async function acquireLock (connection: RedisConnection, key: string, nam
     } catch (err) {
       // Queued right behind the attempt on the same connection: if Redis runs that late, this undoes it at once.
       // EVAL, not EVALSHA: a NOSCRIPT fallback would be sent after commands queued meanwhile.
-      connection.run((c) => c.eval(COMPARE_AND_DELETE.source, { keys: [key], arguments: [owner] })).catch(() => {})
+      connection.run((c) => c.eval(RELEASE_OWNED.source, { keys: [key], arguments: [owner] })).catch(() => {})
       throw err
     }
     if (token !== null) return new Lock(name, token, connection, key, owner, options.ttlMs)

@@ -15,6 +15,25 @@ export interface CacheOptions {
   keyFunction?: KeyFunction
   /** Default: the strict `JsonSerializer`. */
   serializer?: Serializer
+  /**
+   * getOrSet during a Redis outage: `false` (default) rejects with FST_CODEX_REDIS_UNAVAILABLE; `true` runs the
+   * factory (once per key per process) and returns its result unstored.
+   */
+  failOpen?: boolean
+  /** Where getOrSet reports a failed refresh it answered with a stale value. Default: the plugin's `fastify.log`, else a process warning. */
+  logger?: CacheLogger
+}
+
+/** The one logging call the cache makes (a pino / `fastify.log` logger fits). */
+export interface CacheLogger {
+  error (obj: object, msg: string): void
+}
+
+const warningLogger: CacheLogger = {
+  error (obj, msg) {
+    const err = (obj as { err?: unknown }).err
+    process.emitWarning(`${msg}${err instanceof Error ? `: ${err.message}` : ''}`, 'FastifyCodexWarning')
+  }
 }
 
 export interface ResolvedCacheOptions {
@@ -23,6 +42,8 @@ export interface ResolvedCacheOptions {
   readonly ttl: Ttl
   readonly keyFunction: KeyFunction
   readonly serializer: Serializer
+  readonly failOpen: boolean
+  readonly logger: CacheLogger
 }
 
 export const DEFAULT_CACHE_TTL = 300
@@ -39,11 +60,14 @@ export function resolveCacheOptions (options: CacheOptions): ResolvedCacheOption
   if (typeof serializer?.stringify !== 'function' || typeof serializer.parse !== 'function') {
     throw new InvalidOptionsError('serializer must have stringify(value) and parse(text)')
   }
+  const { failOpen = false, logger = warningLogger } = options
+  if (typeof failOpen !== 'boolean') throw new InvalidOptionsError('failOpen must be a boolean')
+  if (typeof logger?.error !== 'function') throw new InvalidOptionsError('logger must have error(obj, msg)')
   let ttl: Ttl
   try {
     ttl = resolveDefaultTtl(options.ttl === undefined ? DEFAULT_CACHE_TTL : options.ttl)
   } catch {
     throw new InvalidOptionsError('ttl must be null or a finite number of seconds')
   }
-  return Object.freeze({ keyPrefix, version, ttl, keyFunction, serializer })
+  return Object.freeze({ keyPrefix, version, ttl, keyFunction, serializer, failOpen, logger })
 }

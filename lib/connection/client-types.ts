@@ -39,6 +39,12 @@ export interface CommandClient {
   sMembers (key: string): Promise<string[]>
   sAdd (key: string, members: string | string[]): Promise<number>
   sRem (key: string, members: string | string[]): Promise<number>
+  incr (key: string): Promise<number>
+  zRange (key: string, min: number, max: number): Promise<string[]>
+  zRem (key: string, members: string | string[]): Promise<number>
+  zCard (key: string): Promise<number>
+  publish (channel: string, message: string): Promise<number>
+  sPublish (channel: string, message: string): Promise<number>
   evalSha (sha: string, options: EvalCommandOptions): Promise<unknown>
   eval (script: string, options: EvalCommandOptions): Promise<unknown>
   scan (cursor: string, options: { MATCH: string, COUNT: number }): Promise<ScanReply>

@@ -5,7 +5,7 @@ import { LockLostError, type Lock } from '../../index.js'
 import { cacheApp, rawClient } from '../helpers/cache-app.js'
 import { redisForTest } from '../helpers/redis-server.js'
 
-const KEY = (name: string): string => `test:lock:${name}`
+const KEY = (name: string): string => `test:~codex:lock:${name}`
 
 t.test('locks', async t => {
   const redis = await redisForTest(t)

@@ -14,13 +14,13 @@ t.test('locks on a cluster', async (t) => {
   const names = Array.from({ length: 24 }, (_, i) => `job-${i}`)
 
   t.test('locks on every master: exclusive, released, tokens growing across clear()', async (t) => {
-    const slots = new Set(names.map((name) => calculateSlot(`app:lock:${name}`)))
+    const slots = new Set(names.map((name) => calculateSlot(`app:~codex:lock:${name}`)))
     t.ok(slots.size > 3, `${slots.size} slots`)
     const first = await Promise.all(names.map(async (name) => await cache.lock(name, { ttl: 10 })))
     t.ok(first.every((lock) => lock !== null), 'every name acquired')
     const again = await Promise.all(names.map(async (name) => await cache.lock(name, { ttl: 10 })))
     t.ok(again.every((lock) => lock === null), 'every name held')
-    const perNode = await Promise.all(cluster.nodes.map(async (node) => (await node.cli('KEYS', 'app:lock:*')).split('\n').filter(Boolean).length))
+    const perNode = await Promise.all(cluster.nodes.map(async (node) => (await node.cli('KEYS', 'app:~codex:lock:*')).split('\n').filter(Boolean).length))
     t.ok(perNode.every((n) => n > 0), `lock keys on every master: ${perNode.join(', ')}`)
 
     t.ok(await cache.clear() >= names.length, 'clear() removes held locks on every master')

@@ -1,0 +1,59 @@
+import { FactoryTimeoutError } from '../errors.js'
+import { resolveTtl, type Ttl } from '../ttl.js'
+
+/** What a getOrSet factory receives. */
+export interface FactoryContext<T> {
+  /** Aborted when the call's `hardTimeout` passes: stop the work, its result will be ignored. */
+  readonly signal: AbortSignal
+  /** The stale value being refreshed (kept by `grace`), or `undefined`. */
+  readonly stale: T | undefined
+  /** Overrides the call's `ttl` for this result (seconds; `null` = no expiry; <= 0 = do not keep it). */
+  setTtl (seconds: number | null): void
+  /** Return the result without storing it: waiters in this process get it, other processes compute their own. */
+  skip (): void
+}
+
+export type Factory<T> = (ctx: FactoryContext<T>) => T | PromiseLike<T>
+
+export interface FactoryRun {
+  readonly value: unknown
+  readonly skipped: boolean
+  /** The TTL chosen with setTtl, resolved; `undefined` = the call's. */
+  readonly ttl: Ttl | undefined
+}
+
+/**
+ * Runs `factory` once (sync or async) with its context; past `hardTimeout` ms, or when `controller` aborts
+ * (the starting caller's own hardTimeout passed first), it is abandoned and its signal aborted.
+ */
+export async function runFactory<T> (factory: Factory<T>, stale: T | undefined, hardTimeout: number | undefined, controller = new AbortController()): Promise<FactoryRun> {
+  let skipped = false
+  let ttl: Ttl | undefined
+  const ctx: FactoryContext<T> = {
+    signal: controller.signal,
+    stale,
+    setTtl (seconds) { ttl = resolveTtl(seconds, null) },
+    skip () { skipped = true }
+  }
+  // A sync throw becomes a rejection like an async one: one error path for every caller.
+  const running = (async () => await factory(ctx))()
+  if (hardTimeout === undefined) {
+    const value = await running
+    return { value, skipped, ttl }
+  }
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((resolve, reject) => {
+    const { signal } = controller
+    if (signal.aborted) reject(signal.reason)
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+    timer = setTimeout(() => controller.abort(new FactoryTimeoutError(hardTimeout)), hardTimeout)
+  })
+  try {
+    const value = await Promise.race([running, expired])
+    return { value, skipped, ttl }
+  } finally {
+    clearTimeout(timer)
+    // An abandoned factory may still reject later: nobody is listening any more.
+    running.catch(() => {})
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Bookkeeping keys of read-through, tags, compute locks and user locks. They live under `{keyPrefix}:~codex:` so `clear()`
+ * removes them with the values, and never under a value's own name: `get` must not see them.
+ * The default key function writes `{keyPrefix}:{version}:{key}`, so only a version of `~codex` could collide.
+ */
+export class InternalKeys {
+  readonly #base: string
+  /** Pub/sub channel on which a finished (or abandoned) computation is announced; the message is the full key. */
+  readonly channel: string
+
+  constructor (keyPrefix: string) {
+    this.#base = `${keyPrefix}:~codex:`
+    this.channel = `${this.#base}landed`
+  }
+
+  /** The copy kept for `grace` after the value's ttl; read only by getOrSet. */
+  stale (fullKey: string): string {
+    return `${this.#base}stale:${fullKey}`
+  }
+
+  /** The cross-process compute lock of one key. */
+  computeLock (fullKey: string): string {
+    return `${this.#base}compute:${fullKey}`
+  }
+
+  /** A user lock taken with `lock()` / `withLock()`: outside every key version, so a version bump keeps it. */
+  lock (name: string): string {
+    return `${this.#base}lock:${name}`
+  }
+
+  /** ZSET of the full keys written with `tag`, scored by their expiry (ms, server clock). */
+  tag (tag: string): string {
+    return `${this.#base}tag:${tag}`
+  }
+
+  /** Counter bumped by every invalidation of `tag`: a computation that saw another value drops its write. */
+  tagEpoch (tag: string): string {
+    return `${this.#base}tagv:${tag}`
+  }
+}

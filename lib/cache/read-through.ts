@@ -1,0 +1,233 @@
+import type { RedisConnection } from '../connection/connection.js'
+import { FactoryTimeoutError, InvalidOptionsError, InvalidTtlError, RedisUnavailableError, describe } from '../errors.js'
+import type { KeyVersion } from '../keys.js'
+import { EXPIRED, resolveTtl, type Ttl } from '../ttl.js'
+import { decodeValue, encodeValue } from '../value-codec.js'
+import { ComputeLock } from './compute-lock.js'
+import { runFactory, type Factory } from './factory.js'
+import type { InternalKeys } from './internal-keys.js'
+import type { Notifier } from './notify.js'
+import type { ResolvedCacheOptions } from './options.js'
+import { awaitTurn, Flight, type Outcome } from './single-flight.js'
+import { readEpochs, recordTags, resolveTags, sameEpochs } from './tags.js'
+
+export interface GetOrSetOptions {
+  /** Key version; default: the cache's `version`. */
+  version?: KeyVersion
+  /** Seconds the value stays fresh; `null` = no expiry. Default: the cache's `ttl`. */
+  ttl?: number | null
+  /** Tags to invalidate the value by (non-empty strings). */
+  tags?: string[]
+  /** Seconds the value is kept after its ttl, to be served when a refresh fails or is slow. Default 0. */
+  grace?: number
+  /** Ms: with a stale value at hand, a slower refresh answers the stale value and finishes in the background. */
+  timeout?: number
+  /** Ms: the computation is abandoned (ctx.signal aborts); FST_CODEX_FACTORY_TIMEOUT, or the stale value. */
+  hardTimeout?: number
+  /** Ms this caller waits for another process's computation before computing itself. Default 10000. */
+  lockTimeout?: number
+}
+
+interface Plan {
+  readonly version: KeyVersion | undefined
+  readonly ttl: Ttl
+  readonly graceMs: number
+  readonly timeout: number | undefined
+  readonly hardTimeout: number | undefined
+  readonly lockTimeout: number
+  readonly tags: readonly string[] | undefined
+}
+
+export interface ReadThroughHost {
+  readonly options: ResolvedCacheOptions
+  makeKey (key: string, version?: KeyVersion): string
+}
+
+const DEFAULT_LOCK_TIMEOUT_MS = 10_000
+
+function milliseconds (name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new InvalidOptionsError(`${name} must be a finite number of ms >= 0, got ${describe(value)}`)
+  return value
+}
+
+function isUnavailable (err: unknown): boolean {
+  return err instanceof RedisUnavailableError
+}
+
+/**
+ * getOrSet: a fresh value is one GET; a miss joins this process's flight for the key, which takes the key's compute
+ * lock or waits for its holder's announcement (single-flight.ts), computes, and stores the value as `set` would.
+ * With grace, a copy lives on under a bookkeeping key until ttl + grace: `get` never sees it, only getOrSet's misses.
+ */
+export class ReadThrough {
+  readonly #connection: RedisConnection
+  readonly #host: ReadThroughHost
+  readonly #keys: InternalKeys
+  readonly #notifier: Notifier
+  readonly #flights = new Map<string, Flight>()
+
+  constructor (connection: RedisConnection, host: ReadThroughHost, keys: InternalKeys, notifier: Notifier) {
+    this.#connection = connection
+    this.#host = host
+    this.#keys = keys
+    this.#notifier = notifier
+  }
+
+  async getOrSet<T> (key: string, factory: Factory<T>, opts?: GetOrSetOptions): Promise<T> {
+    const plan = this.#plan(opts)
+    if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSet needs a factory function')
+    const fullKey = this.#host.makeKey(key, plan.version)
+    let flight = this.#flights.get(fullKey)
+    if (flight === undefined) {
+      let text: string | null = null
+      try {
+        text = await this.#connection.run((c) => c.get(fullKey))
+      } catch (err) {
+        if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+      }
+      if (text !== null) return decodeValue(this.#host.options.serializer, text) as T
+      const joined = this.#flights.get(fullKey)
+      if (joined === undefined) return await this.#wait(this.#start(fullKey, factory as Factory<unknown>, plan), fullKey, plan, true) as T
+      flight = joined
+    }
+    return await this.#wait(flight, fullKey, plan, false) as T
+  }
+
+  #plan (opts: GetOrSetOptions | undefined): Plan {
+    const grace = opts?.grace ?? 0
+    if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) throw new InvalidTtlError(`grace ${describe(grace)}`)
+    return {
+      version: opts?.version,
+      ttl: resolveTtl(opts?.ttl, this.#host.options.ttl),
+      graceMs: Math.round(grace * 1000),
+      timeout: milliseconds('timeout', opts?.timeout),
+      hardTimeout: milliseconds('hardTimeout', opts?.hardTimeout),
+      lockTimeout: milliseconds('lockTimeout', opts?.lockTimeout) ?? DEFAULT_LOCK_TIMEOUT_MS,
+      tags: resolveTags(opts?.tags)
+    }
+  }
+
+  #start (fullKey: string, factory: Factory<unknown>, plan: Plan): Flight {
+    const flight = new Flight()
+    this.#flights.set(fullKey, flight)
+    flight.result = this.#fly(flight, fullKey, factory, plan).finally(() => {
+      flight.setStale(null)
+      this.#flights.delete(fullKey)
+    })
+    // Callers that returned a stale value early no longer listen: the background refresh must not crash the process.
+    flight.result.catch(() => {})
+    return flight
+  }
+
+  async #fly (flight: Flight, fullKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
+    const staleKey = this.#keys.stale(fullKey)
+    const lock = new ComputeLock(this.#connection, this.#keys.computeLock(fullKey))
+    let turn
+    try {
+      turn = await awaitTurn(this.#connection, this.#notifier, flight, fullKey, staleKey, lock)
+    } catch (err) {
+      if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+      // Fail open: compute here (this flight is the once-per-process), store nothing.
+      flight.setStale(null)
+      const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller)
+      return run.skipped ? { value: run.value } : { text: encodeValue(this.#host.options.serializer, run.value) }
+    }
+    if (turn.kind === 'landed') return { text: turn.text }
+    const owned = turn.kind === 'owner'
+    try {
+      if (owned) lock.keepAlive()
+      return await this.#compute(flight, fullKey, staleKey, factory, plan)
+    } finally {
+      // Released and announced in every case: on success waiters read the value, otherwise one of them takes over.
+      const released = owned ? lock.release() : Promise.resolve()
+      released.then(() => this.#notifier.publish(fullKey)).catch(() => {})
+    }
+  }
+
+  async #compute (flight: Flight, fullKey: string, staleKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
+    const { serializer, failOpen } = this.#host.options
+    const epochs = plan.tags === undefined ? undefined : await readEpochs(this.#connection, this.#keys, plan.tags)
+    const staleText = await flight.staleText
+    let stale: unknown
+    try {
+      stale = staleText === null ? undefined : decodeValue(serializer, staleText)
+    } catch {
+      // An unreadable stale copy is no stale value: refresh as if there were none.
+    }
+    const run = await runFactory(factory, stale, plan.hardTimeout, flight.controller)
+    if (run.skipped) return { value: run.value }
+    const text = encodeValue(serializer, run.value)
+    try {
+      await this.#store(fullKey, staleKey, text, run.ttl === undefined ? plan.ttl : run.ttl, plan, epochs)
+    } catch (err) {
+      if (failOpen && isUnavailable(err)) return { text }
+      throw err
+    }
+    return { text }
+  }
+
+  /** Writes as `set` would (plus the grace copy and tags); a tag invalidated since `epochs` were read undoes it. */
+  async #store (fullKey: string, staleKey: string, text: string, ttl: Ttl, plan: Plan, epochs: Array<string | null> | undefined): Promise<void> {
+    const connection = this.#connection
+    if (ttl === EXPIRED) {
+      await connection.run((c) => c.unlink(fullKey))
+      return
+    }
+    const withGrace = plan.graceMs > 0 && ttl !== null
+    const lifetime = ttl === null ? null : ttl + (withGrace ? plan.graceMs : 0)
+    await Promise.all([
+      connection.run((c) => Promise.all([
+        c.set(fullKey, text, ttl === null ? undefined : { expiration: { type: 'PX', value: ttl } }),
+        // A write without grace drops an older grace copy: it must never outlive a newer value.
+        withGrace ? c.set(staleKey, text, { expiration: { type: 'PX', value: lifetime! } }) : c.unlink(staleKey)
+      ])),
+      plan.tags === undefined ? undefined : recordTags(connection, this.#keys, plan.tags, [{ fullKey, lifetime }])
+    ])
+    if (epochs === undefined || plan.tags === undefined) return
+    // Write, then check: an invalidation that began before our write ends with our value deleted, either here
+    // (its epoch bump is visible now) or by itself (its member scan, after the bump, sees our tag entry).
+    if (!sameEpochs(epochs, await readEpochs(connection, this.#keys, plan.tags))) {
+      await connection.run((c) => Promise.all([c.unlink(fullKey), c.unlink(staleKey)]))
+    }
+  }
+
+  /** One caller's wait on a flight, under its own lockTimeout, hardTimeout, timeout and grace. */
+  async #wait (flight: Flight, fullKey: string, plan: Plan, started: boolean): Promise<unknown> {
+    const { serializer, logger } = this.#host.options
+    const timers: NodeJS.Timeout[] = []
+    const after = <R>(ms: number, value: () => R | Promise<R>): Promise<R> =>
+      new Promise((resolve) => { timers.push(setTimeout(() => resolve(value()), ms)) })
+    const STALE = Symbol('stale')
+    const HARD = Symbol('hard')
+    const racers: Array<Promise<Outcome | typeof STALE | typeof HARD>> = [flight.result]
+    timers.push(setTimeout(() => flight.stopWaiting(), plan.lockTimeout))
+    if (plan.hardTimeout !== undefined) racers.push(after(plan.hardTimeout, () => HARD))
+    const graceful = plan.graceMs > 0
+    if (graceful && plan.timeout !== undefined) {
+      // Only a stale value at hand ends the wait early; without one, this racer never settles.
+      racers.push(after(plan.timeout, () => flight.staleText).then((text) => text === null ? new Promise<never>(() => {}) : STALE))
+    }
+    const serveStale = async (err: unknown): Promise<unknown> => {
+      const text = graceful ? await flight.staleText : null
+      if (text === null) throw err
+      logger.error({ err, key: fullKey }, 'fastify-codex: getOrSet answered a stale value, the refresh failed')
+      return decodeValue(serializer, text)
+    }
+    try {
+      const outcome = await Promise.race(racers)
+      if (outcome === STALE) return decodeValue(serializer, (await flight.staleText)!)
+      if (outcome === HARD) {
+        const err = new FactoryTimeoutError(plan.hardTimeout!)
+        // The computation runs under the options of the call that started it: that call's deadline abandons it.
+        if (started) flight.controller.abort(err)
+        return await serveStale(err)
+      }
+      return 'text' in outcome ? decodeValue(serializer, outcome.text) : outcome.value
+    } catch (err) {
+      return await serveStale(err)
+    } finally {
+      for (const timer of timers) clearTimeout(timer)
+    }
+  }
+}

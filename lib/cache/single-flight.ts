@@ -1,0 +1,103 @@
+import type { RedisConnection } from '../connection/connection.js'
+import type { ComputeLock } from './compute-lock.js'
+import type { Notifier } from './notify.js'
+
+/** What a computation hands its callers: the stored text (each caller decodes its own copy) or an unstored value. */
+export type Outcome = { readonly text: string } | { readonly value: unknown }
+
+/** How a flight got its answer: the value landed meanwhile, or this process computes (holding the lock or not). */
+export type Turn =
+  | { readonly kind: 'landed', readonly text: string }
+  | { readonly kind: 'owner' }
+  | { readonly kind: 'forced' }
+
+// With notifications, a re-check at least this often also covers a message lost while the subscriber reconnected.
+const MAX_WAIT_MS = 1000
+// Without them (subscriber not connected), waiters re-check this often.
+const POLL_MS = 25
+
+/** One computation of one key in this process; every caller of getOrSet for that key joins it. */
+export class Flight {
+  result!: Promise<Outcome>
+  /** Aborts the computation (ctx.signal) when the caller that started it passes its hardTimeout. */
+  readonly controller = new AbortController()
+  /** The grace copy read on the first round trip (`null`: none), known before the computation starts. */
+  readonly staleText: Promise<string | null>
+  #setStale!: (text: string | null) => void
+  #forced = false
+  #wake: (() => void) | undefined
+
+  constructor () {
+    this.staleText = new Promise((resolve) => { this.#setStale = resolve })
+  }
+
+  setStale (text: string | null): void {
+    this.#setStale(text)
+  }
+
+  get forced (): boolean {
+    return this.#forced
+  }
+
+  /** A caller waited its lockTimeout: stop waiting for another process and compute here. */
+  stopWaiting (): void {
+    this.#forced = true
+    this.#wake?.()
+  }
+
+  /** Resolves at the first of: `ms` passed, `wake` called (a notification), or stopWaiting(). */
+  sleep (ms: number, watch: (wake: () => void) => () => void): Promise<void> {
+    if (this.#forced) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        unwatch()
+        this.#wake = undefined
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      const unwatch = watch(done)
+      this.#wake = done
+    })
+  }
+}
+
+/**
+ * Waits until this process may compute `fullKey` or its value lands. Each round trip pipelines the lock attempt with
+ * a read of the value (it may have landed just before) and of the lock's remaining time: a waiter sleeps until a
+ * notification, the lock's expiry (its holder died) or the caller's lockTimeout, whichever comes first.
+ * The subscription is made before a round's check, so an announcement between check and sleep is not missed.
+ */
+export async function awaitTurn (connection: RedisConnection, notifier: Notifier, flight: Flight, fullKey: string, staleKey: string | undefined, lock: ComputeLock): Promise<Turn> {
+  let subscribed = false
+  let woken = false
+  const unwatch = notifier.watch(fullKey, () => { woken = true })
+  try {
+    for (let round = 0; ; round++) {
+      woken = false
+      const [acquired, text, staleText, pttl] = await connection.run((c) => Promise.all([
+        lock.tryAcquire(c), c.get(fullKey), round === 0 && staleKey !== undefined ? c.get(staleKey) : null, c.pTTL(lock.key)
+      ]))
+      if (round === 0) flight.setStale(staleText)
+      if (text !== null) {
+        if (acquired) await lock.release()
+        return { kind: 'landed', text }
+      }
+      if (acquired) return { kind: 'owner' }
+      if (flight.forced) return { kind: 'forced' }
+      if (round === 0) {
+        // Subscribed only once this process has to wait (a process that never waits opens no subscriber);
+        // the next round re-checks, so a value that landed meanwhile is not missed.
+        subscribed = await notifier.ready()
+        continue
+      }
+      if (woken) continue
+      // -2: the lock is gone (retry at once); -1 cannot happen for a PX lock, but must not spin.
+      const untilExpiry = pttl === -1 ? MAX_WAIT_MS : Math.max(0, pttl) + 2
+      await flight.sleep(Math.min(untilExpiry, subscribed ? MAX_WAIT_MS : POLL_MS), (wake) => notifier.watch(fullKey, wake))
+      if (flight.forced) return { kind: 'forced' }
+    }
+  } finally {
+    unwatch()
+  }
+}

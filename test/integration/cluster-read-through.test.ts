@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import Fastify, { type FastifyInstance } from 'fastify'
+import t, { type Test } from 'tap'
+import { codexCache, type RedisCache } from '../../index.js'
+import { clusterForTest, type RedisCluster } from '../helpers/redis-cluster.js'
+
+// Two apps = two processes' worth of caches: separate clients, flights and subscriptions.
+async function clusterCache (t: Test, cluster: RedisCluster): Promise<RedisCache> {
+  const app: FastifyInstance = Fastify()
+  t.teardown(() => app.close())
+  await app.register(codexCache, { cluster: { rootNodes: cluster.rootNodes }, keyPrefix: 'cl' })
+  await app.ready()
+  return app.cache
+}
+
+t.test('cluster: tags and getOrSet whose keys live in different slots', async t => {
+  const cluster = await clusterForTest(t)
+  const a = await clusterCache(t, cluster)
+  const b = await clusterCache(t, cluster)
+
+  t.test('invalidateTags removes tagged values on every node, seen by the other cache', async t => {
+    const entries = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, i]))
+    await a.setMany(entries, { tags: ['many', 'all'] })
+    await a.set('one', 1, { tags: ['all'] })
+    await a.getOrSet('rt', () => 'computed', { tags: ['all'], grace: 60 })
+    t.equal((await b.getMany(Object.keys(entries))).size, 60)
+    await b.invalidateTags(['all'])
+    t.equal((await a.getMany(Object.keys(entries))).size, 0)
+    t.equal(await a.get('one'), undefined)
+    t.equal(await a.get('rt'), undefined)
+    await t.rejects(a.getOrSet('rt', () => { throw new Error('down') }, { grace: 60 }), { message: 'down' }, 'not served as stale')
+  })
+
+  t.test('one computation across both caches; the waiter hears of it within milliseconds (sharded pub/sub)', async t => {
+    let runs = 0
+    let doneAt = 0
+    const factory = async (): Promise<number> => { runs++; await sleep(300); doneAt = performance.now(); return runs }
+    const first = a.getOrSet('hot', factory)
+    await sleep(50)
+    const second = b.getOrSet('hot', factory).then((value) => ({ value, at: performance.now() }))
+    t.equal(await first, 1)
+    const waiter = await second
+    t.equal(waiter.value, 1)
+    t.equal(runs, 1)
+    t.ok(waiter.at - doneAt < 90, `answered ${Math.round(waiter.at - doneAt)} ms after the value landed`)
+    const counts = await Promise.all(cluster.nodes.map(async (node) => Number((await node.cli('PUBSUB', 'SHARDNUMSUB', 'cl:~codex:landed')).split('\n')[1])))
+    t.equal(counts.reduce((x, y) => x + y, 0), 2, 'both caches listen on the sharded channel')
+  })
+
+  t.test('grace and timeout on a cluster', async t => {
+    await a.getOrSet('g', () => 'old', { ttl: 0.1, grace: 30 })
+    await sleep(200)
+    t.equal(await b.get('g'), undefined)
+    t.equal(await b.getOrSet('g', async () => { await sleep(300); return 'new' }, { grace: 30, timeout: 0 }), 'old')
+    await sleep(500)
+    t.equal(await a.get('g'), 'new')
+  })
+})

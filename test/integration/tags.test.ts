@@ -1,0 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t, { type Test } from 'tap'
+import { RedisCache } from '../../index.js'
+import { rawClient } from '../helpers/cache-app.js'
+import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
+
+async function cacheOn (t: Test, redis: RedisServer) {
+  const client = await rawClient(t, redis)
+  const cache = new RedisCache(client, { keyPrefix: 'tg' })
+  t.teardown(() => cache.close())
+  return { cache, client }
+}
+
+t.test('invalidateTags in one cache: the other sees every tagged value gone', async t => {
+  const redis = await redisForTest(t)
+  const { cache: a } = await cacheOn(t, redis)
+  const { cache: b } = await cacheOn(t, redis)
+  await a.set('s', 1, { tags: ['user:1'] })
+  t.equal(await a.add('a', 2, { tags: ['user:1', 'other'] }), true)
+  t.same(await a.setMany({ m1: 3, m2: 4 }, { tags: ['user:1'] }), [])
+  await a.getOrSet('g', () => 5, { tags: ['user:1'], grace: 60 })
+  await a.set('untagged', 6)
+  await a.set('elsewhere', 7, { tags: ['user:2'] })
+  t.same(await b.getMany(['s', 'a', 'm1', 'm2', 'g']), new Map([['s', 1], ['a', 2], ['m1', 3], ['m2', 4], ['g', 5]]))
+
+  await b.invalidateTags(['user:1'])
+  for (const key of ['s', 'a', 'm1', 'm2', 'g']) {
+    t.equal(await a.get(key), undefined, `${key} is gone`)
+    t.equal(await a.has(key), false)
+  }
+  t.same(await a.getMany(['s', 'g']), new Map())
+  t.equal(await a.get('untagged'), 6, 'untagged values stay')
+  t.equal(await a.get('elsewhere'), 7, 'other tags stay')
+  t.equal(await a.getOrSet('g', () => { throw new Error('db down') }, { grace: 60 }).catch((err: Error) => err.message), 'db down',
+    'an invalidated value is never served as stale')
+  t.equal(await a.getOrSet('g', () => 'recomputed', { tags: ['user:1'] }), 'recomputed', 'getOrSet recomputes')
+})
+
+t.test('an add that did not write does not tag the existing value', async t => {
+  const redis = await redisForTest(t)
+  const { cache } = await cacheOn(t, redis)
+  await cache.set('k', 'mine')
+  t.equal(await cache.add('k', 'theirs', { tags: ['x'] }), false)
+  await cache.invalidateTags(['x'])
+  t.equal(await cache.get('k'), 'mine')
+})
+
+t.test('tag bookkeeping: expired entries leave on the next write to the tag; the tag set expires with its last entry', async t => {
+  const redis = await redisForTest(t)
+  const { cache, client } = await cacheOn(t, redis)
+  await cache.setMany(Array.from({ length: 20 }, (_, i) => [`short:${i}`, i] as const), { tags: ['t'], ttl: 0.3 })
+  t.equal(await client.zCard('tg:~codex:tag:t'), 20)
+  await sleep(400)
+  await cache.set('long', 1, { tags: ['t'], ttl: 60 })
+  t.same(await client.zRange('tg:~codex:tag:t', 0, -1), ['tg:1:long'], 'pruned to the live entry')
+  const pttl = await client.pTTL('tg:~codex:tag:t')
+  t.ok(pttl > 59_000 && pttl <= 60_000, `the tag set expires with its last entry (${pttl})`)
+  await cache.set('short', 1, { tags: ['u'], ttl: 0.1 })
+  await sleep(250)
+  t.equal(await client.exists('tg:~codex:tag:u'), 0, 'an idle tag set goes away by itself')
+  await cache.set('forever', 1, { tags: ['f'], ttl: null })
+  t.equal(await client.pTTL('tg:~codex:tag:f'), -1, 'an entry without expiry keeps its tag set')
+})
+
+t.test('invalidation works through many batches of entries', async t => {
+  const redis = await redisForTest(t)
+  const { cache, client } = await cacheOn(t, redis)
+  const entries = Object.fromEntries(Array.from({ length: 1234 }, (_, i) => [`k${i}`, i]))
+  await cache.setMany(entries, { tags: ['bulk'] })
+  await cache.invalidateTags(['bulk', 'never-used'])
+  t.equal((await client.keys('tg:1:*')).length, 0)
+  t.equal(await client.exists('tg:~codex:tag:bulk'), 0, 'the tag set is gone')
+})
+
+t.test('a computation that started before invalidateTags and lands after it is not kept', async t => {
+  const redis = await redisForTest(t)
+  const { cache: a } = await cacheOn(t, redis)
+  const { cache: b } = await cacheOn(t, redis)
+  let release!: () => void
+  const loaded = new Promise<void>((resolve) => { release = resolve })
+  const computing = a.getOrSet('k', async () => { await loaded; return 'read before the invalidation' }, { tags: ['x'] })
+  await sleep(100)
+  await b.invalidateTags(['x'])
+  release()
+  t.equal(await computing, 'read before the invalidation', 'the caller still gets its result')
+  t.equal(await b.get('k'), undefined, 'but it is not stored for anyone else')
+  t.equal(await a.getOrSet('k', () => 'fresh', { tags: ['x'] }), 'fresh')
+  t.equal(await b.get('k'), 'fresh', 'a computation after the invalidation is kept')
+})
