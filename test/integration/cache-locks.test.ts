@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
 import t from 'tap'
-import { LockLostError, type Lock } from '../../index.js'
+import { LockLostError, codexCache, type Lock } from '../../index.js'
 import { cacheApp, rawClient } from '../helpers/cache-app.js'
 import { redisForTest } from '../helpers/redis-server.js'
 
@@ -191,7 +191,9 @@ t.test('locks during a Redis outage', async t => {
   const redis = await redisForTest(t)
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register((await import('../../index.js')).codexCache, { url: redis.url, keyPrefix: 'test', commandTimeout: 300 })
+  // Our own connected client: a 300 ms start-up deadline would be flaky on a loaded machine.
+  const client = await rawClient(t, redis)
+  await app.register(codexCache, { client, keyPrefix: 'test', commandTimeout: 300 })
   app.get('/job', async () => await app.cache.withLock('job', () => 'done', { ttl: 5 }))
   await app.ready()
   const { cache } = app

@@ -8,7 +8,7 @@ t.test('locks on a cluster', async (t) => {
   const cluster = await clusterForTest(t)
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(codexCache, { cluster: { rootNodes: cluster.rootNodes }, keyPrefix: 'app', commandTimeout: 1000 })
+  await app.register(codexCache, { cluster: { rootNodes: cluster.rootNodes }, keyPrefix: 'app' })
   await app.ready()
   const { cache } = app
   const names = Array.from({ length: 24 }, (_, i) => `job-${i}`)
