@@ -5,12 +5,17 @@ import { CODEX, CONNECT_REDIS, MEMORY } from '../session/apps.js'
 import { payloadWrites } from '../session/report.js'
 import { sessionRatio, type SessionBenchResult } from '../session/suite.js'
 import type { SerializerBenchResult } from '../serializer.js'
+import { CODEX_LOCK, RAW_LOCK, REDLOCK, lockRatio, type LockBenchResult } from '../locks/suite.js'
+import { CODEX as HOT_CODEX } from '../read-through/contestants.js'
+import type { HotKeyBenchResult } from '../read-through/suite.js'
 import { fmtRatio, table, verdict } from './markdown.js'
 
 export interface TargetInputs {
   serializer?: SerializerBenchResult
   cache?: CacheBenchResult
   session?: SessionBenchResult
+  locks?: LockBenchResult
+  hotKey?: HotKeyBenchResult
 }
 
 interface Target {
@@ -26,7 +31,7 @@ const atLeast = (n: number) => (v: number) => v >= n
 /** The issue's targets, each checked against ratios from this same run. */
 export function targets (inputs: TargetInputs): Target[] {
   const list: Target[] = []
-  const { cache, session, serializer } = inputs
+  const { cache, session, serializer, locks, hotKey } = inputs
   if (cache !== undefined) {
     for (const op of ['get', 'set']) {
       const vsCeiling = cacheRatio(cache, op, 64, CACHE_CODEX, RAW_NO_TIMEOUT)
@@ -66,6 +71,22 @@ export function targets (inputs: TargetInputs): Target[] {
     list.push({ what: 'sessions read-only ÷ @fastify/session memory store', goal: '≥ 0.9×', value: memory, shown: fmtRatio(memory), ok: atLeast(0.9) })
     const rmw = sessionRatio(session, 'rmw', CODEX, CONNECT_REDIS)
     list.push({ what: 'sessions read-modify-write ÷ connect-redis', goal: '≥ 1.0×', value: rmw, shown: fmtRatio(rmw), ok: atLeast(1.0) })
+  }
+  if (locks !== undefined) {
+    for (const c of locks.scenarios.map((s) => s.concurrency)) {
+      const raw = lockRatio(locks, c, CODEX_LOCK, RAW_LOCK)
+      list.push({ what: `lock acquire + release, concurrency ${c} ÷ raw SET NX PX + compare-and-delete`, goal: '≥ 0.90×', value: raw, shown: fmtRatio(raw), ok: atLeast(0.9) })
+      const redlock = lockRatio(locks, c, CODEX_LOCK, REDLOCK)
+      list.push({ what: `lock acquire + release, concurrency ${c} ÷ @sesamecare-oss/redlock (one node)`, goal: '≥ 1.5×', value: redlock, shown: fmtRatio(redlock), ok: atLeast(1.5) })
+    }
+  }
+  const ours = hotKey?.runs.find((r) => r.contestant === HOT_CODEX)
+  if (hotKey !== undefined && ours !== undefined) {
+    list.push({ what: 'hot key: factory runs per expiry (4 processes)', goal: '1', value: ours.runsPerExpiry, shown: ours.runsPerExpiry.toFixed(2), ok: (v) => v === 1 })
+    for (const peer of hotKey.runs.filter((r) => r !== ours)) {
+      const v = ours.p99Us / peer.p99Us
+      list.push({ what: `hot key: p99 ÷ ${peer.contestant} p99`, goal: '≤ 1×', value: v, shown: fmtRatio(v), ok: (x) => x <= 1 })
+    }
   }
   return list
 }
