@@ -6,7 +6,7 @@ import type { ChildConfig, ChildReport } from './child.js'
 import { HOT_KEY_CONTESTANTS, type HotKeyContestantName } from './contestants.js'
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
-const READY_TIMEOUT_MS = 30_000
+const READY_TIMEOUT_MS = 120_000
 
 export interface HotKeyBenchOptions {
   url: string

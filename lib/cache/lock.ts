@@ -5,6 +5,7 @@ import { lockTtl } from './lock-options.js'
 // A released lock's key keeps its last token this long, so the next token is last + 1 even if the Redis clock
 // stepped back meanwhile; after that (or after clear()), tokens come from the clock in µs.
 export const TOKEN_MEMORY_MS = 3_600_000
+const TOKEN_MEMORY = String(TOKEN_MEMORY_MS)
 
 /** A held lock: only this object can release or extend it (its owner id is compared in Redis, atomically). */
 export class Lock {
@@ -26,7 +27,7 @@ export class Lock {
 
   /** Frees the lock; `false` (and nothing touched) if it had expired, or was released or taken over. */
   async release (): Promise<boolean> {
-    const args = [this.#owner, String(this.token), String(TOKEN_MEMORY_MS)]
+    const args = [this.#owner, String(this.token), TOKEN_MEMORY]
     return await this.#connection.run((c) => LOCK_RELEASE.run(c, [this.#key], args)) === 1
   }
 
