@@ -73,9 +73,7 @@ export async function setMany (connection: RedisConnection, cache: KeyMaker, ent
   return failed
 }
 
-/** Removes the keys and their grace copies (`companion` names one); counts only the keys. */
-export async function deleteMany (connection: RedisConnection, cache: KeyMaker, keys: Iterable<string>, version: KeyVersion | undefined, companion: (fullKey: string) => string): Promise<number> {
+export function deleteMany (connection: RedisConnection, cache: KeyMaker, keys: Iterable<string>, version?: KeyVersion): Promise<number> {
   const fullKeys = [...keys].map((key) => cache.makeKey(key, version))
-  const [removed] = await Promise.all([unlinkKeys(connection, fullKeys), unlinkKeys(connection, fullKeys.map(companion))])
-  return removed
+  return unlinkKeys(connection, fullKeys)
 }

@@ -138,12 +138,10 @@ export class RedisCache {
     return added
   }
 
-  /** Whether a key was removed. Its grace copy (see getOrSet) goes too: a deleted value is never served stale. */
+  /** Whether a key was removed. */
   async delete (key: string, opts?: KeyOptions): Promise<boolean> {
     const fullKey = this.makeKey(key, opts?.version)
-    const staleKey = this.#keys.stale(fullKey)
-    const [removed] = await this.#connection.run((c) => Promise.all([c.unlink(fullKey), c.unlink(staleKey)]))
-    return removed > 0
+    return await this.#connection.run((c) => c.unlink(fullKey)) > 0
   }
 
   async has (key: string, opts?: KeyOptions): Promise<boolean> {
@@ -195,7 +193,7 @@ export class RedisCache {
 
   /** Number of keys removed. */
   async deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
-    return deleteMany(this.#connection, this, keys, opts?.version, (fullKey) => this.#keys.stale(fullKey))
+    return deleteMany(this.#connection, this, keys, opts?.version)
   }
 
   /** Removes every key under `keyPrefix:` (SCAN + UNLINK, every master); never FLUSHDB. */

@@ -26,7 +26,7 @@ export interface FactoryRun {
  * Runs `factory` once (sync or async) with its context; past `hardTimeout` ms, or when `controller` aborts
  * (the starting caller's own hardTimeout passed first), it is abandoned and its signal aborted.
  */
-export async function runFactory<T> (factory: Factory<T>, stale: T | undefined, hardTimeout: number | undefined, controller = new AbortController()): Promise<FactoryRun> {
+export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | undefined, hardTimeout: number | undefined, controller = new AbortController()): Promise<FactoryRun> {
   let skipped = false
   let ttl: Ttl | undefined
   const ctx: FactoryContext<T> = {

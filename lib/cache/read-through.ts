@@ -81,14 +81,16 @@ export class ReadThrough {
     let flight = this.#flights.get(fullKey)
     if (flight === undefined) {
       let text: string | null = null
+      let offline = false
       try {
         text = await this.#connection.run((c) => c.get(fullKey))
       } catch (err) {
         if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+        offline = true
       }
       if (text !== null) return decodeValue(this.#host.options.serializer, text) as T
       const joined = this.#flights.get(fullKey)
-      if (joined === undefined) return await this.#wait(this.#start(fullKey, factory as Factory<unknown>, plan), fullKey, plan, true) as T
+      if (joined === undefined) return await this.#wait(this.#start(fullKey, factory as Factory<unknown>, plan, offline), fullKey, plan, true) as T
       flight = joined
     }
     return await this.#wait(flight, fullKey, plan, false) as T
@@ -108,10 +110,11 @@ export class ReadThrough {
     }
   }
 
-  #start (fullKey: string, factory: Factory<unknown>, plan: Plan): Flight {
+  #start (fullKey: string, factory: Factory<unknown>, plan: Plan, offline: boolean): Flight {
     const flight = new Flight()
     this.#flights.set(fullKey, flight)
-    flight.result = this.#fly(flight, fullKey, factory, plan).finally(() => {
+    const flying = offline ? this.#computeOffline(flight, factory, plan) : this.#fly(flight, fullKey, factory, plan)
+    flight.result = flying.finally(() => {
       flight.setStale(null)
       this.#flights.delete(fullKey)
     })
@@ -128,26 +131,41 @@ export class ReadThrough {
       turn = await awaitTurn(this.#connection, this.#notifier, flight, fullKey, staleKey, lock)
     } catch (err) {
       if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
-      // Fail open: compute here (this flight is the once-per-process), store nothing.
-      flight.setStale(null)
-      const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller)
-      return run.skipped ? { value: run.value } : { text: encodeValue(this.#host.options.serializer, run.value) }
+      return await this.#computeOffline(flight, factory, plan)
     }
     if (turn.kind === 'landed') return { text: turn.text }
     const owned = turn.kind === 'owner'
+    let stored = false
     try {
       if (owned) lock.keepAlive()
-      return await this.#compute(flight, fullKey, staleKey, factory, plan)
+      const outcome = await this.#compute(flight, fullKey, staleKey, factory, plan)
+      stored = 'text' in outcome
+      return outcome
     } finally {
-      // Released and announced in every case: on success waiters read the value, otherwise one of them takes over.
+      // Announced in every case. Stored: release and announce in one round trip (waiters will find the value).
+      // Otherwise the lock must be gone before waiters wake, or they would sleep until it expires.
       const released = owned ? lock.release() : Promise.resolve()
-      released.then(() => this.#notifier.publish(fullKey)).catch(() => {})
+      const announced = stored ? this.#notifier.publish(fullKey) : released.then(() => this.#notifier.publish(fullKey))
+      Promise.all([released, announced]).catch(() => {})
     }
+  }
+
+  /** Fail open: compute here (this flight is the once per process), store nothing. */
+  async #computeOffline (flight: Flight, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
+    flight.setStale(null)
+    const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller)
+    return run.skipped ? { value: run.value } : { text: encodeValue(this.#host.options.serializer, run.value) }
   }
 
   async #compute (flight: Flight, fullKey: string, staleKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
     const { serializer, failOpen } = this.#host.options
-    const epochs = plan.tags === undefined ? undefined : await readEpochs(this.#connection, this.#keys, plan.tags)
+    let epochs: Array<string | null> | undefined
+    try {
+      epochs = plan.tags === undefined ? undefined : await readEpochs(this.#connection, this.#keys, plan.tags)
+    } catch (err) {
+      if (failOpen && isUnavailable(err)) return await this.#computeOffline(flight, factory, plan)
+      throw err
+    }
     const staleText = await flight.staleText
     let stale: unknown
     try {

@@ -13,6 +13,25 @@ async function clusterCache (t: Test, cluster: RedisCluster): Promise<RedisCache
   return app.cache
 }
 
+/** Five cold keys, each computed by `a` while `b` waits: the factory runs once per key; returns b's lags, sorted. */
+async function lagsOf (t: Test, a: RedisCache, b: RedisCache): Promise<number[]> {
+  const lags: number[] = []
+  for (let i = 0; i < 5; i++) {
+    let runs = 0
+    let doneAt = 0
+    const factory = async (): Promise<number> => { runs++; await sleep(300); doneAt = performance.now(); return runs }
+    const first = a.getOrSet(`hot${i}`, factory)
+    await sleep(50)
+    const second = b.getOrSet(`hot${i}`, factory).then((value) => ({ value, at: performance.now() }))
+    t.equal(await first, 1)
+    const waiter = await second
+    t.equal(waiter.value, 1)
+    t.equal(runs, 1, 'one run')
+    lags.push(waiter.at - doneAt)
+  }
+  return lags.sort((x, y) => x - y)
+}
+
 t.test('cluster: tags and getOrSet whose keys live in different slots', async t => {
   const cluster = await clusterForTest(t)
   const a = await clusterCache(t, cluster)
@@ -32,19 +51,11 @@ t.test('cluster: tags and getOrSet whose keys live in different slots', async t 
   })
 
   t.test('one computation across both caches; the waiter hears of it within milliseconds (sharded pub/sub)', async t => {
-    let runs = 0
-    let doneAt = 0
-    const factory = async (): Promise<number> => { runs++; await sleep(300); doneAt = performance.now(); return runs }
-    const first = a.getOrSet('hot', factory)
-    await sleep(50)
-    const second = b.getOrSet('hot', factory).then((value) => ({ value, at: performance.now() }))
-    t.equal(await first, 1)
-    const waiter = await second
-    t.equal(waiter.value, 1)
-    t.equal(runs, 1)
-    t.ok(waiter.at - doneAt < 90, `answered ${Math.round(waiter.at - doneAt)} ms after the value landed`)
+    const lags = await lagsOf(t, a, b)
+    // A missed announcement would show as the 1 s re-check or the 5 s lock expiry; a loaded machine adds tens of ms.
+    t.ok(lags[lags.length >> 1]! < 150, `answered a median ${Math.round(lags[lags.length >> 1]!)} ms after the value landed (${lags.map(Math.round).join(', ')})`)
     const counts = await Promise.all(cluster.nodes.map(async (node) => Number((await node.cli('PUBSUB', 'SHARDNUMSUB', 'cl:~codex:landed')).split('\n')[1])))
-    t.equal(counts.reduce((x, y) => x + y, 0), 2, 'both caches listen on the sharded channel')
+    t.equal(counts.reduce((x, y) => x + y, 0), 1, 'the cache that waited listens on the sharded channel')
   })
 
   t.test('grace and timeout on a cluster', async t => {

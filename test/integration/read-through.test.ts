@@ -62,19 +62,26 @@ t.test('across caches (processes): one computation, the waiter learns within mil
   const { cache: a } = await cacheOn(t, redis)
   const { cache: b } = await cacheOn(t, redis)
   const { cache: c } = await cacheOn(t, redis)
-  let runs = 0
-  let doneAt = 0
-  const factory = async () => { runs++; await sleep(400); doneAt = performance.now(); return runs }
-  const first = a.getOrSet('k', factory)
-  await sleep(50)
-  const waiters = [b.getOrSet('k', factory), c.getOrSet('k', factory)].map(async (p) => ({ value: await p, at: performance.now() }))
-  const [value, ...others] = await Promise.all([first, ...waiters])
-  t.equal(runs, 1, 'the factory ran once in all')
-  t.equal(value, 1)
-  for (const other of others as Array<{ value: number, at: number }>) {
-    t.equal(other.value, 1)
-    t.ok(other.at - doneAt < 90, `waiter answered ${Math.round(other.at - doneAt)} ms after the value landed`)
+  const lags: number[] = []
+  for (let i = 0; i < 5; i++) {
+    let runs = 0
+    let doneAt = 0
+    const factory = async () => { runs++; await sleep(300); doneAt = performance.now(); return runs }
+    const first = a.getOrSet(`k${i}`, factory)
+    await sleep(50)
+    const waiters = [b.getOrSet(`k${i}`, factory), c.getOrSet(`k${i}`, factory)].map(async (p) => ({ value: await p, at: performance.now() }))
+    const [value, ...others] = await Promise.all([first, ...waiters])
+    t.equal(runs, 1, 'the factory ran once in all')
+    t.equal(value, 1)
+    for (const other of others as Array<{ value: number, at: number }>) {
+      t.equal(other.value, 1)
+      lags.push(other.at - doneAt)
+    }
   }
+  lags.sort((x, y) => x - y)
+  const median = lags[lags.length >> 1]!
+  // A missed announcement would show as the 1 s re-check or the 5 s lock expiry; a loaded machine adds tens of ms.
+  t.ok(median < 100, `waiters answered a median ${Math.round(median)} ms after the value landed (${lags.map(Math.round).join(', ')})`)
   t.equal((await redis.cli('PUBSUB', 'NUMSUB', 'rt:~codex:landed')).split('\n')[1], '2', 'the waiting caches subscribed')
   await Promise.all([b.close(), c.close()])
   t.equal((await redis.cli('PUBSUB', 'NUMSUB', 'rt:~codex:landed')).split('\n')[1], '0', 'close() ends the subscriber connections')
@@ -246,8 +253,24 @@ t.test('Redis down: FST_CODEX_REDIS_UNAVAILABLE; with failOpen the factory runs 
   await t.rejects(open.get('k'), { code: 'FST_CODEX_REDIS_UNAVAILABLE' }, 'other methods stay loud')
 })
 
+t.test('failOpen with a hung server: the factory runs after one commandTimeout, not two', async t => {
+  const redis = await redisForTest(t)
+  const { cache: open } = await cacheOn(t, redis, { commandTimeout: 400, failOpen: true })
+  redis.pause()
+  t.teardown(() => redis.resume())
+  const started = performance.now()
+  t.equal(await open.getOrSet('k', () => 'v'), 'v')
+  const took = performance.now() - started
+  t.ok(took >= 350 && took < 750, `answered after ${Math.round(took)} ms`)
+})
+
 t.test('failOpen is validated at registration', async t => {
   const redis = await redisForTest(t)
   const client = await rawClient(t, redis)
   t.throws(() => new RedisCache(client, { failOpen: 'yes' as never }), { code: 'FST_CODEX_INVALID_OPTIONS' })
+  const { default: Fastify } = await import('fastify')
+  const { codexCache } = await import('../../index.js')
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await t.rejects(async () => { await app.register(codexCache, { url: redis.url, failOpen: 1 as never }) }, { code: 'FST_CODEX_INVALID_OPTIONS' }, 'the plugin refuses it at registration')
 })

@@ -22,3 +22,23 @@ await cache.get(42)
 // @ts-expect-error unknown options are refused
 const bad: CodexCacheOptions = { keyPrefx: 'typo' }
 export const refused = bad
+
+// Read-through: getOrSet<T> is inferred from the factory (sync or async); ctx is typed by it.
+const rows: Array<{ id: number }> = await cache.getOrSet('rows', async (ctx) => {
+  const previous: Array<{ id: number }> | undefined = ctx.stale
+  ctx.setTtl(previous === undefined ? 60 : null)
+  if (ctx.signal.aborted) ctx.skip()
+  return [{ id: 1 }]
+}, { ttl: 30, grace: 300, timeout: 50, hardTimeout: 2000, lockTimeout: 5000, tags: ['rows'] })
+const count: number = await cache.getOrSet('count', () => 42)
+await cache.set('tagged', 1, { tags: ['a', 'b'] })
+await cache.invalidateTags(['a'])
+await app.register(codexCache, { failOpen: true, decorator: 'cache2' })
+export const readThrough = [rows, count]
+// @ts-expect-error the result type follows the factory
+const wrong: string = await cache.getOrSet('n', () => 1)
+// @ts-expect-error tags are strings
+await cache.set('k', 1, { tags: [1] })
+// @ts-expect-error failOpen is a boolean
+await app.register(codexCache, { failOpen: 'yes' })
+export const refusedToo = wrong

@@ -1,0 +1,42 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { runFactory } from '../../lib/cache/factory.js'
+import { InternalKeys } from '../../lib/cache/internal-keys.js'
+import { resolveTags } from '../../lib/cache/tags.js'
+
+t.test('tags: arrays of non-empty strings, duplicates dropped; anything else is FST_CODEX_INVALID_KEY', async t => {
+  t.equal(resolveTags(undefined), undefined)
+  t.equal(resolveTags([]), undefined)
+  t.same(resolveTags(['a', 'b', 'a']), ['a', 'b'])
+  for (const bad of ['a', [''], [1], [null], {}, new Set(['a'])]) {
+    t.throws(() => resolveTags(bad), { code: 'FST_CODEX_INVALID_KEY' }, JSON.stringify(bad))
+  }
+})
+
+t.test('bookkeeping keys live under the namespace, apart from the values', async t => {
+  const keys = new InternalKeys('app')
+  t.equal(keys.stale('app:1:k'), 'app:~codex:stale:app:1:k')
+  t.equal(keys.computeLock('app:1:k'), 'app:~codex:compute:app:1:k')
+  t.equal(keys.tag('t'), 'app:~codex:tag:t')
+  t.equal(keys.tagEpoch('t'), 'app:~codex:tagv:t')
+  t.equal(keys.channel, 'app:~codex:landed')
+})
+
+t.test('runFactory: sync and async factories, setTtl, skip, errors', async t => {
+  t.same(await runFactory(() => 1, undefined, undefined), { value: 1, skipped: false, ttl: undefined })
+  t.same(await runFactory(async (ctx) => { ctx.setTtl(1.5); ctx.skip(); return 'x' }, undefined, undefined), { value: 'x', skipped: true, ttl: 1500 })
+  t.same((await runFactory((ctx) => { ctx.setTtl(null); return ctx.stale }, 'old', undefined)), { value: 'old', skipped: false, ttl: null })
+  await t.rejects(runFactory(() => { throw new Error('sync') }, undefined, undefined), { message: 'sync' })
+  await t.rejects(runFactory((ctx) => { ctx.setTtl(Number.NaN); return 1 }, undefined, undefined), { code: 'FST_CODEX_INVALID_TTL' })
+})
+
+t.test('runFactory: hardTimeout aborts the signal and rejects with FST_CODEX_FACTORY_TIMEOUT', async t => {
+  let signal: AbortSignal | undefined
+  const started = performance.now()
+  await t.rejects(runFactory(async (ctx) => { signal = ctx.signal; await sleep(2000); return 1 }, undefined, 50),
+    { code: 'FST_CODEX_FACTORY_TIMEOUT', statusCode: 504 })
+  t.ok(performance.now() - started < 1500)
+  t.equal(signal?.aborted, true)
+  t.equal((signal?.reason as { code?: string }).code, 'FST_CODEX_FACTORY_TIMEOUT', 'the signal says why')
+  t.same(await runFactory(async () => { await sleep(10); return 2 }, undefined, 1000), { value: 2, skipped: false, ttl: undefined }, 'in time')
+})
