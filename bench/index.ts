@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the serializer, cache and session suites side by side, printed as Markdown and
+ * `npm run bench`: the serializer, cache, near-cache, session, locks and read-through (hot key) suites side by side, printed as Markdown and
  * written to bench/results/latest.md (a full run) or bench/results/partial.md.tmp (BENCH_QUICK / BENCH_ONLY).
  * BENCH_SOAK=1 adds the memory soak (also `npm run bench:soak` on its own).
  */
@@ -16,6 +16,10 @@ import { targets, targetsTable } from './lib/targets.js'
 import { runSerializerBench, type SerializerBenchResult } from './serializer.js'
 import { nearSection } from './near/report.js'
 import { runNearBench, type NearBenchResult } from './near/suite.js'
+import { lockTable } from './locks/report.js'
+import { runLockBench, type LockBenchResult } from './locks/suite.js'
+import { hotKeyTable } from './read-through/report.js'
+import { runHotKeyBench, type HotKeyBenchResult } from './read-through/suite.js'
 import { sessionTable } from './session/report.js'
 import { runSessionBench, type SessionBenchResult } from './session/suite.js'
 import { soakTable, soakVerdicts } from './soak/report.js'
@@ -29,6 +33,8 @@ const progress = (line: string): void => { process.stderr.write(`  ${line}\n`) }
 let serializer: SerializerBenchResult | undefined
 let cache: CacheBenchResult | undefined
 let session: SessionBenchResult | undefined
+let locks: LockBenchResult | undefined
+let hotKey: HotKeyBenchResult | undefined
 let soak: SoakSeries[] | undefined
 let near: NearBenchResult | undefined
 
@@ -54,6 +60,14 @@ try {
     progress('sessions…')
     session = await runSessionBench({ redisUrl: redis.url, ...config.session, onRun: progress })
   }
+  if (wants(config, 'locks')) {
+    progress('locks…')
+    locks = await runLockBench({ url: redis.url, ...config.locks })
+  }
+  if (wants(config, 'read-through')) {
+    progress('read-through (hot key)…')
+    hotKey = await runHotKeyBench({ url: redis.url, ...config.hotKey, onRun: progress })
+  }
   if (config.soak) {
     progress('soak…')
     const options = { redisUrl: redis.url, ...config.soakSize, onProgress: progress }
@@ -66,7 +80,7 @@ try {
 const seconds = (Date.now() - started) / 1000
 const out: string[] = ['# fastify-codex benchmarks', '', machineSection(machine, config, seconds), '']
 
-const targetList = targets({ serializer, cache, session, near })
+const targetList = targets({ serializer, cache, session, near, locks, hotKey })
 if (targetList.length > 0) {
   out.push('## Targets (ratios from this run)', '', targetsTable(targetList), '')
 }
@@ -105,6 +119,22 @@ if (near !== undefined && !config.quick) {
   await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true })
   await writeFile(nearFile, ['# Near cache benchmark', '', machineSection(machine, config, (Date.now() - started) / 1000), '', nearSection(near, '#').replace(/^# Near cache\n\n/, '')].join('\n'))
 }
+const lockSections: string[] = []
+if (locks !== undefined) {
+  const { rounds, sliceMs } = config.locks
+  lockSections.push('## Locks: acquire + release', '',
+    `Each cycle takes a lock (ttl 10 s) and releases it; every cycle in flight uses its own lock name. Contestants alternate in ${rounds} rounds of ${sliceMs} ms slices; ` +
+    'ratios are medians of per-round ratios. The raw pair gives no fencing token; fastify-codex computes one in the acquiring script.', '',
+    lockTable(locks), '')
+}
+if (hotKey !== undefined) {
+  const o = hotKey.options
+  lockSections.push('## Read-through: a hot key expiring under load', '',
+    `${o.processes} processes × ${o.concurrency} concurrent callers on one key, factory ${o.factoryMs} ms, key ttl ${o.ttlSeconds} s, ${o.durationMs / 1000} s per contestant, one contestant at a time, cold start. ` +
+    'An expiry is a group of factory runs starting within half a ttl of each other (the first, cold, computation counts as one).', '',
+    hotKeyTable(hotKey), '')
+}
+out.push(...lockSections)
 if (soak !== undefined) {
   out.push('## Memory soak', '', soakVerdicts(soak), '', soakTable(soak), '')
 } else {
@@ -118,3 +148,8 @@ const file = fileURLToPath(new URL(partial ? './results/partial.md.tmp' : './res
 await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true })
 await writeFile(file, markdown)
 progress(`written to ${file}`)
+if (lockSections.length > 0 && !config.quick) {
+  const readThrough = fileURLToPath(new URL('./results/read-through.md', import.meta.url))
+  await writeFile(readThrough, ['# Locks and read-through benchmarks', '', machineSection(machine, config, seconds), '', ...lockSections].join('\n'))
+  progress(`written to ${readThrough}`)
+}

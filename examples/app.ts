@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { codexCache, codexRedis, codexSession } from '../index.js'
 import { cacheRoutes } from './routes/cache-routes.js'
+import { jobRoutes } from './routes/job-routes.js'
 import { sessionRoutes } from './routes/session-routes.js'
 
 // A fixed development secret keeps demo logins across restarts; production sets SESSION_SECRET.
@@ -21,5 +22,6 @@ export async function buildApp (redisUrl: string): Promise<FastifyInstance> {
   })
   await app.register(cacheRoutes)
   await app.register(sessionRoutes)
+  await app.register(jobRoutes)
   return app
 }

@@ -74,3 +74,10 @@ export function describe (value: unknown): string {
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object without prototype'
   return typeof value
 }
+
+export const LockBusyError = createError<'FST_CODEX_LOCK_BUSY', 409, [string]>(
+  'FST_CODEX_LOCK_BUSY', 'Lock %s is held by another owner', 409)
+
+// No status code: it is the reason of withLock's AbortSignal, which fn decides how to surface.
+export const LockLostError = createError<'FST_CODEX_LOCK_LOST', number, [string, { cause: unknown }?]>(
+  'FST_CODEX_LOCK_LOST', 'Lock %s was lost: it could not be extended', 0)

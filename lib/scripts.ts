@@ -54,3 +54,25 @@ local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if top[2] == 'inf' then redis.call('PERSIST', KEYS[1])
 else redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(top[2]) - now)) end
 return 1`)
+
+// A lock key holds its owner id while held and its last token (a number) once released, so the next token is
+// max(last + 1, Redis clock in µs): it keeps growing after clear() or an expiry dropped the last one, and the
+// remembered token covers a clock stepped back. An owner id is never a number, so tonumber() tells the two apart.
+// ARGV[1] = owner, ARGV[2] = ttl ms. Returns the token, or nil while another owner holds the lock.
+export const LOCK_ACQUIRE = new LuaScript(`
+local held = redis.call('GET', KEYS[1])
+local last = 0
+if held then
+  last = tonumber(held)
+  if not last then return false end
+end
+local now = redis.call('TIME')
+local token = math.max(now[1] * 1000000 + now[2], last + 1)
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return token`)
+
+// ARGV[1] = owner, ARGV[2] = its token, ARGV[3] = ms the released token is remembered.
+export const LOCK_RELEASE = new LuaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`)

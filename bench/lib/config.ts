@@ -1,8 +1,9 @@
 import { CACHE_OPERATIONS, type CacheOperation } from '../cache/suite.js'
 
 /**
- * Knobs from the environment: BENCH_QUICK=1 for a ~1 minute smoke run, BENCH_ONLY=cache,session,serializer,near to pick
- * suites, BENCH_CACHE_OPS=get,getOrSet to pick cache operations.
+ * Knobs from the environment: BENCH_QUICK=1 for a ~1 minute smoke run, BENCH_ONLY=cache,session,serializer to pick
+ * suites (also near, locks, read-through), BENCH_CACHE_OPS=get,getOrSet to pick cache operations,
+ * BENCH_HOTKEY_SECONDS to set the hot-key run length per contestant (default 20, quick 5).
  */
 export interface BenchConfig {
   quick: boolean
@@ -13,6 +14,8 @@ export interface BenchConfig {
   session: { rounds: number, durationSec: number, connections: number, sessions: number }
   serializer: { rounds: number, iterationsPerRound: number }
   soakSize: { cacheOps: number, sessionRequests: number }
+  locks: { rounds: number, sliceMs: number, warmupMs: number }
+  hotKey: { processes: number, concurrency: number, durationMs: number, factoryMs: number, ttlSeconds: number }
 }
 
 function flag (name: string): boolean {
@@ -47,8 +50,19 @@ export function loadConfig (): BenchConfig {
       ...positive('durationSec', process.env.BENCH_SESSION_SECONDS)
     },
     serializer: quick ? { rounds: 10, iterationsPerRound: 2000 } : { rounds: 30, iterationsPerRound: 5000 },
-    soakSize: quick ? { cacheOps: 200_000, sessionRequests: 20_000 } : { cacheOps: 1_000_000, sessionRequests: 100_000 }
+    soakSize: quick ? { cacheOps: 200_000, sessionRequests: 20_000 } : { cacheOps: 1_000_000, sessionRequests: 100_000 },
+    locks: quick ? { rounds: 3, sliceMs: 150, warmupMs: 100 } : { rounds: 9, sliceMs: 300, warmupMs: 200 },
+    // The issue's scenario: 4 processes × 64 callers on one key, a 50 ms factory, a 1 s ttl, 20 s per contestant.
+    hotKey: { processes: 4, concurrency: 64, durationMs: 1000 * seconds('BENCH_HOTKEY_SECONDS', quick ? 5 : 20), factoryMs: 50, ttlSeconds: 1 }
   }
+}
+
+function seconds (name: string, fallback: number): number {
+  const value = process.env[name]
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a number of seconds > 0, got ${value}`)
+  return n
 }
 
 function cacheOperations (list: string | undefined): CacheOperation[] | undefined {

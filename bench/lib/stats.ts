@@ -36,6 +36,11 @@ export class LatencySampler {
     if (slot < this.#samples.length) this.#samples[slot] = ns
   }
 
+  /** The kept samples, in nanoseconds. */
+  samples (): Float64Array {
+    return this.#samples.slice(0, Math.min(this.#seen, this.#samples.length))
+  }
+
   get count (): number {
     return this.#seen
   }

@@ -7,6 +7,9 @@ import { redisCpuRatio, sessionRatio, type SessionBenchResult } from '../session
 import type { SerializerBenchResult } from '../serializer.js'
 import { nearRatios } from '../near/report.js'
 import type { NearBenchResult } from '../near/suite.js'
+import { CODEX_LOCK, RAW_LOCK, REDLOCK, lockRatio, type LockBenchResult } from '../locks/suite.js'
+import { CODEX as HOT_CODEX } from '../read-through/contestants.js'
+import type { HotKeyBenchResult } from '../read-through/suite.js'
 import { fmtRatio, table, verdict } from './markdown.js'
 
 export interface TargetInputs {
@@ -14,6 +17,8 @@ export interface TargetInputs {
   cache?: CacheBenchResult
   session?: SessionBenchResult
   near?: NearBenchResult
+  locks?: LockBenchResult
+  hotKey?: HotKeyBenchResult
 }
 
 interface Target {
@@ -29,7 +34,7 @@ const atLeast = (n: number) => (v: number) => v >= n
 /** The issue's targets, each checked against ratios from this same run. */
 export function targets (inputs: TargetInputs): Target[] {
   const list: Target[] = []
-  const { cache, session, serializer, near } = inputs
+  const { cache, session, serializer, near, locks, hotKey } = inputs
   if (cache !== undefined) {
     for (const op of ['get', 'set']) {
       const vsCeiling = cacheRatio(cache, op, 64, CACHE_CODEX, RAW_NO_TIMEOUT)
@@ -81,6 +86,22 @@ export function targets (inputs: TargetInputs): Target[] {
     list.push({ what: 'sessions read-only: Redis CPU per request ÷ fastest peer\'s', goal: '≤ 0.60×', value: redisCpu, shown: fmtRatio(redisCpu), ok: (v) => v <= 0.6 })
     const writes = payloadWrites(session, 'read', CODEX)
     list.push({ what: 'sessions read-only: payload writes (SET) per request', goal: '0', value: writes, shown: writes.toFixed(3), ok: (v) => v < 0.005 })
+  }
+  if (locks !== undefined) {
+    for (const c of locks.scenarios.map((s) => s.concurrency)) {
+      const raw = lockRatio(locks, c, CODEX_LOCK, RAW_LOCK)
+      list.push({ what: `lock acquire + release, concurrency ${c} ÷ raw SET NX PX + compare-and-delete`, goal: '≥ 0.90×', value: raw, shown: fmtRatio(raw), ok: atLeast(0.9) })
+      const redlock = lockRatio(locks, c, CODEX_LOCK, REDLOCK)
+      list.push({ what: `lock acquire + release, concurrency ${c} ÷ @sesamecare-oss/redlock (one node)`, goal: '≥ 1.5×', value: redlock, shown: fmtRatio(redlock), ok: atLeast(1.5) })
+    }
+  }
+  const ours = hotKey?.runs.find((r) => r.contestant === HOT_CODEX)
+  if (hotKey !== undefined && ours !== undefined) {
+    list.push({ what: 'hot key: factory runs per expiry (4 processes)', goal: '1', value: ours.runsPerExpiry, shown: ours.runsPerExpiry.toFixed(2), ok: (v) => v === 1 })
+    for (const peer of hotKey.runs.filter((r) => r !== ours)) {
+      const v = ours.p99Us / peer.p99Us
+      list.push({ what: `hot key: p99 ÷ ${peer.contestant} p99`, goal: '≤ 1×', value: v, shown: fmtRatio(v), ok: (x) => x <= 1 })
+    }
   }
   return list
 }

@@ -3,6 +3,9 @@ import { resolveCacheOptions, type CacheOptions, type ResolvedCacheOptions } fro
 import { clearPrefix } from './clear.js'
 import { deleteMany, getMany, getManyNear, setMany, type CacheEntries } from './batch.js'
 import { Tracker } from './tracking.js'
+import type { Lock } from './lock.js'
+import { resolveLockOptions, type LockOptions, type WithLockOptions } from './lock-options.js'
+import { acquireLock, runLocked, type LockedFunction } from './locks.js'
 import type { CommandClient, RedisClientLike, SetCommandOptions } from '../connection/client-types.js'
 import { RedisConnection } from '../connection/connection.js'
 import { standaloneConnection } from '../connection/standalone.js'
@@ -269,5 +272,20 @@ export class RedisCache {
   /** Closes what the cache opened itself (near-cache tracking, getOrSet's subscriber); the Redis client is left as it is. */
   async close (): Promise<void> {
     await Promise.all([this.#near?.close(), this.#notifier.close()])
+  }
+
+  /** Takes lock `name` for `ttl` seconds, trying for up to `wait` ms: a Lock, or `null` if another owner kept it. */
+  async lock (name: string, options: LockOptions): Promise<Lock | null> {
+    const resolved = resolveLockOptions(name, options)
+    return acquireLock(this.#connection, this.#keys.lock(name), name, resolved)
+  }
+
+  /**
+   * Runs `fn` holding lock `name`, extended while it runs and released when it settles; `signal` aborts with
+   * FST_CODEX_LOCK_LOST if the lock could not be kept. Not acquired within `wait`: FST_CODEX_LOCK_BUSY.
+   */
+  async withLock<T> (name: string, fn: LockedFunction<T>, options: WithLockOptions): Promise<T> {
+    if (typeof fn !== 'function') throw new InvalidOptionsError('withLock needs a function to run')
+    return runLocked(await this.lock(name, options), name, fn)
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Bookkeeping keys of read-through, tags and compute locks. They live under `{keyPrefix}:~codex:` so `clear()`
+ * Bookkeeping keys of read-through, tags, compute locks and user locks. They live under `{keyPrefix}:~codex:` so `clear()`
  * removes them with the values, and never under a value's own name: `get` must not see them.
  * The default key function writes `{keyPrefix}:{version}:{key}`, so only a version of `~codex` could collide.
  */
@@ -21,6 +21,11 @@ export class InternalKeys {
   /** The cross-process compute lock of one key. */
   computeLock (fullKey: string): string {
     return `${this.#base}compute:${fullKey}`
+  }
+
+  /** A user lock taken with `lock()` / `withLock()`: outside every key version, so a version bump keeps it. */
+  lock (name: string): string {
+    return `${this.#base}lock:${name}`
   }
 
   /** ZSET of the full keys written with `tag`, scored by their expiry (ms, server clock). */

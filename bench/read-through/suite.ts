@@ -1,0 +1,140 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { adminClient } from '../lib/redis.js'
+import { percentileOfSorted } from '../lib/stats.js'
+import type { ChildConfig, ChildReport } from './child.js'
+import { HOT_KEY_CONTESTANTS, type HotKeyContestantName } from './contestants.js'
+
+const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
+const READY_TIMEOUT_MS = 120_000
+
+export interface HotKeyBenchOptions {
+  url: string
+  processes: number
+  concurrency: number
+  durationMs: number
+  factoryMs: number
+  ttlSeconds: number
+  contestants?: readonly HotKeyContestantName[]
+  onRun?: (line: string) => void
+}
+
+export interface HotKeyRun {
+  contestant: HotKeyContestantName
+  factoryRuns: number
+  /** Groups of factory runs that started within half a ttl of the group's first: one per expiry of the key. */
+  expiries: number
+  runsPerExpiry: number
+  /** The most runs any single expiry caused. */
+  maxRunsPerExpiry: number
+  calls: number
+  callsPerSec: number
+  p50Us: number
+  p99Us: number
+  errors: number
+  firstError?: string
+}
+
+export interface HotKeyBenchResult {
+  options: Omit<HotKeyBenchOptions, 'url' | 'onRun' | 'contestants'>
+  runs: HotKeyRun[]
+}
+
+interface Child {
+  process: ChildProcess
+  ready: Promise<void>
+  report: Promise<ChildReport>
+}
+
+function startChild (name: HotKeyContestantName, url: string, config: ChildConfig): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, name, url, JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const exitedEarly = new Promise<never>((resolve, reject) => {
+    child.once('exit', (code, signal) => reject(new Error(`${name} process exited before reporting (${signal ?? `code ${String(code)}`})`)))
+  })
+  exitedEarly.catch(() => {})
+  const messages: unknown[] = []
+  const waiters: Array<(m: unknown) => void> = []
+  child.on('message', (m) => { const w = waiters.shift(); if (w !== undefined) w(m); else messages.push(m) })
+  const next = async (): Promise<unknown> => messages.length > 0 ? messages.shift() : await new Promise((resolve) => waiters.push(resolve))
+  const ready = Promise.race([next(), exitedEarly]).then(() => {})
+  const report = ready.then(async () => await Promise.race([next(), exitedEarly]) as ChildReport)
+  // A stray child must not outlive the bench.
+  const onExit = (): void => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') }
+  process.on('exit', onExit)
+  child.once('exit', () => process.off('exit', onExit))
+  return { process: child, ready, report }
+}
+
+/** Factory starts, sorted, grouped into expiries: a group starts when a run begins half a ttl after the last group began. */
+function expiriesOf (starts: number[], ttlMs: number): { expiries: number, max: number } {
+  const sorted = [...starts].sort((a, b) => a - b)
+  let expiries = 0
+  let max = 0
+  let groupStart = -Infinity
+  let inGroup = 0
+  for (const at of sorted) {
+    if (at - groupStart > ttlMs / 2) {
+      expiries++
+      groupStart = at
+      inGroup = 0
+    }
+    max = Math.max(max, ++inGroup)
+  }
+  return { expiries, max }
+}
+
+async function runContestant (name: HotKeyContestantName, options: HotKeyBenchOptions): Promise<HotKeyRun> {
+  const config: ChildConfig = { concurrency: options.concurrency, factoryMs: options.factoryMs, ttlSeconds: options.ttlSeconds, key: 'hot' }
+  const children = Array.from({ length: options.processes }, () => startChild(name, options.url, config))
+  try {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      Promise.all(children.map(async (c) => await c.ready)),
+      new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error(`${name}: processes not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS) })
+    ])
+    clearTimeout(timer)
+    const startAt = Date.now() + 500
+    const endAt = startAt + options.durationMs
+    for (const c of children) c.process.send({ startAt, endAt })
+    const reports = await Promise.all(children.map(async (c) => await c.report))
+    const starts = reports.flatMap((r) => r.factoryStarts)
+    const { expiries, max } = expiriesOf(starts, options.ttlSeconds * 1000)
+    const samples = Float64Array.from(reports.flatMap((r) => r.samplesUs)).sort()
+    const calls = reports.reduce((n, r) => n + r.calls, 0)
+    const errors = reports.reduce((n, r) => n + r.errors, 0)
+    return {
+      contestant: name,
+      factoryRuns: starts.length,
+      expiries,
+      runsPerExpiry: starts.length / Math.max(1, expiries),
+      maxRunsPerExpiry: max,
+      calls,
+      callsPerSec: calls / (options.durationMs / 1000),
+      p50Us: percentileOfSorted(samples, 50),
+      p99Us: percentileOfSorted(samples, 99),
+      errors,
+      firstError: reports.find((r) => r.firstError !== undefined)?.firstError
+    }
+  } finally {
+    for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL')
+  }
+}
+
+/** The hot key expiring under load: every contestant in turn, `processes` × `concurrency` callers on one key. */
+export async function runHotKeyBench (options: HotKeyBenchOptions): Promise<HotKeyBenchResult> {
+  const admin = await adminClient(options.url)
+  const runs: HotKeyRun[] = []
+  try {
+    for (const name of options.contestants ?? HOT_KEY_CONTESTANTS) {
+      await admin.flushDb()
+      const run = await runContestant(name, options)
+      runs.push(run)
+      options.onRun?.(`hot key ${name}: ${run.runsPerExpiry.toFixed(2)} runs/expiry, p99 ${(run.p99Us / 1000).toFixed(1)} ms`)
+    }
+  } finally {
+    await admin.flushDb()
+    await admin.close()
+  }
+  const { url, onRun, contestants, ...rest } = options
+  return { options: rest, runs }
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { RedisConnection } from '../connection/connection.js'
+import { LockBusyError, LockLostError } from '../errors.js'
+import { RELEASE_OWNED, LOCK_ACQUIRE } from '../scripts.js'
+import { Lock } from './lock.js'
+import type { ResolvedLockOptions } from './lock-options.js'
+
+const DEFAULT_RETRY_DELAY = 50
+
+// Jitter spreads waiters that started together, so they do not retry in lockstep.
+function retryDelay (configured: number | undefined): number {
+  return configured ?? DEFAULT_RETRY_DELAY * (0.5 + Math.random())
+}
+
+/** Tries until acquired or `wait` ms have passed: a Lock, or `null`. */
+export async function acquireLock (connection: RedisConnection, key: string, name: string, options: ResolvedLockOptions): Promise<Lock | null> {
+  const owner = randomUUID()
+  const args = [owner, String(options.ttlMs)]
+  const deadline = performance.now() + options.wait
+  for (;;) {
+    let token: number | null
+    try {
+      token = await connection.run((c) => LOCK_ACQUIRE.run(c, [key], args)) as number | null
+    } catch (err) {
+      // Queued right behind the attempt on the same connection: if Redis runs that late, this undoes it at once.
+      // EVAL, not EVALSHA: a NOSCRIPT fallback would be sent after commands queued meanwhile.
+      connection.run((c) => c.eval(RELEASE_OWNED.source, { keys: [key], arguments: [owner] })).catch(() => {})
+      throw err
+    }
+    if (token !== null) return new Lock(name, token, connection, key, owner, options.ttlMs)
+    const left = deadline - performance.now()
+    if (left <= 0) return null
+    // The last attempt lands at the deadline rather than after it.
+    await sleep(Math.min(left, retryDelay(options.retryDelay)))
+  }
+}
+
+/** What `withLock`'s fn receives: the signal aborts (reason FST_CODEX_LOCK_LOST) if the lock could not be kept. */
+export type LockedFunction<T> = (signal: AbortSignal, lock: Lock) => T | Promise<T>
+
+/**
+ * Runs `fn` while holding the lock, extending it every third of its ttl, and releases it when `fn` settles.
+ * `acquired` null → FST_CODEX_LOCK_BUSY.
+ */
+export async function runLocked<T> (acquired: Lock | null, name: string, fn: LockedFunction<T>): Promise<T> {
+  if (acquired === null) throw new LockBusyError(name)
+  const lock = acquired
+  const controller = new AbortController()
+  const stop = keepExtending(lock, controller)
+  try {
+    return await fn(controller.signal, lock)
+  } finally {
+    stop()
+    // A failed release is not fn's failure: the lock expires within its ttl on its own.
+    await lock.release().catch(() => false)
+  }
+}
+
+/** Extends `lock` until stopped; aborts `controller` when Redis says the lock is gone or no extension landed within a ttl. */
+function keepExtending (lock: Lock, controller: AbortController): () => void {
+  const ttlMs = lock.ttlMs
+  const every = Math.max(1, Math.floor(ttlMs / 3))
+  let stopped = false
+  let lastError: unknown
+  let next: NodeJS.Timeout | undefined
+  let expiry: NodeJS.Timeout | undefined
+  const lost = (cause?: unknown): void => {
+    if (stopped) return
+    stop()
+    controller.abort(cause === undefined ? new LockLostError(lock.name) : new LockLostError(lock.name, { cause }))
+  }
+  // The lock is surely ours until ttl after the last successful extension was sent; past that, it may not be.
+  const heldFor = (ms: number): void => {
+    clearTimeout(expiry)
+    expiry = setTimeout(() => lost(lastError), ms)
+    // fn keeps the process alive if it has work; these timers alone must not.
+    expiry.unref()
+  }
+  const schedule = (delay: number): void => {
+    next = setTimeout(tick, delay)
+    next.unref()
+  }
+  const tick = (): void => {
+    const sentAt = performance.now()
+    lock.extend().then((extended) => {
+      if (stopped) return
+      if (!extended) return lost()
+      lastError = undefined
+      heldFor(sentAt + ttlMs - performance.now())
+      schedule(every)
+    }, (err: unknown) => {
+      // Redis did not answer: keep trying until the expiry timer gives the lock up.
+      lastError = err
+      if (!stopped) schedule(every)
+    })
+  }
+  function stop (): void {
+    stopped = true
+    clearTimeout(next)
+    clearTimeout(expiry)
+  }
+  heldFor(ttlMs)
+  schedule(every)
+  return stop
+}
