@@ -57,8 +57,16 @@ export const SessionInterruptedError = named('SessionInterruptedError', createEr
 export const InvalidOptionsError = named('InvalidOptionsError', createError<'FST_CODEX_INVALID_OPTIONS', number, [string]>(
   'FST_CODEX_INVALID_OPTIONS', 'Invalid fastify-codex options: %s', 0))
 
-export const FactoryTimeoutError = createError<'FST_CODEX_FACTORY_TIMEOUT', 504, [number]>(
-  'FST_CODEX_FACTORY_TIMEOUT', 'getOrSet factory did not finish within its hardTimeout of %d ms', 504)
+
+export const FactoryTimeoutError = named('FactoryTimeoutError', createError<'FST_CODEX_FACTORY_TIMEOUT', 504, [number]>(
+  'FST_CODEX_FACTORY_TIMEOUT', 'getOrSet factory did not finish within its hardTimeout of %d ms', 504))
+
+export const LockBusyError = named('LockBusyError', createError<'FST_CODEX_LOCK_BUSY', 409, [string]>(
+  'FST_CODEX_LOCK_BUSY', 'Lock %s is held by another owner', 409))
+
+// No status code: it is the reason of withLock's AbortSignal, which fn decides how to surface.
+export const LockLostError = named('LockLostError', createError<'FST_CODEX_LOCK_LOST', number, [string, { cause: unknown }?]>(
+  'FST_CODEX_LOCK_LOST', 'Lock %s was lost: it could not be extended', 0))
 
 /** Whether an error already carries one of our codes: translating or wrapping it again would bury that code. */
 export function isCodexError (err: unknown): err is Error {
@@ -74,10 +82,3 @@ export function describe (value: unknown): string {
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object without prototype'
   return typeof value
 }
-
-export const LockBusyError = createError<'FST_CODEX_LOCK_BUSY', 409, [string]>(
-  'FST_CODEX_LOCK_BUSY', 'Lock %s is held by another owner', 409)
-
-// No status code: it is the reason of withLock's AbortSignal, which fn decides how to surface.
-export const LockLostError = createError<'FST_CODEX_LOCK_LOST', number, [string, { cause: unknown }?]>(
-  'FST_CODEX_LOCK_LOST', 'Lock %s was lost: it could not be extended', 0)

@@ -22,7 +22,7 @@ t.test('the demo: read-through products and a locked nightly report', async t =>
     const raw = await rawClient(t, redis)
     const first = app.inject({ method: 'POST', url: '/reports/nightly' })
     // Held: the lock key holds an owner id (a released one holds only its last token, a number).
-    const held = async (): Promise<boolean> => Number.isNaN(Number(await raw.get('demo:~codex:lock:nightly-report') ?? '0'))
+    const held = async (): Promise<boolean> => Number.isNaN(Number(await raw.get('demo:cache:~codex:lock:nightly-report') ?? '0'))
     while (!await held()) await new Promise((resolve) => setTimeout(resolve, 10))
     const second = await app.inject({ method: 'POST', url: '/reports/nightly' })
     t.equal(second.statusCode, 409)
