@@ -57,7 +57,6 @@ export const SessionInterruptedError = named('SessionInterruptedError', createEr
 export const InvalidOptionsError = named('InvalidOptionsError', createError<'FST_CODEX_INVALID_OPTIONS', number, [string]>(
   'FST_CODEX_INVALID_OPTIONS', 'Invalid fastify-codex options: %s', 0))
 
-
 export const FactoryTimeoutError = named('FactoryTimeoutError', createError<'FST_CODEX_FACTORY_TIMEOUT', 504, [number]>(
   'FST_CODEX_FACTORY_TIMEOUT', 'getOrSet factory did not finish within its hardTimeout of %d ms', 504))
 
