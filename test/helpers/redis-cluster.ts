@@ -40,7 +40,8 @@ export async function startCluster (opts: StartClusterOptions = {}): Promise<Red
     await redisCli([], [
       '--cluster', 'create', ...ports.map(port => `127.0.0.1:${port}`),
       '--cluster-replicas', String(replicas), '--cluster-yes'
-    ])
+    // It polls once a second until every node agrees: seconds on a loaded machine, not a hang.
+    ], 30_000)
     await waitForClusterOk(nodes)
     const roles = await waitForReplicas(nodes, replicas)
     const masterNodes = nodes.filter(node => roles.get(node) === undefined)

@@ -109,11 +109,11 @@ export function requireBinary (name: string): void {
   throw err
 }
 
-/** Runs redis-cli with a 5 s timeout (a paused server would otherwise hang it) and returns stdout. */
-export async function redisCli (target: string[], args: string[]): Promise<string> {
+/** Runs redis-cli with a timeout (5 s: a paused server would otherwise hang it) and returns stdout. */
+export async function redisCli (target: string[], args: string[], timeoutMs = 5000): Promise<string> {
   requireBinary('redis-cli')
   return await new Promise((resolve, reject) => {
-    execFile('redis-cli', [...target, ...args], { timeout: 5000 }, (err, stdout, stderr) => {
+    execFile('redis-cli', [...target, ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
       if (err !== null) reject(new Error(`redis-cli ${args.join(' ')} failed: ${err.message}\n${stderr}`, { cause: err }))
       else resolve(stdout)
     })

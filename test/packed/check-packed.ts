@@ -55,7 +55,10 @@ try {
     mkdirSync(join(app, 'snippets'), { recursive: true })
     cpSync(new URL('./app/', import.meta.url).pathname, app, { recursive: true })
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: `fresh-app-${variant}`, private: true, type: 'module' }, null, 2))
-    for (const s of snippets) writeFileSync(join(app, 'snippets', s.file), toModule(s))
+    // A snippet that sets FastifyCodexTypes changes every file of its program (module augmentation is global): alone.
+    const alone = snippets.filter(s => s.source.includes('interface FastifyCodexTypes'))
+    mkdirSync(join(app, 'alone'), { recursive: true })
+    for (const s of snippets) writeFileSync(join(app, alone.includes(s) ? 'alone' : 'snippets', s.file), toModule(s))
     writeFileSync(join(app, 'snippets.json'), JSON.stringify(snippets, null, 2))
     run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...specs,
       `typescript@${tsVersion}`, `@types/node@${pkg.devDependencies['@types/node'] ?? '20'}`], app)
@@ -64,6 +67,11 @@ try {
     step(`tsc (strict) of ${snippets.length} README snippets against the installed package`)
     try {
       run(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], app)
+      for (const s of alone) {
+        const config = `tsconfig.${s.file}.json`
+        writeFileSync(join(app, config), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { noEmit: true }, include: ['globals.d.ts', `alone/${s.file}`] }))
+        run(join(app, 'node_modules/.bin/tsc'), ['-p', config], app)
+      }
     } catch (err) {
       console.log((err as { stdout?: string }).stdout ?? '')
       throw new Error(`README snippets do not compile with the ${variant} peers (files under ${app}/snippets, KEEP=1 keeps them)`)
