@@ -156,7 +156,8 @@ export class ReadThrough {
   async #write (fullKey: string, staleKey: string, text: string, ttl: Ttl, plan: Plan, epochs: Array<string | null> | undefined): Promise<void> {
     const connection = this.#connection
     if (ttl === EXPIRED) {
-      await connection.run((c) => c.unlink(fullKey))
+      // Not kept: neither may an older grace copy be, or a later failed refresh would serve what this one replaced.
+      await connection.run((c) => Promise.all([c.unlink(fullKey), c.unlink(staleKey)]))
       return
     }
     const withGrace = plan.graceMs > 0 && ttl !== null
