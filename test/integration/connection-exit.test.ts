@@ -124,3 +124,31 @@ t.test('with a near cache and a getOrSet waiter, app.close() closes every connec
   t.ok(run.exitAfterCloseMs < EXIT_WITHIN_MS, `exited ${run.exitAfterCloseMs.toFixed(0)} ms after close`)
   t.equal(await ourConnections(redis), 0, 'no connection left on the server')
 })
+
+t.test('a near cache whose tracking connection could not be opened (hung Redis) still lets the process exit after app.close()', async (t) => {
+  const redis = await redisForTest(t)
+  t.teardown(() => redis.resume())
+  const source = `
+    import Fastify from 'fastify'
+    import { codexCache, codexRedis } from ${JSON.stringify(`${root}index.ts`)}
+    const redisPid = Number(process.env.REDIS_PID)
+    const app = Fastify()
+    await app.register(codexRedis, { url: process.env.REDIS_URL, commandTimeout: 1000 })
+    process.kill(redisPid, 'SIGSTOP')
+    await app.register(codexCache, { keyPrefix: 'exit', nearCache: { maxEntries: 100 } })
+    console.log('registered')
+    // Long enough for a retry of the tracking connection; the server answers again before close.
+    await new Promise((resolve) => setTimeout(resolve, 2600))
+    process.kill(redisPid, 'SIGCONT')
+    await app.cache.set('k', 'v')
+    console.log('got ' + await app.cache.get('k'))
+    await app.close()
+    console.log('closed')
+  `
+  const run = await runChild(t, redis, source)
+  redis.resume()
+  t.equal(run.code, 0, run.output)
+  t.match(run.output, 'got v')
+  t.ok(run.exitAfterCloseMs < EXIT_WITHIN_MS, `exited ${run.exitAfterCloseMs.toFixed(0)} ms after close`)
+  t.equal(await ourConnections(redis), 0, 'no connection left on the server')
+})
