@@ -104,9 +104,9 @@ t.test('a grace copy invalidated while its refresh runs is not served as stale (
   const slow = await cache.getOrSet('s', async () => {
     await cache.invalidateTags(['u'])
     invalidated = true
-    await sleep(300)
+    await sleep(800)
     return 'new'
-  }, { tags: ['u'], grace: 60, timeout: 100 })
+  }, { tags: ['u'], grace: 60, timeout: 400 })
   t.ok(invalidated)
   t.equal(slow, 'new', 'past timeout, the invalidated grace copy is not served: the caller waits for the refresh')
 })
