@@ -1,17 +1,18 @@
 import { InvalidDeltaError, InvalidOptionsError, KeyNotFoundError, describe } from '../errors.js'
-import { resolveCacheOptions, type CacheOptions, type ResolvedCacheOptions } from './options.js'
+import { resolveCacheOptions, type ResolvedCacheOptions } from './options.js'
+import { isOptionsObject, setOptions, type KeyOptions, type RedisCacheOptions, type StandaloneCacheOptions, type WriteOptions } from './method-options.js'
 import { clearPrefix } from './clear.js'
 import { deleteMany, getMany, getManyNear, setMany, type CacheEntries } from './batch.js'
-import { Tracker } from './tracking.js'
+import { NearAccess } from './near-access.js'
 import type { Lock } from './lock.js'
 import { resolveLockOptions, type LockOptions, type WithLockOptions } from './lock-options.js'
 import { acquireLock, runLocked, type LockedFunction } from './locks.js'
-import type { CommandClient, RedisClientLike, SetCommandOptions } from '../connection/client-types.js'
+import type { RedisClientLike, SetCommandOptions } from '../connection/client-types.js'
 import { RedisConnection } from '../connection/connection.js'
 import { standaloneConnection } from '../connection/standalone.js'
 import { assertKey, assertVersion, type KeyVersion } from '../keys.js'
 import { INCR_EXISTING, PERSIST_EXISTING } from '../scripts.js'
-import { EXPIRED, resolveTtl, secondsFromPttl, type Ttl } from '../ttl.js'
+import { EXPIRED, resolveTtl, secondsFromPttl } from '../ttl.js'
 import { decodeValue, encodeValue } from '../value-codec.js'
 import type { Factory } from './factory.js'
 import { InternalKeys } from './internal-keys.js'
@@ -19,40 +20,7 @@ import { Notifier } from './notify.js'
 import { ReadThrough, type GetOrSetOptions } from './read-through.js'
 import { invalidateTags, recordTags, resolveTags } from './tags.js'
 
-export interface KeyOptions {
-  /** Key version; default: the cache's `version`. */
-  version?: KeyVersion
-}
-
-export interface WriteOptions extends KeyOptions {
-  /** Seconds; `null` = no expiry; <= 0 = expire now. Default: the cache's `ttl`. */
-  ttl?: number | null
-  /** Tags to invalidate the value by, with `invalidateTags` (non-empty strings). */
-  tags?: string[]
-}
-
-function setOptions (ttl: Ttl, condition?: 'NX' | 'XX'): SetCommandOptions | undefined {
-  if (ttl === null) return condition === undefined ? undefined : { condition }
-  return condition === undefined
-    ? { expiration: { type: 'PX', value: ttl } }
-    : { expiration: { type: 'PX', value: ttl }, condition }
-}
-
-export interface StandaloneCacheOptions extends CacheOptions {
-  /** Milliseconds after which a command fails with FST_CODEX_REDIS_UNAVAILABLE. Default 2000. */
-  commandTimeout?: number
-}
-
-export interface RedisCacheOptions extends StandaloneCacheOptions {
-  /** A connected @redis/client client (single node, cluster or sentinel), left open. */
-  client: RedisClientLike
-}
-
-// A client has commands; the options form is a plain object naming one.
-function isOptionsObject (target: unknown): target is RedisCacheOptions {
-  return typeof target === 'object' && target !== null &&
-    typeof (target as { withCommandOptions?: unknown }).withCommandOptions !== 'function' && 'client' in target
-}
+export type { KeyOptions, WriteOptions, StandaloneCacheOptions, RedisCacheOptions } from './method-options.js'
 
 /** Redis-backed cache with strict JSON values and namespaced, versioned keys. */
 export class RedisCache {
@@ -61,7 +29,7 @@ export class RedisCache {
   // SET options for the default TTL, built once: the common call allocates no options object.
   readonly #defaultSetOptions: SetCommandOptions | undefined
   readonly #defaultAddOptions: SetCommandOptions | undefined
-  readonly #near: Tracker | undefined
+  readonly #near: NearAccess
   /** Resolves once the near cache's tracking connection is up (or has failed for now: it keeps retrying). */
   readonly nearCacheReady: Promise<void>
   readonly #keys: InternalKeys
@@ -84,49 +52,22 @@ export class RedisCache {
     }
     this.#defaultSetOptions = setOptions(this.options.ttl)
     this.#defaultAddOptions = setOptions(this.options.ttl, 'NX')
-    this.#near = this.options.nearCache === undefined ? undefined : new Tracker(this.#connection, this.options.nearCache)
-    this.nearCacheReady = this.#near?.start() ?? Promise.resolve()
+    this.#near = new NearAccess(this.#connection, this.options.nearCache)
+    this.nearCacheReady = this.#near.ready
     this.#keys = new InternalKeys(this.options.keyPrefix)
     this.#notifier = new Notifier(this.#connection, this.#keys.channel)
     this.#readThrough = new ReadThrough(this.#connection, {
       options: this.options,
       makeKey: (key, version) => this.makeKey(key, version),
       // A near-cache hit is a hit for getOrSet too, and its writes drop the local copy as set() does.
-      read: (fullKey) => this.#read(fullKey),
-      forget: (fullKey) => this.#near?.forget(fullKey)
+      read: (fullKey) => this.#near.read(fullKey),
+      forget: (fullKey) => this.#near.forget(fullKey)
     }, this.#keys, this.#notifier)
   }
 
-  // One read path for get() and getOrSet(): the near cache's copy, else Redis (through the tracking connection).
-  async #read (fullKey: string): Promise<string | null> {
-    const near = this.#near
-    return near === undefined ? await this.#connection.run((c) => c.get(fullKey)) : near.lookup(fullKey) ?? await near.read(fullKey)
-  }
-
-  /** The near cache's payload text for a full key, if one may be served now (no round trip); for getOrSet. */
+  /** The near cache's payload text for a full key, if one may be served now (no round trip). @internal */
   nearGet (fullKey: string): string | undefined {
-    return this.#near?.lookup(fullKey)
-  }
-
-  /** Drops the near cache's copy of a full key written or deleted by other code paths (getOrSet, tags). */
-  nearForget (fullKey: string): void {
-    this.#near?.forget(fullKey)
-  }
-
-  /** Drops every near-cache copy (tags invalidated, …). */
-  nearClear (): void {
-    this.#near?.clear()
-  }
-
-  // A write through this cache: once Redis answered (or failed: it may have applied it), the local copy is gone.
-  async #write<T> (fullKey: string, command: (c: CommandClient) => Promise<T>): Promise<T> {
-    const near = this.#near
-    if (near === undefined) return this.#connection.run(command)
-    try {
-      return await this.#connection.run(command)
-    } finally {
-      near.forget(fullKey)
-    }
+    return this.#near.lookup(fullKey)
   }
 
   /** The full Redis key for `key`. */
@@ -141,7 +82,7 @@ export class RedisCache {
 
   /** The stored value, or `undefined` when the key is missing (a stored `null` is `null`). */
   async get<T = unknown> (key: string, opts?: KeyOptions): Promise<T | undefined> {
-    const text = await this.#read(this.makeKey(key, opts?.version))
+    const text = await this.#near.read(this.makeKey(key, opts?.version))
     return text === null ? undefined : decodeValue(this.options.serializer, text) as T
   }
 
@@ -150,18 +91,18 @@ export class RedisCache {
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const text = encodeValue(this.options.serializer, value)
     if (ttl === EXPIRED) {
-      await this.#write(fullKey, (c) => c.unlink(fullKey))
+      await this.#near.write(fullKey, (c) => c.unlink(fullKey))
       return
     }
     const options = opts?.ttl === undefined ? this.#defaultSetOptions : setOptions(ttl)
     const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
     if (tags === undefined) {
-      await this.#write(fullKey, (c) => c.set(fullKey, text, options))
+      await this.#near.write(fullKey, (c) => c.set(fullKey, text, options))
       return
     }
     // Issued in one tick: the value and its tag entries go out in one round trip.
     await Promise.all([
-      this.#write(fullKey, (c) => c.set(fullKey, text, options)),
+      this.#near.write(fullKey, (c) => c.set(fullKey, text, options)),
       recordTags(this.#connection, this.#keys, tags, [{ fullKey, lifetime: ttl }])
     ])
   }
@@ -174,7 +115,7 @@ export class RedisCache {
     if (ttl === EXPIRED) return false
     const options = opts?.ttl === undefined ? this.#defaultAddOptions : setOptions(ttl, 'NX')
     const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
-    const added = await this.#write(fullKey, (c) => c.set(fullKey, text, options)) !== null
+    const added = await this.#near.write(fullKey, (c) => c.set(fullKey, text, options)) !== null
     // Tagged only once we know the value is ours: tagging someone else's value would over-invalidate it.
     if (added && tags !== undefined) await recordTags(this.#connection, this.#keys, tags, [{ fullKey, lifetime: ttl }])
     return added
@@ -183,12 +124,12 @@ export class RedisCache {
   /** Whether a key was removed. */
   async delete (key: string, opts?: KeyOptions): Promise<boolean> {
     const fullKey = this.makeKey(key, opts?.version)
-    return await this.#write(fullKey, (c) => c.unlink(fullKey)) > 0
+    return await this.#near.write(fullKey, (c) => c.unlink(fullKey)) > 0
   }
 
   async has (key: string, opts?: KeyOptions): Promise<boolean> {
     const fullKey = this.makeKey(key, opts?.version)
-    if (this.#near?.holds(fullKey) === true) return true
+    if (this.#near.holds(fullKey)) return true
     return await this.#connection.run((c) => c.exists(fullKey)) > 0
   }
 
@@ -197,9 +138,9 @@ export class RedisCache {
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     // The local copy's lifetime came from the old TTL: it goes too.
-    if (ttl === EXPIRED) return await this.#write(fullKey, (c) => c.unlink(fullKey)) > 0
-    if (ttl === null) return await this.#write(fullKey, (c) => PERSIST_EXISTING.run(c, [fullKey], [])) === 1
-    return await this.#write(fullKey, (c) => c.pExpire(fullKey, ttl)) === 1
+    if (ttl === EXPIRED) return await this.#near.write(fullKey, (c) => c.unlink(fullKey)) > 0
+    if (ttl === null) return await this.#near.write(fullKey, (c) => PERSIST_EXISTING.run(c, [fullKey], [])) === 1
+    return await this.#near.write(fullKey, (c) => c.pExpire(fullKey, ttl)) === 1
   }
 
   /** Seconds left, `null` for no expiry, `undefined` for a missing key. */
@@ -212,7 +153,7 @@ export class RedisCache {
   async incr (key: string, delta = 1, opts?: KeyOptions): Promise<number> {
     const fullKey = this.makeKey(key, opts?.version)
     if (!Number.isSafeInteger(delta)) throw new InvalidDeltaError(describe(delta))
-    const reply = await this.#write(fullKey, (c) => INCR_EXISTING.run(c, [fullKey], [String(delta)]))
+    const reply = await this.#near.write(fullKey, (c) => INCR_EXISTING.run(c, [fullKey], [String(delta)]))
     // The caller's key, never the full Redis key: this message can reach HTTP clients.
     if (reply === null) throw new KeyNotFoundError(JSON.stringify(key))
     return Number(reply)
@@ -225,7 +166,7 @@ export class RedisCache {
 
   /** Found keys only, keyed by the caller's key: one MGET (per hash slot on a cluster). */
   async getMany<T = unknown> (keys: Iterable<string>, opts?: KeyOptions): Promise<Map<string, T>> {
-    const near = this.#near
+    const near = this.#near.tracker
     return near === undefined ? getMany<T>(this.#connection, this, keys, opts?.version) : getManyNear<T>(near, this, keys, opts?.version)
   }
 
@@ -234,12 +175,12 @@ export class RedisCache {
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
     const tagging = tags === undefined ? undefined : (fullKeys: string[]) => recordTags(this.#connection, this.#keys, tags, fullKeys.map((fullKey) => ({ fullKey, lifetime: ttl })))
-    return setMany(this.#connection, this, entries, ttl, opts?.version, tagging, this.#near)
+    return setMany(this.#connection, this, entries, ttl, opts?.version, tagging, this.#near.tracker)
   }
 
   /** Number of keys removed. */
   async deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
-    return deleteMany(this.#connection, this, keys, opts?.version, this.#near)
+    return deleteMany(this.#connection, this, keys, opts?.version, this.#near.tracker)
   }
 
   /** Removes every key under `keyPrefix:` (SCAN + UNLINK, every master); never FLUSHDB. */
@@ -247,7 +188,7 @@ export class RedisCache {
     try {
       return await clearPrefix(this.#connection, this.options.keyPrefix)
     } finally {
-      this.#near?.clear()
+      this.#near.clear()
     }
   }
 
@@ -265,13 +206,13 @@ export class RedisCache {
       await invalidateTags(this.#connection, this.#keys, tags)
     } finally {
       // Other processes' copies go with Redis's invalidation of the deleted keys; ours go now.
-      this.#near?.clear()
+      this.#near.clear()
     }
   }
 
   /** Closes what the cache opened itself (near-cache tracking, getOrSet's subscriber); the Redis client is left as it is. */
   async close (): Promise<void> {
-    await Promise.all([this.#near?.close(), this.#notifier.close()])
+    await Promise.all([this.#near.close(), this.#notifier.close()])
   }
 
   /** Takes lock `name` for `ttl` seconds, trying for up to `wait` ms: a Lock, or `null` if another owner kept it. */

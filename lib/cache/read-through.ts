@@ -156,7 +156,8 @@ export class ReadThrough {
   async #write (fullKey: string, staleKey: string, text: string, ttl: Ttl, plan: Plan, epochs: Array<string | null> | undefined): Promise<void> {
     const connection = this.#connection
     if (ttl === EXPIRED) {
-      await connection.run((c) => c.unlink(fullKey))
+      // Not kept: neither may an older grace copy be, or a later failed refresh would serve what this one replaced.
+      await connection.run((c) => Promise.all([c.unlink(fullKey), c.unlink(staleKey)]))
       return
     }
     const withGrace = plan.graceMs > 0 && ttl !== null
@@ -177,6 +178,19 @@ export class ReadThrough {
     }
   }
 
+  /**
+   * Whether the grace copy read when the flight began is still there, just before serving it: invalidateTags
+   * (or a newer write) may have removed it since, and a value invalidated before we answer must never be served.
+   */
+  async #graceHolds (fullKey: string, text: string): Promise<boolean> {
+    try {
+      return await this.#connection.run((c) => c.get(this.#keys.stale(fullKey))) === text
+    } catch {
+      // Unverifiable (Redis unreachable): the caller gets the refresh's error rather than a maybe-invalidated value.
+      return false
+    }
+  }
+
   /** One caller's wait on a flight, under its own lockTimeout, hardTimeout, timeout and grace. */
   async #wait (flight: Flight, fullKey: string, plan: Plan, started: boolean): Promise<unknown> {
     const { serializer, logger } = this.#host.options
@@ -191,11 +205,12 @@ export class ReadThrough {
     const graceful = plan.graceMs > 0
     if (graceful && plan.timeout !== undefined) {
       // Only a stale value at hand ends the wait early; without one, this racer never settles.
-      racers.push(after(plan.timeout, () => flight.staleText).then((text) => text === null ? new Promise<never>(() => {}) : STALE))
+      racers.push(after(plan.timeout, () => flight.staleText)
+        .then(async (text): Promise<typeof STALE> => text !== null && await this.#graceHolds(fullKey, text) ? STALE : await new Promise<never>(() => {})))
     }
     const serveStale = async (err: unknown): Promise<unknown> => {
       const text = graceful ? await flight.staleText : null
-      if (text === null) throw err
+      if (text === null || !await this.#graceHolds(fullKey, text)) throw err
       logger.error({ err, key: fullKey }, 'fastify-codex: getOrSet answered a stale value, the refresh failed')
       return decodeValue(serializer, text)
     }

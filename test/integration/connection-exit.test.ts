@@ -95,3 +95,60 @@ t.test('closing with a command stuck on a hung Redis gives up after commandTimeo
   t.ok(closeMs < 300 + 250, `close gave up after ${closeMs} ms (commandTimeout 300)`)
   t.ok(run.exitAfterCloseMs < EXIT_WITHIN_MS, `exited ${run.exitAfterCloseMs.toFixed(0)} ms after close`)
 })
+
+t.test('with a near cache and a getOrSet waiter, app.close() closes every connection the cache opened and the process exits', async (t) => {
+  const redis = await redisForTest(t)
+  const source = `
+    import Fastify from 'fastify'
+    import { codexCache, codexRedis } from ${JSON.stringify(`${root}index.ts`)}
+    const app = Fastify()
+    await app.register(codexRedis, { url: process.env.REDIS_URL, commandTimeout: 2000 })
+    await app.register(codexCache, { keyPrefix: 'exit', nearCache: { maxEntries: 100 } })
+    await app.cache.set('k', 'v')
+    console.log('got ' + await app.cache.get('k') + ' ' + await app.cache.get('k'))
+    // Another process holds the computation of 'w': this caller waits on the announcement channel (subscriber open).
+    await app.codexRedis.set(app.cache.makeKey('x').replace(/x$/, '').replace(/:1:$/, ':~codex:compute:') + app.cache.makeKey('w'), 'elsewhere', { PX: 10000 })
+    const waiting = app.cache.getOrSet('w', () => 'computed', { lockTimeout: 400 })
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    console.log('waited ' + await waiting)
+    const list = String(await app.codexRedis.sendCommand(['CLIENT', 'LIST']))
+    console.log('connections ' + list.split('\\n').filter((line) => line.startsWith('id=')).length)
+    await app.close()
+    console.log('closed')
+  `
+  const run = await runChild(t, redis, source)
+  t.equal(run.code, 0, run.output)
+  t.match(run.output, 'got v v')
+  t.match(run.output, 'waited computed')
+  t.match(run.output, /connections [3-9]/, 'the client, the tracking twin and the subscriber were open')
+  t.ok(run.exitAfterCloseMs < EXIT_WITHIN_MS, `exited ${run.exitAfterCloseMs.toFixed(0)} ms after close`)
+  t.equal(await ourConnections(redis), 0, 'no connection left on the server')
+})
+
+t.test('a near cache whose tracking connection could not be opened (hung Redis) still lets the process exit after app.close()', async (t) => {
+  const redis = await redisForTest(t)
+  t.teardown(() => redis.resume())
+  const source = `
+    import Fastify from 'fastify'
+    import { codexCache, codexRedis } from ${JSON.stringify(`${root}index.ts`)}
+    const redisPid = Number(process.env.REDIS_PID)
+    const app = Fastify()
+    await app.register(codexRedis, { url: process.env.REDIS_URL, commandTimeout: 1000 })
+    process.kill(redisPid, 'SIGSTOP')
+    await app.register(codexCache, { keyPrefix: 'exit', nearCache: { maxEntries: 100 } })
+    console.log('registered')
+    // Long enough for a retry of the tracking connection; the server answers again before close.
+    await new Promise((resolve) => setTimeout(resolve, 2600))
+    process.kill(redisPid, 'SIGCONT')
+    await app.cache.set('k', 'v')
+    console.log('got ' + await app.cache.get('k'))
+    await app.close()
+    console.log('closed')
+  `
+  const run = await runChild(t, redis, source)
+  redis.resume()
+  t.equal(run.code, 0, run.output)
+  t.match(run.output, 'got v')
+  t.ok(run.exitAfterCloseMs < EXIT_WITHIN_MS, `exited ${run.exitAfterCloseMs.toFixed(0)} ms after close`)
+  t.equal(await ourConnections(redis), 0, 'no connection left on the server')
+})

@@ -41,3 +41,16 @@ t.test('with a near cache, invalidateTags drops the local copies at once', async
   t.equal(await app.cache.get('tagged'), undefined, 'get answers undefined right after the call resolves')
   t.equal(await app.cache.getOrSet('computed', async () => `c${++runs}`, { tags: ['t'] }), 'c2', 'getOrSet recomputes')
 })
+
+t.test('with a near cache, a value getOrSet wrote with grace is not seen by get, has or getMany past its ttl', async (t) => {
+  const redis = await redisForTest(t)
+  const app = await cacheApp(t, redis, { nearCache: NEAR })
+  t.equal(await app.cache.getOrSet('g', () => 'v', { ttl: 0.4, grace: 60 }), 'v')
+  t.equal(await app.cache.get('g'), 'v')
+  t.equal(await app.cache.get('g'), 'v', 'held in process now')
+  await new Promise((resolve) => setTimeout(resolve, 600))
+  t.equal(await app.cache.get('g'), undefined, 'get: the ttl passed, the grace copy is not the value')
+  t.equal(await app.cache.has('g'), false)
+  t.same(await app.cache.getMany(['g']), new Map())
+  t.equal(await app.cache.getOrSet('g', () => { throw new Error('db down') }, { grace: 60 }), 'v', 'only getOrSet serves the grace copy')
+})

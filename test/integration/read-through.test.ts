@@ -274,3 +274,13 @@ t.test('failOpen is validated at registration', async t => {
   t.teardown(() => app.close())
   await t.rejects(async () => { await app.register(codexCache, { url: redis.url, failOpen: 1 as never }) }, { code: 'FST_CODEX_INVALID_OPTIONS' }, 'the plugin refuses it at registration')
 })
+
+t.test('a refresh stored with ctx.setTtl(0) drops the older grace copy: a later failed refresh does not bring it back', async t => {
+  const redis = await redisForTest(t)
+  const { cache, client } = await cacheOn(t, redis, { logger: recordingLogger() })
+  await cache.getOrSet('e', () => 'old', { ttl: 0.2, grace: 60 })
+  await sleep(300)
+  t.equal(await cache.getOrSet('e', (ctx) => { ctx.setTtl(0); return 'newer' }, { grace: 60 }), 'newer')
+  t.equal(await client.exists('rt:~codex:stale:rt:1:e'), 0, 'no grace copy older than the last computation')
+  t.equal(await cache.getOrSet('e', () => { throw new Error('db down') }, { grace: 60 }).catch((err: Error) => err.message), 'db down')
+})

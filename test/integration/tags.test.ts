@@ -87,3 +87,26 @@ t.test('a computation that started before invalidateTags and lands after it is n
   t.equal(await a.getOrSet('k', () => 'fresh', { tags: ['x'] }), 'fresh')
   t.equal(await b.get('k'), 'fresh', 'a computation after the invalidation is kept')
 })
+
+t.test('a grace copy invalidated while its refresh runs is not served as stale (failure or timeout)', async t => {
+  const redis = await redisForTest(t)
+  const { cache } = await cacheOn(t, redis)
+  await cache.getOrSet('f', () => 'old', { tags: ['t'], ttl: 0.2, grace: 60 })
+  await cache.getOrSet('s', () => 'old', { tags: ['u'], ttl: 0.2, grace: 60 })
+  await sleep(400)
+  // The refresh read the grace copy before the invalidation; it must still not hand it out after it.
+  const failed = cache.getOrSet('f', async () => {
+    await cache.invalidateTags(['t'])
+    throw new Error('db down')
+  }, { tags: ['t'], grace: 60 }).then((v) => `served ${String(v)}`, (err: Error) => err.message)
+  t.equal(await failed, 'db down', 'the refresh failed after the invalidation: its error, not the invalidated value')
+  let invalidated = false
+  const slow = await cache.getOrSet('s', async () => {
+    await cache.invalidateTags(['u'])
+    invalidated = true
+    await sleep(800)
+    return 'new'
+  }, { tags: ['u'], grace: 60, timeout: 400 })
+  t.ok(invalidated)
+  t.equal(slow, 'new', 'past timeout, the invalidated grace copy is not served: the caller waits for the refresh')
+})

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { runFactory } from '../../lib/cache/factory.js'
 import { InternalKeys } from '../../lib/cache/internal-keys.js'
+import { resolvePlan } from '../../lib/cache/read-through-options.js'
 import { resolveTags } from '../../lib/cache/tags.js'
 
 t.test('tags: arrays of non-empty strings, duplicates dropped; anything else is FST_CODEX_INVALID_KEY', async t => {
@@ -39,4 +40,21 @@ t.test('runFactory: hardTimeout aborts the signal and rejects with FST_CODEX_FAC
   t.equal(signal?.aborted, true)
   t.equal((signal?.reason as { code?: string }).code, 'FST_CODEX_FACTORY_TIMEOUT', 'the signal says why')
   t.same(await runFactory(async () => { await sleep(10); return 2 }, undefined, 1000), { value: 2, skipped: false, ttl: undefined }, 'in time')
+})
+
+t.test('getOrSet options: grace and ttl in seconds, timeouts in ms, lockTimeout 10000 by default; bad values coded', async t => {
+  const plan = resolvePlan(undefined, 300_000)
+  t.match(plan, { ttl: 300_000, graceMs: 0, timeout: undefined, hardTimeout: undefined, lockTimeout: 10_000, tags: undefined })
+  t.match(resolvePlan({ ttl: 1.5, grace: 2.25, timeout: 0, hardTimeout: 250, lockTimeout: 40, tags: ['a'] }, 1000),
+    { ttl: 1500, graceMs: 2250, timeout: 0, hardTimeout: 250, lockTimeout: 40, tags: ['a'] })
+  t.equal(resolvePlan({ ttl: null }, 1000).ttl, null)
+  for (const grace of [-1, Number.NaN, Infinity, '5']) {
+    t.throws(() => resolvePlan({ grace: grace as number }, 1000), { code: 'FST_CODEX_INVALID_TTL' }, `grace ${String(grace)}`)
+  }
+  t.throws(() => resolvePlan({ ttl: Number.NaN }, 1000), { code: 'FST_CODEX_INVALID_TTL' })
+  for (const name of ['timeout', 'hardTimeout', 'lockTimeout'] as const) {
+    for (const bad of [-1, Number.NaN, Infinity, '100']) {
+      t.throws(() => resolvePlan({ [name]: bad as number }, 1000), { code: 'FST_CODEX_INVALID_OPTIONS' }, `${name} ${String(bad)}`)
+    }
+  }
 })
