@@ -22,17 +22,19 @@ export type SessionData = { cookie?: Record<string, unknown> } & Record<string, 
 
 /**
  * The stored text: `{"cookie":{…},…fields}`, the shape every express-session store writes, in strict JSON.
- * `expires` is the cookie's expiry as an ISO string (`null` for a browser-session cookie); loading replaces
- * it with the expiry Redis actually has, so a refreshed TTL can never leave a stale one behind.
+ * `expires` is the cookie's expiry as an ISO string (`null` for a browser-session cookie). `storeExpires` is when
+ * the key's PX runs out (epoch ms, taken before the write was sent: never later than Redis's), written with every
+ * PX, so a load needs no PTTL; `undefined` leaves it out (the text of a payload written before it existed).
  */
-export function encodePayload (serializer: Serializer, session: SessionLike, expires: string | null): string {
+export function encodePayload (serializer: Serializer, session: SessionLike, expires: string | null, storeExpires?: number): string {
   // A null prototype: a field named "__proto__" stays a field and is refused on load, never a prototype.
   const payload: Record<string, unknown> = Object.create(null)
   const cookie = session.cookie
   payload.cookie = cookie === undefined
-    ? { expires }
+    ? { expires, storeExpires }
     : {
         expires,
+        storeExpires,
         originalMaxAge: cookie.originalMaxAge ?? null,
         sameSite: cookie.sameSite,
         secure: cookie.secure,
@@ -49,18 +51,33 @@ export function encodePayload (serializer: Serializer, session: SessionLike, exp
   return encodeValue(serializer, payload)
 }
 
-// encodePayload writes the cookie first and `expires` first within it: with a JSON serializer, the text starts so.
+// encodePayload writes the cookie first, `expires` then `storeExpires` first within it: with a JSON serializer, the text starts so.
 const EXPIRES_PREFIX = '{"cookie":{"expires":'
 
+function head (expires: string | null, storeExpires?: number): string {
+  const text = EXPIRES_PREFIX + JSON.stringify(expires)
+  return storeExpires === undefined ? text : `${text},"storeExpires":${storeExpires}`
+}
+
 /**
- * The same payload text with another `cookie.expires`, by splicing rather than serializing the session
- * again; `undefined` when the text is not laid out as encodePayload's JSON (a custom serializer).
+ * The same payload text with another `cookie.expires` and `storeExpires`, by splicing rather than serializing the
+ * session again; `undefined` when the text is not laid out as encodePayload's JSON (a custom serializer).
  */
-export function replaceExpires (text: string, from: string | null, to: string | null): string | undefined {
-  if (from === to) return text
-  const head = EXPIRES_PREFIX + JSON.stringify(from)
-  if (!text.startsWith(head)) return undefined
-  return EXPIRES_PREFIX + JSON.stringify(to) + text.slice(head.length)
+export function replaceExpires (
+  text: string, from: string | null, fromStore: number | undefined, to: string | null, toStore: number | undefined
+): string | undefined {
+  if (from === to && fromStore === toStore) return text
+  const was = head(from, fromStore)
+  // The next character ends the head: `,"storeExpires":12` must not match a text holding `,"storeExpires":123`.
+  const next = text.charCodeAt(was.length)
+  if (!text.startsWith(was) || (next !== 44 && next !== 125)) return undefined
+  return head(to, toStore) + text.slice(was.length)
+}
+
+/** `cookie.storeExpires` as stored: `undefined` when absent or not a time (a payload written before it existed). */
+export function storedStoreExpires (data: SessionData): number | undefined {
+  const value = data.cookie?.storeExpires
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined
 }
 
 function isRecord (value: unknown): value is Record<string, unknown> {

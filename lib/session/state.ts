@@ -18,7 +18,9 @@ export class SessionState {
     /** When Redis drops the key (epoch ms, never later than the real expiry), `null` for no expiry. */
     public expiresAt: number | null,
     /** The indexed user id, when the store has a `userKey`. */
-    public userId: string | undefined
+    public userId: string | undefined,
+    /** `cookie.storeExpires` as in `text`: `undefined` for a payload written before it existed. */
+    public textStoreExpires?: number
   ) {}
 
   toJSON (): undefined {

@@ -84,14 +84,21 @@ t.test('states and failures remembered per session object', async (t) => {
   t.equal(stateOf({ [MARKER]: { text: 'forged' } }, 'id'), undefined, 'a field set by user code is not a state')
 })
 
-t.test('replaceExpires swaps the stored expiry without serializing the session again', async t => {
-  const session = { cookie: { expires: new Date(0), originalMaxAge: 1000 }, user: { id: 'u', note: '{"cookie":{"expires":' } }
+t.test('replaceExpires swaps the stored expiry (and the key\'s) without serializing the session again', async t => {
+  const session = { cookie: { originalMaxAge: null }, user: 'ada' }
   const before = encodePayload(json, session, '2026-01-01T00:00:00.000Z')
   const after = encodePayload(json, session, '2026-02-01T00:00:00.000Z')
-  t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z'), after)
-  t.equal(replaceExpires(encodePayload(json, session, null), null, '2026-02-01T00:00:00.000Z'), after)
-  t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'), before, 'same expiry: same text')
-  t.equal(replaceExpires('X' + before, '2026-01-01T00:00:00.000Z', null), undefined, 'another layout: no splice')
+  t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', undefined, '2026-02-01T00:00:00.000Z', undefined), after)
+  t.equal(replaceExpires(encodePayload(json, session, null), null, undefined, '2026-02-01T00:00:00.000Z', undefined), after)
+  t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', undefined, '2026-01-01T00:00:00.000Z', undefined), before, 'same expiry: same text')
+  t.equal(replaceExpires('X' + before, '2026-01-01T00:00:00.000Z', undefined, null, undefined), undefined, 'another layout: no splice')
+  const withStore = encodePayload(json, session, '2026-01-01T00:00:00.000Z', 1_000)
+  t.match(withStore, /^\{"cookie":\{"expires":"2026-01-01T00:00:00.000Z","storeExpires":1000,/, 'storeExpires follows expires')
+  t.equal(replaceExpires(withStore, '2026-01-01T00:00:00.000Z', 1_000, '2026-02-01T00:00:00.000Z', 2_000),
+    encodePayload(json, session, '2026-02-01T00:00:00.000Z', 2_000), 'both moved')
+  t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', undefined, '2026-01-01T00:00:00.000Z', 3_000),
+    encodePayload(json, session, '2026-01-01T00:00:00.000Z', 3_000), 'an older payload gains storeExpires')
+  t.equal(replaceExpires(withStore, '2026-01-01T00:00:00.000Z', 100, null, 5), undefined, 'a prefix of the stored number is no match')
 })
 
 t.test('with the accessor on its prototype, a copied marker never becomes a field', async (t) => {
