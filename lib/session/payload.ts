@@ -1,5 +1,5 @@
-import { CorruptValueError } from '../errors.js'
-import type { Serializer } from '../serializer.js'
+import { CorruptValueError, NotSerializableError } from '../errors.js'
+import { jsonSerializer, type Serializer } from '../serializer.js'
 import { decodeValue, encodeValue } from '../value-codec.js'
 import type { ExpiringCookie } from './expiry.js'
 import { MARKER } from './state.js'
@@ -27,28 +27,49 @@ export type SessionData = { cookie?: Record<string, unknown> } & Record<string, 
  * PX, so a load needs no PTTL; `undefined` leaves it out (the text of a payload written before it existed).
  */
 export function encodePayload (serializer: Serializer, session: SessionLike, expires: string | null, storeExpires?: number): string {
-  // A null prototype: a field named "__proto__" stays a field and is refused on load, never a prototype.
-  const payload: Record<string, unknown> = Object.create(null)
+  // encodeValue: a custom serializer's failure (or non-string) gets FST_CODEX_NOT_SERIALIZABLE too.
+  return encodeValue(serializer, buildPayload(session, expires, storeExpires))
+}
+
+/**
+ * Whether the session would be stored as exactly `text`. With the default serializer, by bare JSON.stringify: an
+ * equal text writes nothing, so the strict walk is left to an actual write (encodePayload).
+ */
+export function encodesAs (serializer: Serializer, session: SessionLike, expires: string | null, storeExpires: number | undefined, text: string): boolean {
+  if (serializer !== jsonSerializer) return encodePayload(serializer, session, expires, storeExpires) === text
+  try {
+    return JSON.stringify(buildPayload(session, expires, storeExpires)) === text
+  } catch {
+    // A cycle or a bigint: not what is stored; encodePayload names the culprit.
+    return false
+  }
+}
+
+function buildPayload (session: SessionLike, expires: string | null, storeExpires: number | undefined): Record<string, unknown> {
   const cookie = session.cookie
-  payload.cookie = cookie === undefined
-    ? { expires, storeExpires }
-    : {
-        expires,
-        storeExpires,
-        originalMaxAge: cookie.originalMaxAge ?? null,
-        sameSite: cookie.sameSite,
-        secure: cookie.secure,
-        path: cookie.path,
-        httpOnly: cookie.httpOnly,
-        domain: cookie.domain,
-        partitioned: cookie.partitioned
-      }
+  // A plain object (JSON.stringify's fast path): an own "__proto__" field would set its prototype, so it is refused.
+  const payload: Record<string, unknown> = {
+    cookie: cookie === undefined
+      ? { expires, storeExpires }
+      : {
+          expires,
+          storeExpires,
+          originalMaxAge: cookie.originalMaxAge ?? null,
+          sameSite: cookie.sameSite,
+          secure: cookie.secure,
+          path: cookie.path,
+          httpOnly: cookie.httpOnly,
+          domain: cookie.domain,
+          partitioned: cookie.partitioned
+        }
+  }
   // Object.keys: own enumerable fields, as JSON sees them; the Session's methods live on its prototype.
   for (const key of Object.keys(session)) {
-    if (key !== 'cookie' && key !== MARKER) payload[key] = session[key]
+    if (key === 'cookie' || key === MARKER) continue
+    if (key === '__proto__') throw new NotSerializableError('value.__proto__', 'a field named __proto__, which reading refuses as prototype poisoning')
+    payload[key] = session[key]
   }
-  // encodeValue: a custom serializer's failure (or non-string) gets FST_CODEX_NOT_SERIALIZABLE too.
-  return encodeValue(serializer, payload)
+  return payload
 }
 
 // encodePayload writes the cookie first, `expires` then `storeExpires` first within it: with a JSON serializer, the text starts so.

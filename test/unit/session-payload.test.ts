@@ -1,9 +1,9 @@
 import t from 'tap'
-import { JsonSerializer } from '../../lib/serializer.js'
-import { decodePayload, encodePayload, replaceExpires, storedExpires, userIdOf } from '../../lib/session/payload.js'
+import { jsonSerializer } from '../../lib/serializer.js'
+import { decodePayload, encodePayload, encodesAs, replaceExpires, storedExpires, userIdOf } from '../../lib/session/payload.js'
 import { MARKER, SessionState, adoptState, failureOf, forgetFailure, installMarker, rememberFailure, rememberState, sealFailure, stateOf } from '../../lib/session/state.js'
 
-const json = new JsonSerializer()
+const json = jsonSerializer
 const cookie = { expires: new Date(0), originalMaxAge: 1000, sameSite: 'lax', secure: true, path: '/', httpOnly: true, domain: null, partitioned: undefined }
 
 t.test('the payload is the cookie and the fields, in strict JSON, without the marker', async (t) => {
@@ -22,13 +22,23 @@ t.test('a field that is not strict JSON is refused with its path', async (t) => 
   t.throws(() => encodePayload(json, { cookie, n: 1n }, null), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
 })
 
-t.test('a field named __proto__ is stored as a field, then refused on load', async (t) => {
+t.test('a field named __proto__ is refused when written, and on load', async (t) => {
   const session: Record<string, unknown> = { cookie }
   Object.defineProperty(session, '__proto__', { value: { admin: true }, enumerable: true })
-  const text = encodePayload(json, session, null)
-  t.match(text, '"__proto__"')
-  t.throws(() => decodePayload(json, text), { code: 'FST_CODEX_CORRUPT_VALUE' })
+  t.throws(() => encodePayload(json, session, null), { code: 'FST_CODEX_NOT_SERIALIZABLE', message: /__proto__/ })
+  t.throws(() => decodePayload(json, '{"cookie":{"expires":null},"__proto__":{"admin":true}}'), { code: 'FST_CODEX_CORRUPT_VALUE' })
   t.equal(({} as { admin?: unknown }).admin, undefined)
+})
+
+t.test('encodesAs compares without the strict walk, and a write still refuses what is not strict JSON', async (t) => {
+  const session = { cookie, user: 'ada', when: '2030-01-01T00:00:00.000Z' }
+  const text = encodePayload(json, session, null, 5)
+  t.ok(encodesAs(json, session, null, 5, text), 'the same text')
+  t.notOk(encodesAs(json, { ...session, user: 'bob' }, null, 5, text), 'a change')
+  const cyclic: Record<string, unknown> = { cookie }
+  cyclic.self = cyclic
+  t.notOk(encodesAs(json, cyclic, null, 5, text), 'a cycle is no match, never a throw')
+  t.throws(() => encodePayload(json, { ...session, when: new Date() }, null, 5), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
 })
 
 t.test('decode refuses what @fastify/session cannot restore safely', async (t) => {
