@@ -4,7 +4,7 @@ import { cookieExpiry, hasMaxAge, planExpiry, writeTtl } from './expiry.js'
 import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { LuaScript } from '../scripts.js'
-import { decodePayload, encodePayload, encodesAs, replaceExpires, storedExpires, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
+import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, storedExpires, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
 import { MARKER, SessionState, adoptState, failureOf, forgetFailure, rememberFailure, rememberState, stateOf } from './state.js'
 import type { UserIndex } from './user-index.js'
 
@@ -132,10 +132,9 @@ export class SessionCore {
       // Content as stored, up to the expiry: then a read-only request writes no payload.
       // An absolute expiry is content: shortening or lengthening it is written, never left to a TTL refresh.
       const expiryMoved = expires !== state.storedExpires && cookieExpiresAt !== null && !hasMaxAge(session.cookie)
-      if (!expiryMoved && encodesAs(serializer, session, state.storedExpires, state.textStoreExpires, state.text)) {
-        return this.#touch(id, session, state, now)
-      }
-      const asStored = encodePayload(serializer, session, state.storedExpires, state.textStoreExpires)
+      const draft = draftPayload(serializer, session, state.storedExpires, state.textStoreExpires)
+      if (!expiryMoved && draft.text === state.text) return this.#touch(id, session, state, now)
+      const asStored = finishPayload(serializer, draft)
       text = replaceExpires(asStored, state.storedExpires, state.textStoreExpires, expires, storeExpires)
     }
     if (state === undefined && deferCreate) return

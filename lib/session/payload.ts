@@ -31,18 +31,33 @@ export function encodePayload (serializer: Serializer, session: SessionLike, exp
   return encodeValue(serializer, buildPayload(session, expires, storeExpires))
 }
 
+/** A payload built once: its text by bare JSON.stringify (default serializer) or by the serializer (`strict`). */
+export interface DraftPayload {
+  readonly payload: Record<string, unknown>
+  /** `undefined`: bare JSON.stringify threw (a cycle, a bigint); encodePayload names the culprit. */
+  readonly text: string | undefined
+  readonly strict: boolean
+}
+
 /**
- * Whether the session would be stored as exactly `text`. With the default serializer, by bare JSON.stringify: an
- * equal text writes nothing, so the strict walk is left to an actual write (encodePayload).
+ * The session as it would be stored, for comparing with the stored text. With the default serializer by bare
+ * JSON.stringify: an equal text writes nothing, so the strict walk is left to a write (`finishPayload`).
  */
-export function encodesAs (serializer: Serializer, session: SessionLike, expires: string | null, storeExpires: number | undefined, text: string): boolean {
-  if (serializer !== jsonSerializer) return encodePayload(serializer, session, expires, storeExpires) === text
+export function draftPayload (serializer: Serializer, session: SessionLike, expires: string | null, storeExpires: number | undefined): DraftPayload {
+  const payload = buildPayload(session, expires, storeExpires)
+  if (serializer !== jsonSerializer) return { payload, text: encodeValue(serializer, payload), strict: true }
+  let text: string | undefined
   try {
-    return JSON.stringify(buildPayload(session, expires, storeExpires)) === text
-  } catch {
-    // A cycle or a bigint: not what is stored; encodePayload names the culprit.
-    return false
-  }
+    text = JSON.stringify(payload)
+  } catch {}
+  return { payload, text, strict: false }
+}
+
+/** The draft's text once it passes the serializer's checks (FST_CODEX_NOT_SERIALIZABLE otherwise): what is written. */
+export function finishPayload (serializer: Serializer, draft: DraftPayload): string {
+  if (draft.strict && draft.text !== undefined) return draft.text
+  if (draft.text === undefined) return encodeValue(serializer, draft.payload)
+  return jsonSerializer.checked(draft.payload, draft.text)
 }
 
 function buildPayload (session: SessionLike, expires: string | null, storeExpires: number | undefined): Record<string, unknown> {

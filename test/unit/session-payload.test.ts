@@ -1,6 +1,6 @@
 import t from 'tap'
 import { jsonSerializer } from '../../lib/serializer.js'
-import { decodePayload, encodePayload, encodesAs, replaceExpires, storedExpires, userIdOf } from '../../lib/session/payload.js'
+import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, storedExpires, userIdOf } from '../../lib/session/payload.js'
 import { MARKER, SessionState, adoptState, failureOf, forgetFailure, installMarker, rememberFailure, rememberState, sealFailure, stateOf } from '../../lib/session/state.js'
 
 const json = jsonSerializer
@@ -30,15 +30,24 @@ t.test('a field named __proto__ is refused when written, and on load', async (t)
   t.equal(({} as { admin?: unknown }).admin, undefined)
 })
 
-t.test('encodesAs compares without the strict walk, and a write still refuses what is not strict JSON', async (t) => {
+t.test('draftPayload compares without the strict walk; finishPayload still refuses what is not strict JSON', async (t) => {
   const session = { cookie, user: 'ada', when: '2030-01-01T00:00:00.000Z' }
   const text = encodePayload(json, session, null, 5)
-  t.ok(encodesAs(json, session, null, 5, text), 'the same text')
-  t.notOk(encodesAs(json, { ...session, user: 'bob' }, null, 5, text), 'a change')
+  t.equal(draftPayload(json, session, null, 5).text, text, 'the same text')
+  const changed = draftPayload(json, { ...session, user: 'bob' }, null, 5)
+  t.not(changed.text, text, 'a change')
+  t.equal(finishPayload(json, changed), encodePayload(json, { ...session, user: 'bob' }, null, 5), 'written as encodePayload would')
   const cyclic: Record<string, unknown> = { cookie }
   cyclic.self = cyclic
-  t.notOk(encodesAs(json, cyclic, null, 5, text), 'a cycle is no match, never a throw')
-  t.throws(() => encodePayload(json, { ...session, when: new Date() }, null, 5), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
+  const draft = draftPayload(json, cyclic, null, 5)
+  t.equal(draft.text, undefined, 'a cycle is no match, never a throw')
+  t.throws(() => finishPayload(json, draft), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
+  const dated = draftPayload(json, { ...session, when: new Date() }, null, 5)
+  t.throws(() => finishPayload(json, dated), { code: 'FST_CODEX_NOT_SERIALIZABLE', message: /value\.when/ })
+  const lax = { stringify: JSON.stringify, parse: JSON.parse }
+  const custom = draftPayload(lax, session, null, 5)
+  t.ok(custom.strict, 'a custom serializer encodes at once')
+  t.equal(finishPayload(lax, custom), custom.text)
 })
 
 t.test('decode refuses what @fastify/session cannot restore safely', async (t) => {
