@@ -137,6 +137,12 @@ function refusePrototypeKeys (value: object): void {
   }
 }
 
+// What parse() would refuse must not be written: the key would then hold a value nobody can read.
+function checkedText (value: unknown, text: string): string {
+  if (typeof value === 'object' && value !== null && mayHidePrototypeKey(text)) refusePrototypeKeys(value)
+  return text
+}
+
 /**
  * Strict JSON: refuses, with the path of the culprit, anything JSON.stringify would drop or convert silently.
  * Getters are read by the check and again by JSON.stringify: they must return the same kind of value each time.
@@ -144,10 +150,16 @@ function refusePrototypeKeys (value: object): void {
 export class JsonSerializer implements Serializer {
   stringify (value: unknown): string {
     if (!isStrict(value)) explain(value, 'value', [], [])
-    const text = JSON.stringify(value)
-    // What parse() would refuse must not be written: the key would then hold a value nobody can read.
-    if (typeof value === 'object' && value !== null && mayHidePrototypeKey(text)) refusePrototypeKeys(value)
-    return text
+    return checkedText(value, JSON.stringify(value))
+  }
+
+  /**
+   * `text`, made by JSON.stringify(value) already (a comparison that found a change), once `value` passes what
+   * stringify() checks: what stringify(value) would return, or its error, without stringifying twice.
+   */
+  checked (value: unknown, text: string): string {
+    if (!isStrict(value)) explain(value, 'value', [], [])
+    return checkedText(value, text)
   }
 
   parse (text: string): unknown {

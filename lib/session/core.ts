@@ -3,9 +3,16 @@ import type { RedisConnection } from '../connection/connection.js'
 import { cookieExpiry, hasMaxAge, planExpiry, writeTtl } from './expiry.js'
 import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
-import { decodePayload, encodePayload, replaceExpires, storedExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
+import { LuaScript } from '../scripts.js'
+import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, storedExpires, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
 import { MARKER, SessionState, adoptState, failureOf, forgetFailure, rememberFailure, rememberState, stateOf } from './state.js'
 import type { UserIndex } from './user-index.js'
+
+// A refresh rewrites the payload (its storeExpires): only if it is still the text loaded, else another write has set both.
+const REFRESH_UNCHANGED = new LuaScript(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`)
 
 /** What one save attempt sent: the text of a SET NX, should it time out and land later. */
 interface Attempt { created: string | undefined }
@@ -32,11 +39,10 @@ export class SessionCore {
   async load (id: string): Promise<SessionData | null> {
     if (!isSessionId(id)) return null
     const key = sessionKey(this.#options.prefix, id)
-    // Taken before sending: sentAt + PTTL is never later than the moment Redis drops the key.
     const sentAt = Date.now()
-    // Both commands leave in one write: one round trip.
-    const [text, pttl] = await this.#connection.run((c) => Promise.all([c.get(key), c.pTTL(key)]))
-    if (text === null || pttl === -2) return null
+    // One GET: the key's expiry travels in the payload (`storeExpires`, written with every PX).
+    const text = await this.#connection.run((c) => c.get(key))
+    if (text === null) return null
     let data: SessionData
     try {
       data = decodePayload(this.#options.serializer, text)
@@ -46,17 +52,25 @@ export class SessionCore {
       return null
     }
     const stored = storedExpires(data)
-    const expiresAt = pttl >= 0 ? sentAt + pttl : null
+    const inText = storedStoreExpires(data)
+    let expiresAt: number | null = inText ?? null
+    if (inText === undefined || inText <= sentAt) {
+      // Written before storeExpires, or the key outlived it (moved out by store.touch or by hand): Redis has the truth.
+      const askedAt = Date.now()
+      const pttl = await this.#connection.run((c) => c.pTTL(key))
+      if (pttl === -2) return null
+      expiresAt = pttl >= 0 ? askedAt + pttl : null
+    }
     if (stored !== null && data.cookie !== undefined) {
       if (hasMaxAge(data.cookie)) {
-        // A rolling expiry moves by PEXPIRE alone: hand @fastify/session the one Redis enforces, not the stale stored one.
+        // A rolling expiry: hand @fastify/session the one the key has, never a later one.
         if (expiresAt !== null) data.cookie.expires = new Date(expiresAt).toISOString()
       } else if (Date.parse(stored) <= sentAt) {
         // An absolute expiry is exact in the payload (Redis's TTL is rounded up to the second): over, to the millisecond.
         return null
       }
     }
-    data[MARKER] = new SessionState(id, text, stored, expiresAt, this.#userIdOf(data))
+    data[MARKER] = new SessionState(id, text, stored, expiresAt, this.#userIdOf(data), inText)
     return data
   }
 
@@ -109,20 +123,23 @@ export class SessionCore {
     const serializer = this.#options.serializer
     const cookieExpiresAt = cookieExpiry(session.cookie)
     const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()
+    const px = writeTtl(now, cookieExpiresAt, this.#options.idleTtlMs(session))
+    // Taken before the write is sent: never later than the moment Redis drops the key.
+    const storeExpires = now + px
     // Serialized once, before anything is sent: data that is not strict JSON leaves the stored session as it was.
     let text: string | undefined
     if (state !== undefined && (cookieExpiresAt !== null) === (state.storedExpires !== null)) {
       // Content as stored, up to the expiry: then a read-only request writes no payload.
-      const asStored = encodePayload(serializer, session, state.storedExpires)
       // An absolute expiry is content: shortening or lengthening it is written, never left to a TTL refresh.
       const expiryMoved = expires !== state.storedExpires && cookieExpiresAt !== null && !hasMaxAge(session.cookie)
-      if (asStored === state.text && !expiryMoved) return this.#touch(id, session, state, now)
-      text = replaceExpires(asStored, state.storedExpires, expires)
+      const draft = draftPayload(serializer, session, state.storedExpires, state.textStoreExpires)
+      if (!expiryMoved && draft.text === state.text) return this.#touch(id, session, state, now)
+      const asStored = finishPayload(serializer, draft)
+      text = replaceExpires(asStored, state.storedExpires, state.textStoreExpires, expires, storeExpires)
     }
     if (state === undefined && deferCreate) return
-    text ??= encodePayload(serializer, session, expires)
+    text ??= encodePayload(serializer, session, expires, storeExpires)
     const key = sessionKey(this.#options.prefix, id)
-    const px = writeTtl(now, cookieExpiresAt, this.#options.idleTtlMs(session))
     if (px === 0) {
       // Past its expiry: deleted, never written with a TTL <= 0.
       if (state !== undefined || created !== undefined) await this.#connection.run((c) => c.unlink(key))
@@ -143,7 +160,7 @@ export class SessionCore {
 
     const userId = this.#userIdOf(session)
     const previousUser = state?.userId
-    rememberState(session, new SessionState(id, text, expires, now + px, userId))
+    rememberState(session, new SessionState(id, text, expires, storeExpires, userId, storeExpires))
     const users = this.#users
     if (users === undefined) return
     await Promise.all([
@@ -170,10 +187,20 @@ export class SessionCore {
       await this.#connection.run((c) => c.unlink(key))
       return
     }
-    // PEXPIRE never creates a key: a session destroyed meanwhile stays destroyed.
-    const found = await this.#connection.run((c) => c.pExpire(key, plan.ttlMs))
+    // The payload carries the key's expiry, so a refresh rewrites both, the stored cookie expiry included (no stale one
+    // is left). Only over exactly the text this request loaded: never recreates a destroyed session, never undoes a write.
+    const storeExpires = now + plan.ttlMs
+    const cookieExpiresAt = cookieExpiry(session.cookie)
+    const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()
+    const text = replaceExpires(state.text, state.storedExpires, state.textStoreExpires, expires, storeExpires) ??
+      encodePayload(this.#options.serializer, session, expires, storeExpires)
+    const ttl = plan.ttlMs
+    const found = await this.#connection.run((c) => REFRESH_UNCHANGED.run(c, [key], [state.text, text, String(ttl)]))
     if (found !== 1) return
-    state.expiresAt = now + plan.ttlMs
+    state.text = text
+    state.storedExpires = expires
+    state.textStoreExpires = storeExpires
+    state.expiresAt = storeExpires
     if (this.#users !== undefined && state.userId !== undefined) await this.#users.add(state.userId, id, plan.ttlMs)
   }
 

@@ -25,7 +25,7 @@ export interface SessionStoreOptions {
   /** Receives a warning for every unreadable or prototype-poisoning payload. Default: `process.emitWarning`. */
   logger?: SessionLogger
   /**
-   * With `true`, a session whose content did not change never has its expiry moved (no `PEXPIRE` for
+   * With `true`, a session whose content did not change never has its expiry moved (no expiry refresh for
    * `rolling`, and `touch()` does nothing); the cookie is then sent with the expiry Redis has. Default `false`.
    */
   disableTouch?: boolean

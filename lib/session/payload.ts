@@ -1,5 +1,5 @@
-import { CorruptValueError } from '../errors.js'
-import type { Serializer } from '../serializer.js'
+import { CorruptValueError, NotSerializableError } from '../errors.js'
+import { jsonSerializer, type Serializer } from '../serializer.js'
 import { decodeValue, encodeValue } from '../value-codec.js'
 import type { ExpiringCookie } from './expiry.js'
 import { MARKER } from './state.js'
@@ -22,45 +22,98 @@ export type SessionData = { cookie?: Record<string, unknown> } & Record<string, 
 
 /**
  * The stored text: `{"cookie":{…},…fields}`, the shape every express-session store writes, in strict JSON.
- * `expires` is the cookie's expiry as an ISO string (`null` for a browser-session cookie); loading replaces
- * it with the expiry Redis actually has, so a refreshed TTL can never leave a stale one behind.
+ * `expires` is the cookie's expiry as an ISO string (`null` for a browser-session cookie). `storeExpires` is when
+ * the key's PX runs out (epoch ms, taken before the write was sent: never later than Redis's), written with every
+ * PX, so a load needs no PTTL; `undefined` leaves it out (the text of a payload written before it existed).
  */
-export function encodePayload (serializer: Serializer, session: SessionLike, expires: string | null): string {
-  // A null prototype: a field named "__proto__" stays a field and is refused on load, never a prototype.
-  const payload: Record<string, unknown> = Object.create(null)
-  const cookie = session.cookie
-  payload.cookie = cookie === undefined
-    ? { expires }
-    : {
-        expires,
-        originalMaxAge: cookie.originalMaxAge ?? null,
-        sameSite: cookie.sameSite,
-        secure: cookie.secure,
-        path: cookie.path,
-        httpOnly: cookie.httpOnly,
-        domain: cookie.domain,
-        partitioned: cookie.partitioned
-      }
-  // Object.keys: own enumerable fields, as JSON sees them; the Session's methods live on its prototype.
-  for (const key of Object.keys(session)) {
-    if (key !== 'cookie' && key !== MARKER) payload[key] = session[key]
-  }
+export function encodePayload (serializer: Serializer, session: SessionLike, expires: string | null, storeExpires?: number): string {
   // encodeValue: a custom serializer's failure (or non-string) gets FST_CODEX_NOT_SERIALIZABLE too.
-  return encodeValue(serializer, payload)
+  return encodeValue(serializer, buildPayload(session, expires, storeExpires))
 }
 
-// encodePayload writes the cookie first and `expires` first within it: with a JSON serializer, the text starts so.
-const EXPIRES_PREFIX = '{"cookie":{"expires":'
+/** A payload built once: its text by bare JSON.stringify (default serializer) or by the serializer (`strict`). */
+export interface DraftPayload {
+  readonly payload: Record<string, unknown>
+  /** `undefined`: bare JSON.stringify threw (a cycle, a bigint); encodePayload names the culprit. */
+  readonly text: string | undefined
+  readonly strict: boolean
+}
 
 /**
- * The same payload text with another `cookie.expires`, by splicing rather than serializing the session
- * again; `undefined` when the text is not laid out as encodePayload's JSON (a custom serializer).
+ * The session as it would be stored, for comparing with the stored text. With the default serializer by bare
+ * JSON.stringify: an equal text writes nothing, so the strict walk is left to a write (`finishPayload`).
  */
-export function replaceExpires (text: string, from: string | null, to: string | null): string | undefined {
-  if (from === to) return text
-  const head = EXPIRES_PREFIX + JSON.stringify(from)
-  if (!text.startsWith(head)) return undefined
-  return EXPIRES_PREFIX + JSON.stringify(to) + text.slice(head.length)
+export function draftPayload (serializer: Serializer, session: SessionLike, expires: string | null, storeExpires: number | undefined): DraftPayload {
+  const payload = buildPayload(session, expires, storeExpires)
+  if (serializer !== jsonSerializer) return { payload, text: encodeValue(serializer, payload), strict: true }
+  let text: string | undefined
+  try {
+    text = JSON.stringify(payload)
+  } catch {}
+  return { payload, text, strict: false }
+}
+
+/** The draft's text once it passes the serializer's checks (FST_CODEX_NOT_SERIALIZABLE otherwise): what is written. */
+export function finishPayload (serializer: Serializer, draft: DraftPayload): string {
+  if (draft.strict && draft.text !== undefined) return draft.text
+  if (draft.text === undefined) return encodeValue(serializer, draft.payload)
+  return jsonSerializer.checked(draft.payload, draft.text)
+}
+
+function buildPayload (session: SessionLike, expires: string | null, storeExpires: number | undefined): Record<string, unknown> {
+  const cookie = session.cookie
+  // A plain object (JSON.stringify's fast path): an own "__proto__" field would set its prototype, so it is refused.
+  const payload: Record<string, unknown> = {
+    cookie: cookie === undefined
+      ? { expires, storeExpires }
+      : {
+          expires,
+          storeExpires,
+          originalMaxAge: cookie.originalMaxAge ?? null,
+          sameSite: cookie.sameSite,
+          secure: cookie.secure,
+          path: cookie.path,
+          httpOnly: cookie.httpOnly,
+          domain: cookie.domain,
+          partitioned: cookie.partitioned
+        }
+  }
+  // Object.keys: own enumerable fields, as JSON sees them; the Session's methods live on its prototype.
+  for (const key of Object.keys(session)) {
+    if (key === 'cookie' || key === MARKER) continue
+    if (key === '__proto__') throw new NotSerializableError('value.__proto__', 'a field named __proto__, which reading refuses as prototype poisoning')
+    payload[key] = session[key]
+  }
+  return payload
+}
+
+// encodePayload writes the cookie first, `expires` then `storeExpires` first within it: with a JSON serializer, the text starts so.
+const EXPIRES_PREFIX = '{"cookie":{"expires":'
+
+function head (expires: string | null, storeExpires?: number): string {
+  const text = EXPIRES_PREFIX + JSON.stringify(expires)
+  return storeExpires === undefined ? text : `${text},"storeExpires":${storeExpires}`
+}
+
+/**
+ * The same payload text with another `cookie.expires` and `storeExpires`, by splicing rather than serializing the
+ * session again; `undefined` when the text is not laid out as encodePayload's JSON (a custom serializer).
+ */
+export function replaceExpires (
+  text: string, from: string | null, fromStore: number | undefined, to: string | null, toStore: number | undefined
+): string | undefined {
+  if (from === to && fromStore === toStore) return text
+  const was = head(from, fromStore)
+  // The next character ends the head: `,"storeExpires":12` must not match a text holding `,"storeExpires":123`.
+  const next = text.charCodeAt(was.length)
+  if (!text.startsWith(was) || (next !== 44 && next !== 125)) return undefined
+  return head(to, toStore) + text.slice(was.length)
+}
+
+/** `cookie.storeExpires` as stored: `undefined` when absent or not a time (a payload written before it existed). */
+export function storedStoreExpires (data: SessionData): number | undefined {
+  const value = data.cookie?.storeExpires
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined
 }
 
 function isRecord (value: unknown): value is Record<string, unknown> {

@@ -18,7 +18,9 @@ export class SessionState {
     /** When Redis drops the key (epoch ms, never later than the real expiry), `null` for no expiry. */
     public expiresAt: number | null,
     /** The indexed user id, when the store has a `userKey`. */
-    public userId: string | undefined
+    public userId: string | undefined,
+    /** `cookie.storeExpires` as in `text`: `undefined` for a payload written before it existed. */
+    public textStoreExpires?: number
   ) {}
 
   toJSON (): undefined {
@@ -28,10 +30,12 @@ export class SessionState {
 
 export const MARKER = 'fastify-codex:session-state'
 
-type Carrier = Record<string, unknown>
+type Carrier = Record<PropertyKey, unknown>
 
-/** Sessions saved or adopted in this process, keyed by @fastify/session's Session object. */
-const states = new WeakMap<object, SessionState>()
+// Symbol keys on the Session itself, not WeakMaps: invisible to Object.keys, for…in, JSON and @fastify/session's
+// hash, and adding one keeps the Session a fast-mode object (a WeakMap set+get costs more per request).
+const STATE = Symbol('fastify-codex:session-state')
+const FAILURE = Symbol('fastify-codex:save-failure')
 
 /** A save of this Session that failed on Redis or on a conflict. */
 export interface SaveFailure {
@@ -47,41 +51,38 @@ export interface SaveFailure {
   readonly created: string | undefined
 }
 
-const failures = new WeakMap<object, SaveFailure>()
-
 export function failureOf (session: object): SaveFailure | undefined {
-  return failures.get(session)
+  return (session as Carrier)[FAILURE] as SaveFailure | undefined
 }
 
 export function rememberFailure (session: object, failure: SaveFailure): void {
-  failures.set(session, failure)
+  (session as Carrier)[FAILURE] = failure
 }
 
 export function forgetFailure (session: object): void {
-  failures.delete(session)
+  (session as Carrier)[FAILURE] = undefined
 }
 
 /** From the request's onError hook: the reply is an error now, and no later save of this Session may write. */
 export function sealFailure (session: unknown): void {
   if (typeof session !== 'object' || session === null) return
-  const failure = failures.get(session)
+  const failure = failureOf(session)
   if (failure !== undefined) failure.sealed = true
 }
 
 /** The state of a Session saved as `id`, whether it still carries the marker or was adopted. */
 export function stateOf (session: object, id: string): SessionState | undefined {
-  const carried = (session as Carrier)[MARKER]
-  const state = states.get(session) ?? (carried instanceof SessionState ? carried : undefined)
-  return state?.id === id ? state : undefined
+  const kept = (session as Carrier)[STATE] ?? (session as Carrier)[MARKER]
+  return kept instanceof SessionState && kept.id === id ? kept : undefined
 }
 
 export function rememberState (session: object, state: SessionState): void {
-  states.set(session, state)
+  (session as Carrier)[STATE] = state
 }
 
 /**
  * Makes MARKER an accessor on @fastify/session's Session prototype: the constructor's `this[key] = loaded[key]`
- * then hands the state to the registry and creates no field, so `Object.keys(session)` never shows it (also after
+ * then keeps the state under a Symbol key and creates no string field, so `Object.keys(session)` never shows it (also after
  * `reload()`), and no `delete` turns the Session into a slow dictionary-mode object. Idempotent.
  */
 export function installMarker (prototype: object): void {
@@ -90,18 +91,18 @@ export function installMarker (prototype: object): void {
     configurable: true,
     enumerable: false,
     get (): undefined { return undefined },
-    set (this: object, value: unknown) { if (value instanceof SessionState) states.set(this, value) }
+    set (this: Carrier, value: unknown) { if (value instanceof SessionState) this[STATE] = value }
   })
 }
 
 /**
- * Moves a carried marker into the registry and off the object: for a Session class whose prototype has no accessor
+ * Moves a carried marker under the Symbol key and off the object: for a Session class whose prototype has no accessor
  * yet (another copy of @fastify/session), which gets one here, so the next Session of that copy needs no `delete`.
  */
 export function adoptState (session: unknown): void {
   if (typeof session !== 'object' || session === null || !Object.hasOwn(session, MARKER)) return
   const carried = (session as Carrier)[MARKER]
-  if (carried instanceof SessionState) states.set(session, carried)
+  if (carried instanceof SessionState) (session as Carrier)[STATE] = carried
   delete (session as Carrier)[MARKER]
   const prototype = Object.getPrototypeOf(session) as object | null
   if (prototype !== null && prototype !== Object.prototype) installMarker(prototype)

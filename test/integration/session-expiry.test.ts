@@ -20,6 +20,12 @@ async function redisExpiry (t: Test, redis: RedisServer) {
   }
 }
 
+/** Refreshes: the payload's storeExpires moves with the PX, by a script that writes only over the text loaded. */
+async function refreshCalls (redis: Parameters<typeof commandCalls>[0]): Promise<number> {
+  // One EVALSHA per refresh (an EVAL follows only the first, NOSCRIPT one).
+  return await commandCalls(redis, 'evalsha')
+}
+
 /** At most one refresh per tenth of the lifetime, whatever the request rate; and far fewer than requests. */
 function assertRareRefreshes (t: Test, refreshes: number, requests: number, elapsed: number, lifetime: number): void {
   t.ok(refreshes >= 1, `the expiry moved along (${refreshes} refreshes)`)
@@ -93,8 +99,12 @@ t.test('with rolling, an active session outlives maxAge at well under one write 
     await sleep(20)
   }
   t.equal(shortfalls, 0, 'the browser never holds the cookie longer than Redis holds the session')
-  t.equal(await commandCalls(redis, 'set'), 0, 'no payload write')
-  assertRareRefreshes(t, await commandCalls(redis, 'pexpire'), requests, Date.now() - started, maxAge)
+  const refreshes = await refreshCalls(redis)
+  t.equal(await commandCalls(redis, 'set'), refreshes, 'no payload write: every SET is a refresh, over the text loaded')
+  assertRareRefreshes(t, refreshes, requests, Date.now() - started, maxAge)
+  const stored = JSON.parse(await redis.cli('GET', key) as string) as { cookie: { expires: string, storeExpires: number } }
+  t.ok(Date.parse(stored.cookie.expires) >= Date.now(), 'no stale stored expiry: the refresh moved it too')
+  t.ok(stored.cookie.storeExpires >= Date.parse(stored.cookie.expires), 'the key lives at least as long as the stored expiry')
 })
 
 t.test('an idle session expires with its cookie', async (t) => {
@@ -119,8 +129,10 @@ t.test('a browser-session cookie rolls the server-side ttl the same way', async 
     requests++
     await sleep(20)
   }
-  assertRareRefreshes(t, await commandCalls(redis, 'pexpire'), requests, Date.now() - started, ttl * 1000)
-  t.equal(await commandCalls(redis, 'set'), 0)
+  const refreshes = await refreshCalls(redis)
+  assertRareRefreshes(t, refreshes, requests, Date.now() - started, ttl * 1000)
+  t.equal(await commandCalls(redis, 'set'), refreshes, 'every SET is a refresh')
+  t.equal(await commandCalls(redis, 'pttl'), 0, 'the expiry is read from the payload')
   await sleep(ttl * 1000 + 300)
   t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), {}, 'idle past ttl: gone')
 })

@@ -61,9 +61,31 @@ t.test('a read-only request holding a destroyed session ends normally and brings
   const res = await slow
   t.equal(res.statusCode, 200, 'it read what it had loaded')
   t.same(res.json(), { user: 'ada' })
-  t.equal(await commandCalls(redis, 'pexpire'), 1, 'it did try to refresh the expiry')
+  t.equal(await commandCalls(redis, 'evalsha'), 1, 'it did try to refresh the expiry (only over the text it loaded)')
   t.equal(await commandCalls(redis, 'set'), 0)
   t.same(await keys(redis), [], 'the refresh did not recreate the session')
+})
+
+t.test('a read-only request whose expiry refresh comes after another request\'s write does not undo that write', async (t) => {
+  const redis = await redisForTest(t)
+  const gate = new Gate()
+  const { app } = await sessionApp(t, redis, { cookie: { secure: false, maxAge: 2000 } }, heldRoutes(gate))
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  await new Promise((resolve) => setTimeout(resolve, 400))
+
+  const arrived = gate.arrival()
+  const slow = app.inject({ url: '/slow-read', headers: cookieHeader(cookie.value) })
+  await arrived
+  const write = await app.inject({ method: 'POST', url: '/set', payload: { cart: 'book' }, headers: cookieHeader(cookie.value) })
+  t.equal(write.statusCode, 200, 'another tab changes the session')
+  await redis.cli('CONFIG', 'RESETSTAT')
+  gate.open()
+
+  t.equal((await slow).statusCode, 200)
+  t.equal(await commandCalls(redis, 'evalsha'), 1, 'the read-only request tried its refresh')
+  t.equal(await commandCalls(redis, 'set'), 0, 'and wrote nothing over the newer payload')
+  const read = await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })
+  t.same(read.json(), { user: 'ada', cart: 'book' }, 'the other tab\'s change is kept')
 })
 
 t.test('revoking a user while one of their requests runs: that request cannot save the session back', async (t) => {

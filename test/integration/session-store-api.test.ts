@@ -164,7 +164,9 @@ t.test('disableTouch: a read under rolling moves no expiry; the cookie carries t
   const res = await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })
   t.same(res.json(), { user: 'ada' })
   t.equal(await commandCalls(redis, 'pexpire'), 0, 'no refresh')
-  const latest = Date.now() + Number(await redis.cli('PTTL', `session:${idOf(cookie.value)}`))
+  // The clock read after PTTL's reply: `latest` is then never earlier than the moment Redis drops the key.
+  const pttl = Number(await redis.cli('PTTL', `session:${idOf(cookie.value)}`))
+  const latest = Date.now() + pttl
   t.ok(setCookie(res)!.expires!.getTime() <= latest, 'the browser never outlives Redis')
 })
 
@@ -226,4 +228,25 @@ t.test("with your own @fastify/session and the store's defaults, a login writes 
   t.same(await keys(redis), [`session:${idOf(cookie.value)}`], 'one session, the one the cookie names')
   const ttl = Number(await redis.cli('TTL', `session:${idOf(cookie.value)}`))
   t.ok(ttl > 0)
+})
+
+t.test('a load reads the key\'s expiry from the payload, and asks Redis only once the key has outlived it', async (t) => {
+  const redis = await redisForTest(t)
+  const client = await connectedClient(t, redis)
+  const store = new RedisSessionStore({ client, ttl: 1 })
+  await store.set('abc', sessionOf({ a: 1 }))
+  const stored = JSON.parse(await redis.cli('GET', 'session:abc') as string) as { cookie: { storeExpires: number } }
+  const pttl = Number(await redis.cli('PTTL', 'session:abc'))
+  t.ok(stored.cookie.storeExpires <= Date.now() + pttl, 'storeExpires is never later than Redis\'s expiry')
+  await redis.cli('CONFIG', 'RESETSTAT')
+  t.match(await store.get('abc'), { a: 1 })
+  t.equal(await commandCalls(redis, 'pttl'), 0, 'no PTTL while the payload\'s expiry is ahead')
+  await redis.cli('PEXPIRE', 'session:abc', '10000')
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  t.ok(await store.get('abc'), 'moved out by hand: still there')
+  t.equal(await commandCalls(redis, 'pttl'), 1, 'past the payload\'s expiry, Redis is asked')
+  await redis.cli('SET', 'session:old', '{"cookie":{"expires":null},"a":2}', 'PX', '5000')
+  t.ok(await store.get('old'), 'a payload from before storeExpires loads')
+  t.equal(await commandCalls(redis, 'pttl'), 2, 'with one PTTL')
+  t.equal(await commandCalls(redis, 'set'), 1, 'and no write (only the test\'s own SET)')
 })

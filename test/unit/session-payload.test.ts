@@ -1,9 +1,9 @@
 import t from 'tap'
-import { JsonSerializer } from '../../lib/serializer.js'
-import { decodePayload, encodePayload, replaceExpires, storedExpires, userIdOf } from '../../lib/session/payload.js'
+import { jsonSerializer } from '../../lib/serializer.js'
+import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, storedExpires, userIdOf } from '../../lib/session/payload.js'
 import { MARKER, SessionState, adoptState, failureOf, forgetFailure, installMarker, rememberFailure, rememberState, sealFailure, stateOf } from '../../lib/session/state.js'
 
-const json = new JsonSerializer()
+const json = jsonSerializer
 const cookie = { expires: new Date(0), originalMaxAge: 1000, sameSite: 'lax', secure: true, path: '/', httpOnly: true, domain: null, partitioned: undefined }
 
 t.test('the payload is the cookie and the fields, in strict JSON, without the marker', async (t) => {
@@ -22,12 +22,32 @@ t.test('a field that is not strict JSON is refused with its path', async (t) => 
   t.throws(() => encodePayload(json, { cookie, n: 1n }, null), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
 })
 
-t.test('a field named __proto__ is refused on save (loading would refuse it), and such a stored payload on load', async (t) => {
+t.test('a field named __proto__ is refused when written, and on load', async (t) => {
   const session: Record<string, unknown> = { cookie }
   Object.defineProperty(session, '__proto__', { value: { admin: true }, enumerable: true })
-  t.throws(() => encodePayload(json, session, null), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
-  t.throws(() => decodePayload(json, `{"__proto__":{"admin":true},"cookie":${JSON.stringify(cookie)}}`), { code: 'FST_CODEX_CORRUPT_VALUE' })
+  t.throws(() => encodePayload(json, session, null), { code: 'FST_CODEX_NOT_SERIALIZABLE', message: /__proto__/ })
+  t.throws(() => decodePayload(json, '{"cookie":{"expires":null},"__proto__":{"admin":true}}'), { code: 'FST_CODEX_CORRUPT_VALUE' })
   t.equal(({} as { admin?: unknown }).admin, undefined)
+})
+
+t.test('draftPayload compares without the strict walk; finishPayload still refuses what is not strict JSON', async (t) => {
+  const session = { cookie, user: 'ada', when: '2030-01-01T00:00:00.000Z' }
+  const text = encodePayload(json, session, null, 5)
+  t.equal(draftPayload(json, session, null, 5).text, text, 'the same text')
+  const changed = draftPayload(json, { ...session, user: 'bob' }, null, 5)
+  t.not(changed.text, text, 'a change')
+  t.equal(finishPayload(json, changed), encodePayload(json, { ...session, user: 'bob' }, null, 5), 'written as encodePayload would')
+  const cyclic: Record<string, unknown> = { cookie }
+  cyclic.self = cyclic
+  const draft = draftPayload(json, cyclic, null, 5)
+  t.equal(draft.text, undefined, 'a cycle is no match, never a throw')
+  t.throws(() => finishPayload(json, draft), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
+  const dated = draftPayload(json, { ...session, when: new Date() }, null, 5)
+  t.throws(() => finishPayload(json, dated), { code: 'FST_CODEX_NOT_SERIALIZABLE', message: /value\.when/ })
+  const lax = { stringify: JSON.stringify, parse: JSON.parse }
+  const custom = draftPayload(lax, session, null, 5)
+  t.ok(custom.strict, 'a custom serializer encodes at once')
+  t.equal(finishPayload(lax, custom), custom.text)
 })
 
 t.test('decode refuses what @fastify/session cannot restore safely', async (t) => {
@@ -83,14 +103,21 @@ t.test('states and failures remembered per session object', async (t) => {
   t.equal(stateOf({ [MARKER]: { text: 'forged' } }, 'id'), undefined, 'a field set by user code is not a state')
 })
 
-t.test('replaceExpires swaps the stored expiry without serializing the session again', async t => {
-  const session = { cookie: { expires: new Date(0), originalMaxAge: 1000 }, user: { id: 'u', note: '{"cookie":{"expires":' } }
+t.test('replaceExpires swaps the stored expiry (and the key\'s) without serializing the session again', async t => {
+  const session = { cookie: { originalMaxAge: null }, user: 'ada' }
   const before = encodePayload(json, session, '2026-01-01T00:00:00.000Z')
   const after = encodePayload(json, session, '2026-02-01T00:00:00.000Z')
-  t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z'), after)
-  t.equal(replaceExpires(encodePayload(json, session, null), null, '2026-02-01T00:00:00.000Z'), after)
-  t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'), before, 'same expiry: same text')
-  t.equal(replaceExpires('X' + before, '2026-01-01T00:00:00.000Z', null), undefined, 'another layout: no splice')
+  t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', undefined, '2026-02-01T00:00:00.000Z', undefined), after)
+  t.equal(replaceExpires(encodePayload(json, session, null), null, undefined, '2026-02-01T00:00:00.000Z', undefined), after)
+  t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', undefined, '2026-01-01T00:00:00.000Z', undefined), before, 'same expiry: same text')
+  t.equal(replaceExpires('X' + before, '2026-01-01T00:00:00.000Z', undefined, null, undefined), undefined, 'another layout: no splice')
+  const withStore = encodePayload(json, session, '2026-01-01T00:00:00.000Z', 1_000)
+  t.match(withStore, /^\{"cookie":\{"expires":"2026-01-01T00:00:00.000Z","storeExpires":1000,/, 'storeExpires follows expires')
+  t.equal(replaceExpires(withStore, '2026-01-01T00:00:00.000Z', 1_000, '2026-02-01T00:00:00.000Z', 2_000),
+    encodePayload(json, session, '2026-02-01T00:00:00.000Z', 2_000), 'both moved')
+  t.equal(replaceExpires(before, '2026-01-01T00:00:00.000Z', undefined, '2026-01-01T00:00:00.000Z', 3_000),
+    encodePayload(json, session, '2026-01-01T00:00:00.000Z', 3_000), 'an older payload gains storeExpires')
+  t.equal(replaceExpires(withStore, '2026-01-01T00:00:00.000Z', 100, null, 5), undefined, 'a prefix of the stored number is no match')
 })
 
 t.test('with the accessor on its prototype, a copied marker never becomes a field', async (t) => {
