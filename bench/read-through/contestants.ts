@@ -9,10 +9,11 @@ import { Redis } from 'ioredis'
 import { RedisCache } from '../../lib/cache/cache.js'
 
 export const CODEX = 'fastify-codex getOrSet'
+export const CODEX_NEAR = 'fastify-codex getOrSet + nearCache'
 export const BENTOCACHE = 'bentocache (memory L1 + Redis L2 + bus)'
 export const CACHE_MANAGER = 'cache-manager 7 wrap() on @keyv/redis'
 export const DEDUPE = 'async-cache-dedupe (Redis storage)'
-export const HOT_KEY_CONTESTANTS = [CODEX, BENTOCACHE, CACHE_MANAGER, DEDUPE] as const
+export const HOT_KEY_CONTESTANTS = [CODEX, CODEX_NEAR, BENTOCACHE, CACHE_MANAGER, DEDUPE] as const
 export type HotKeyContestantName = typeof HOT_KEY_CONTESTANTS[number]
 
 /** One process's read-through cache, asked for the same key over and over. */
@@ -24,11 +25,14 @@ export interface HotKeyContestant {
 /** Each library in its strongest documented configuration for a hot key shared by several processes. */
 export async function openHotKeyContestant (name: HotKeyContestantName, url: string, ttlSeconds: number): Promise<HotKeyContestant> {
   switch (name) {
-    case CODEX: {
+    case CODEX:
+    case CODEX_NEAR: {
       const client = createClient({ url })
       client.on('error', () => {})
       await client.connect()
-      const cache = new RedisCache(client, { keyPrefix: 'codex' })
+      // With the near cache, hits are answered in process (as bentocache's L1), kept correct by Redis's tracking.
+      const cache = new RedisCache(client, { keyPrefix: 'codex', ...(name === CODEX_NEAR ? { nearCache: { maxEntries: 1000 } } : {}) })
+      await cache.nearCacheReady
       const options = { ttl: ttlSeconds }
       return {
         getOrSet: (key, factory) => cache.getOrSet(key, factory, options),
