@@ -65,4 +65,6 @@ fastify-codex demo on http://127.0.0.1:${port} (pid ${process.pid}; Redis: ${red
   curl http://127.0.0.1:${port}/weather/paris          # slow first, cached after
   curl -X POST -H 'Idempotency-Key: abc' -H 'content-type: application/json' -d '{"item":"tea"}' http://127.0.0.1:${port}/orders
   curl http://127.0.0.1:${port}/visits
+  curl http://127.0.0.1:${port}/products/42            # read-through: one database query however many ask at once
+  curl -X POST http://127.0.0.1:${port}/reports/nightly   # withLock: a second run while one is going answers 409
 Ctrl-C to stop.`)
