@@ -18,6 +18,7 @@ import type { Factory } from './factory.js'
 import { InternalKeys } from './internal-keys.js'
 import { Notifier } from './notify.js'
 import { ReadThrough, type GetOrSetOptions } from './read-through.js'
+import { ReadCoalescer } from './read-coalesce.js'
 import { invalidateTags, recordTags, resolveTags } from './tags.js'
 
 export type { KeyOptions, WriteOptions, StandaloneCacheOptions, RedisCacheOptions } from './method-options.js'
@@ -35,6 +36,7 @@ export class RedisCache {
   readonly #keys: InternalKeys
   readonly #notifier: Notifier
   readonly #readThrough: ReadThrough
+  readonly #coalescer = new ReadCoalescer()
 
   /**
    * `new RedisCache(client, options?)` or `new RedisCache({ client, ...options })`: a connected @redis/client
@@ -60,7 +62,9 @@ export class RedisCache {
       options: this.options,
       makeKey: (key, version) => this.makeKey(key, version),
       // A near-cache hit is a hit for getOrSet too, and its writes drop the local copy as set() does.
-      read: (fullKey) => this.#near.read(fullKey),
+      // Concurrent hits on a key share one read; get() stays one GET per call.
+      read: (fullKey) => this.#coalescer.read(fullKey, () => this.#near.read(fullKey)),
+      writing: () => this.#coalescer.writing(),
       forget: (fullKey) => this.#near.forget(fullKey)
     }, this.#keys, this.#notifier)
   }
@@ -87,6 +91,7 @@ export class RedisCache {
   }
 
   async set (key: string, value: unknown, opts?: WriteOptions): Promise<void> {
+    this.#coalescer.writing()
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const text = encodeValue(this.options.serializer, value)
@@ -109,6 +114,7 @@ export class RedisCache {
 
   /** Stores only if the key is absent, atomically (one SET NX with its expiry): `true` if stored. */
   async add (key: string, value: unknown, opts?: WriteOptions): Promise<boolean> {
+    this.#coalescer.writing()
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const text = encodeValue(this.options.serializer, value)
@@ -123,6 +129,7 @@ export class RedisCache {
 
   /** Whether a key was removed. */
   async delete (key: string, opts?: KeyOptions): Promise<boolean> {
+    this.#coalescer.writing()
     const fullKey = this.makeKey(key, opts?.version)
     return await this.#near.write(fullKey, (c) => c.unlink(fullKey)) > 0
   }
@@ -135,6 +142,7 @@ export class RedisCache {
 
   /** Re-applies a TTL (the default when omitted); whether the key existed. */
   async touch (key: string, opts?: WriteOptions): Promise<boolean> {
+    this.#coalescer.writing()
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     // The local copy's lifetime came from the old TTL: it goes too.
@@ -151,6 +159,7 @@ export class RedisCache {
 
   /** Adds `delta` atomically, keeping the key's TTL; a missing key is an error and is not created. */
   async incr (key: string, delta = 1, opts?: KeyOptions): Promise<number> {
+    this.#coalescer.writing()
     const fullKey = this.makeKey(key, opts?.version)
     if (!Number.isSafeInteger(delta)) throw new InvalidDeltaError(describe(delta))
     const reply = await this.#near.write(fullKey, (c) => INCR_EXISTING.run(c, [fullKey], [String(delta)]))
@@ -172,6 +181,7 @@ export class RedisCache {
 
   /** Writes every entry in one round trip after serializing them all; returns the keys that failed. */
   async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]> {
+    this.#coalescer.writing()
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
     const tagging = tags === undefined ? undefined : (fullKeys: string[]) => recordTags(this.#connection, this.#keys, tags, fullKeys.map((fullKey) => ({ fullKey, lifetime: ttl })))
@@ -180,11 +190,13 @@ export class RedisCache {
 
   /** Number of keys removed. */
   async deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
+    this.#coalescer.writing()
     return deleteMany(this.#connection, this, keys, opts?.version, this.#near.tracker)
   }
 
   /** Removes every key under `keyPrefix:` (SCAN + UNLINK, every master); never FLUSHDB. */
   async clear (): Promise<number> {
+    this.#coalescer.writing()
     try {
       return await clearPrefix(this.#connection, this.options.keyPrefix)
     } finally {
@@ -202,6 +214,7 @@ export class RedisCache {
 
   /** Once resolved, no read in any process returns a value written with one of `tags` before the call. */
   async invalidateTags (tags: string[]): Promise<void> {
+    this.#coalescer.writing()
     try {
       await invalidateTags(this.#connection, this.#keys, tags)
     } finally {

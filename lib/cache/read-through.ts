@@ -19,6 +19,8 @@ export interface ReadThroughHost {
   makeKey (key: string, version?: KeyVersion): string
   /** The stored text, as `get` reads it (near cache first when there is one). */
   read (fullKey: string): Promise<string | null>
+  /** A write begins (called before its first command): later reads must not join an older in-flight read. */
+  writing (): void
   /** Drops any local copy of a key getOrSet wrote or deleted. */
   forget (fullKey: string): void
 }
@@ -145,6 +147,7 @@ export class ReadThrough {
 
   /** Writes as `set` would (plus the grace copy and tags); a tag invalidated since `epochs` were read undoes it. */
   async #store (fullKey: string, staleKey: string, text: string, ttl: Ttl, plan: Plan, epochs: Array<string | null> | undefined): Promise<void> {
+    this.#host.writing()
     try {
       await this.#write(fullKey, staleKey, text, ttl, plan, epochs)
     } finally {
