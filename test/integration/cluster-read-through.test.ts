@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { codexCache, type RedisCache } from '../../index.js'
+import { lagsOf } from '../helpers/read-through.js'
 import { clusterForTest, type RedisCluster } from '../helpers/redis-cluster.js'
 
 // Two apps = two processes' worth of caches: separate clients, flights and subscriptions.
@@ -11,25 +12,6 @@ async function clusterCache (t: Test, cluster: RedisCluster): Promise<RedisCache
   await app.register(codexCache, { cluster: { rootNodes: cluster.rootNodes }, keyPrefix: 'cl' })
   await app.ready()
   return app.cache
-}
-
-/** Five cold keys, each computed by `a` while `b` waits: the factory runs once per key; returns b's lags, sorted. */
-async function lagsOf (t: Test, a: RedisCache, b: RedisCache): Promise<number[]> {
-  const lags: number[] = []
-  for (let i = 0; i < 5; i++) {
-    let runs = 0
-    let doneAt = 0
-    const factory = async (): Promise<number> => { runs++; await sleep(300); doneAt = performance.now(); return runs }
-    const first = a.getOrSet(`hot${i}`, factory)
-    await sleep(50)
-    const second = b.getOrSet(`hot${i}`, factory).then((value) => ({ value, at: performance.now() }))
-    t.equal(await first, 1)
-    const waiter = await second
-    t.equal(waiter.value, 1)
-    t.equal(runs, 1, 'one run')
-    lags.push(waiter.at - doneAt)
-  }
-  return lags.sort((x, y) => x - y)
 }
 
 t.test('cluster: tags and getOrSet whose keys live in different slots', async t => {

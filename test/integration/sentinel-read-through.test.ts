@@ -1,27 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import Fastify from 'fastify'
-import t, { type Test } from 'tap'
-import { codexCache, type RedisCache } from '../../index.js'
+import t from 'tap'
+import { codexCache } from '../../index.js'
+import { lagsOf } from '../helpers/read-through.js'
 import { sentinelForTest } from '../helpers/redis-sentinel.js'
-
-/** Five cold keys, each computed by `a` while `b` waits: the factory runs once per key; returns b's lags, sorted. */
-async function lagsOf (t: Test, a: RedisCache, b: RedisCache): Promise<number[]> {
-  const lags: number[] = []
-  for (let i = 0; i < 5; i++) {
-    let runs = 0
-    let doneAt = 0
-    const factory = async (): Promise<number> => { runs++; await sleep(300); doneAt = performance.now(); return runs }
-    const first = a.getOrSet(`hot${i}`, factory)
-    await sleep(50)
-    const second = b.getOrSet(`hot${i}`, factory).then((value) => ({ value, at: performance.now() }))
-    t.equal(await first, 1)
-    const waiter = await second
-    t.equal(waiter.value, 1)
-    t.equal(runs, 1, 'one run')
-    lags.push(waiter.at - doneAt)
-  }
-  return lags.sort((x, y) => x - y)
-}
 
 t.test('sentinel: one computation across two caches, announced over the sentinel’s pub/sub connection', async (t) => {
   const setup = await sentinelForTest(t)

@@ -1,32 +1,9 @@
-import fastifyCookie from '@fastify/cookie'
-import fastifySession from '@fastify/session'
-import { createClient } from '@redis/client'
-import Fastify, { type FastifyInstance } from 'fastify'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { RedisSessionStore } from '../../index.js'
 import { Gate } from '../helpers/gate.js'
-import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
-import { SECRET, commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, setCookie } from '../helpers/session-app.js'
-
-async function connectedClient (t: Test, redis: RedisServer) {
-  // @redis/client's defaults: an offline queue, no command timeout. The store bounds every command itself.
-  const client = createClient({ url: redis.url })
-  client.on('error', () => {})
-  await client.connect()
-  t.teardown(() => client.destroy())
-  return client
-}
-
-/** @fastify/session registered by the user, with its defaults (rolling: true, saveUninitialized: true). */
-async function userApp (t: Test, store: RedisSessionStore, routes: (app: FastifyInstance) => void = defaultRoutes) {
-  const app = Fastify()
-  t.teardown(() => app.close())
-  await app.register(fastifyCookie)
-  await app.register(fastifySession, { secret: SECRET, store, cookie: { secure: false } })
-  routes(app)
-  await app.ready()
-  return app
-}
+import { connectedClient, userApp } from '../helpers/standalone-session.js'
+import { redisForTest } from '../helpers/redis-server.js'
+import { commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, setCookie } from '../helpers/session-app.js'
 
 t.test("with @fastify/session's defaults, a read-only request still writes no payload", async (t) => {
   const redis = await redisForTest(t)
