@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { adminClient } from '../lib/redis.js'
+import { BENCH_NODE_ARGS } from '../lib/node-args.js'
 import { percentileOfSorted } from '../lib/stats.js'
 import type { ChildConfig, ChildReport } from './child.js'
 import { HOT_KEY_CONTESTANTS, type HotKeyContestantName } from './contestants.js'
@@ -47,7 +48,7 @@ interface Child {
 }
 
 function startChild (name: HotKeyContestantName, url: string, config: ChildConfig): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, name, url, JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = spawn(process.execPath, [...BENCH_NODE_ARGS, CHILD, name, url, JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const exitedEarly = new Promise<never>((resolve, reject) => {
     child.once('exit', (code, signal) => reject(new Error(`${name} process exited before reporting (${signal ?? `code ${String(code)}`})`)))
   })

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { BENCH_NODE_ARGS } from '../lib/node-args.js'
 import type { SessionContestant } from './apps.js'
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url))
@@ -19,10 +20,10 @@ function exited (child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null
 }
 
-/** Starts one contestant's server in its own Node process (tsx as the loader) and waits for its port. */
+/** Starts one contestant's server in its own Node process (fastify-codex as built, the bench through tsx) and waits for its port. */
 export async function startServer (contestant: SessionContestant, redisUrl: string, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
   // nodeArgs: e.g. ['--cpu-prof', '--cpu-prof-dir=…'] to profile the server (written when it exits on SIGTERM).
-  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, '--import', 'tsx', SERVER, contestant, redisUrl], {
+  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, ...BENCH_NODE_ARGS, SERVER, contestant, redisUrl], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
   const pid = child.pid
