@@ -41,7 +41,7 @@ function shortUrl (url: string, root: string): string {
 }
 
 /** Self and inclusive time from a `node --cpu-prof` file, attributed to functions and files. */
-export async function summarizeProfile (file: string, root: string, ourPrefixes: readonly string[] = ['lib/']): Promise<ProfileSummary> {
+export async function summarizeProfile (file: string, root: string, ourPrefixes: readonly string[] = ['lib/', 'dist/lib/']): Promise<ProfileSummary> {
   const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const parent = new Map<number, number>()
@@ -118,7 +118,7 @@ function add (map: Map<string, CostLine>, key: string, name: string, where: stri
  * was descheduled takes its pending (coalesced) sample late, so deltas charge the wait to whatever ran next,
  * while counts stay proportional to CPU time. Scale the result with the process's measured CPU time.
  */
-export async function profileCosts (files: readonly string[], root: string, ourPrefixes: readonly string[] = ['lib/'], weight: 'time' | 'samples' = 'time'): Promise<ProfileCosts> {
+export async function profileCosts (files: readonly string[], root: string, ourPrefixes: readonly string[] = ['lib/', 'dist/lib/'], weight: 'time' | 'samples' = 'time'): Promise<ProfileCosts> {
   const costs: ProfileCosts = { busyUs: 0, functions: new Map(), files: new Map(), inclusiveFiles: new Map(), ours: new Map() }
   for (const file of files) {
     const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile

@@ -7,7 +7,7 @@ export const CATEGORIES = [
 
 /** Coarse owner of a self-time line (a file or package from profileCosts().files, or a VM/builtin name). */
 export function categoryOf (key: string): typeof CATEGORIES[number] {
-  if (key.startsWith('lib/') || key.startsWith('plugins/') || key.startsWith('scratch/')) return CATEGORIES[0]
+  if (/^(?:dist\/)?(?:lib|plugins)\/|^scratch\/|^dist\/index\./.test(key)) return CATEGORIES[0]
   if (key === 'connect-redis') return CATEGORIES[1]
   if (key === '@redis/client' || key === 'redis' || key === 'cluster-key-slot') return CATEGORIES[2]
   if (['@fastify/session', '@fastify/cookie', 'safe-stable-stringify', 'cookie', 'cookie-signature', 'digest', 'update', 'Hmac', 'Hash', 'createHash', 'createHmac', 'timingSafeEqual'].includes(key)) return CATEGORIES[3]

@@ -127,7 +127,7 @@ try {
     }
     for (const server of servers) {
       const key = `${server.contestant}|${route}`
-      const costs = scaled(await profileCosts(files.get(key)!, root, ['lib/', 'plugins/', 'scratch/'], 'samples'), cpu.get(key)!)
+      const costs = scaled(await profileCosts(files.get(key)!, root, ['lib/', 'plugins/', 'dist/lib/', 'dist/plugins/', 'scratch/'], 'samples'), cpu.get(key)!)
       const r = rates.get(key)!
       measured.push({ contestant: server.contestant, route, requests: requests.get(key)!, costs, rate: r.reduce((a, b) => a + b, 0) / r.length, cpuUs: cpu.get(key)! })
     }
