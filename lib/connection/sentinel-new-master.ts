@@ -26,20 +26,27 @@ function isObserved (value: unknown): value is Observed {
   return typeof data?.flags === 'string' && typeof data.ip === 'string' && (typeof data.port === 'string' || typeof data.port === 'number')
 }
 
+/** What this client last saw Sentinel name as master, and whether it was let through while Sentinel had no link to it. */
+export interface NamedMaster {
+  address: string
+  unlinked: boolean
+}
+
 /**
- * The observation to analyze: a master Sentinel flags only `disconnected` is passed as plain `master` when its
- * address differs from the one Sentinel named to this client last time (`previous`), i.e. right after a switch,
- * while Sentinel's own link to the promoted node is not up yet. The same address flagged `disconnected` is a
- * master that went away: left as is, so @redis/client refuses it and commands fail at once.
+ * The observation to analyze: a master Sentinel flags only `disconnected` is passed as plain `master` when Sentinel
+ * has just switched to it (its address differs from the one named before), and until Sentinel's own link to it is up.
+ * A master that was linked and then flagged `disconnected` went away: left as is, so @redis/client refuses it and
+ * commands fail at once.
  */
-export function newMasterObservation (observed: unknown, previous: string | undefined): { observed: unknown, named: string | undefined } {
+export function newMasterObservation (observed: unknown, previous: NamedMaster | undefined): { observed: unknown, named: NamedMaster | undefined } {
   if (!isObserved(observed)) return { observed, named: previous }
   const data = observed.masterData
-  const named = `${data.ip}:${data.port}`
+  const address = `${data.ip}:${data.port}`
   const flags = data.flags.split(',')
-  const onlyUnlinked = flags.length === 2 && flags.includes('master') && flags.includes('disconnected')
-  if (!onlyUnlinked || named === previous) return { observed, named }
-  return { observed: { ...observed, masterData: { ...data, flags: 'master' } }, named }
+  const unlinked = flags.length === 2 && flags.includes('master') && flags.includes('disconnected') &&
+    (address !== previous?.address || previous.unlinked)
+  if (!unlinked) return { observed, named: { address, unlinked } }
+  return { observed: { ...observed, masterData: { ...data, flags: 'master' } }, named: { address, unlinked } }
 }
 
 function load (): { analyzeOwner: { analyze: Analyze & { [MARK]?: true } }, refusesUnlinked: boolean } | NewMasterFixState {
@@ -73,8 +80,8 @@ export function installSentinelNewMasterFix (): NewMasterFixState {
   if (analyzeOwner.analyze[MARK] === true) return 'installed'
   if (!found.refusesUnlinked) return 'not needed'
   const original = analyzeOwner.analyze
-  // Per sentinel instance (analyze's `this`): the master address Sentinel named last time.
-  const named = new WeakMap<object, string | undefined>()
+  // Per sentinel instance (analyze's `this`): the master Sentinel named last time.
+  const named = new WeakMap<object, NamedMaster | undefined>()
   const analyze = function (this: object, observed: unknown): unknown {
     const next = newMasterObservation(observed, named.get(this))
     named.set(this, next.named)
