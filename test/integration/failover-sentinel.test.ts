@@ -1,5 +1,5 @@
 import t from 'tap'
-import { failoverApp, failureSummary, judge, Load, waitUntil } from '../helpers/failover-load.js'
+import { everyLoopBackAt, failoverApp, failureSummary, judge, Load, waitUntil } from '../helpers/failover-load.js'
 import { LandingLog, PromotionWatch, SwitchMasterWatch, wallNow } from '../helpers/failover-watch.js'
 import { sentinelForTest } from '../helpers/redis-sentinel.js'
 
@@ -52,9 +52,10 @@ t.test('Sentinel failover under load: only 503s in the gap, no wrong answer, no 
   const lag = (verdict.lastFailure ?? killedAt) - switchedAt
   // A held request may succeed late: also time the first answer the new master gave.
   const resumed = Math.min(...load.ops.filter((op) => op.outcome === 'ok' && op.start > killedAt).map((op) => op.end)) - switchedAt
+  const back = (everyLoopBackAt(load.ops, killedAt) ?? killedAt) - switchedAt
   t.comment(`ops ${load.ops.length}, successful reads ${reads}, failed ${verdict.failed} (first ${((verdict.firstFailure ?? NaN) - killedAt).toFixed(0)} ms after the kill)`)
   t.comment(`replica promoted ${(promotion.promotedAt! - killedAt).toFixed(0)} ms after the kill, +switch-master at ${(switchedAt - killedAt).toFixed(0)} ms`)
-  t.comment(`last failure started ${lag.toFixed(0)} ms after +switch-master (${((verdict.lastFailure ?? killedAt) - promotion.promotedAt!).toFixed(0)} ms after the role change); first answer from the new master ${resumed.toFixed(0)} ms after +switch-master`)
+  t.comment(`last failure started ${lag.toFixed(0)} ms after +switch-master (${((verdict.lastFailure ?? killedAt) - promotion.promotedAt!).toFixed(0)} ms after the role change); first answer from the new master ${resumed.toFixed(0)} ms after +switch-master, every loop answering again ${back.toFixed(0)} ms after it`)
   t.comment(`503-answered writes Redis executed: ${verdict.landedAfter503.length}, latest ${Math.max(-Infinity, ...verdict.landedAfter503.map((w) => w.lateBy)).toFixed(0)} ms after its 503`)
   t.comment(`failures: ${failureSummary(load.ops, killedAt)}`)
   if (verdict.lostAcked.length > 0) t.comment(`acknowledged writes lost with the master (async replication): ${verdict.lostAcked.join('; ')}`)
