@@ -49,13 +49,14 @@ export function newMasterObservation (observed: unknown, previous: NamedMaster |
   return { observed: { ...observed, masterData: { ...data, flags: 'master' } }, named: { address, unlinked } }
 }
 
-function load (): { analyzeOwner: { analyze: Analyze & { [MARK]?: true } }, refusesUnlinked: boolean } | NewMasterFixState {
+function load (): { analyzeOwner: { analyze: Analyze }, refusesUnlinked: boolean } | NewMasterFixState {
   const require = createRequire(import.meta.url)
   const { version } = require('@redis/client/package.json') as { version: string }
   if (!SUPPORTED_MAJORS.has(Number(version.split('.')[0]))) return 'unsupported version'
   const sentinel = require('@redis/client/dist/lib/sentinel/index.js') as { default?: unknown, RedisSentinelInternal?: { prototype?: { analyze?: unknown } } }
   const utils = require('@redis/client/dist/lib/sentinel/utils.js') as { parseNode?: unknown }
   const proto = sentinel.RedisSentinelInternal?.prototype
+  if ((proto?.analyze as { [MARK]?: true } | undefined)?.[MARK] === true) return 'installed'
   // Same module instance as the client we build, and analyze() still reads the master through parseNode.
   if (sentinel.default !== RedisSentinel || typeof proto?.analyze !== 'function' || typeof utils.parseNode !== 'function' ||
     !/parseNode\)\(observed\.masterData\)/.test(String(proto.analyze))) return 'unsupported shape'
@@ -77,7 +78,6 @@ export function installSentinelNewMasterFix (): NewMasterFixState {
   }
   if (typeof found === 'string') return found
   const { analyzeOwner } = found
-  if (analyzeOwner.analyze[MARK] === true) return 'installed'
   if (!found.refusesUnlinked) return 'not needed'
   const original = analyzeOwner.analyze
   // Per sentinel instance (analyze's `this`): the master Sentinel named last time.
