@@ -4,8 +4,9 @@ import { LandingLog, PromotionWatch, SwitchMasterWatch, wallNow } from '../helpe
 import { sentinelForTest } from '../helpers/redis-sentinel.js'
 
 const COMMAND_TIMEOUT = Number(process.env.FAILOVER_COMMAND_TIMEOUT ?? 1000)
-// The client opens the new master within ~0.1 s of +switch-master (lib/connection/sentinel-new-master.ts; without
-// it, ~0.9 s later, when Sentinel's own link to it is up): 0.5 s is the goal and holds on a loaded 2-core machine.
+// The client opens the new master within ~0.2 s of +switch-master from the sentinel it asks (the first root node)
+// (lib/connection/sentinel-new-master.ts; without it ~0.9 s later, once Sentinel's own link to it is up): 0.5 s is
+// the goal and holds on a loaded 2-core machine. Another sentinel may have switched up to ~0.8 s earlier.
 const SWITCH_BOUND_MS = Number(process.env.FAILOVER_SWITCH_BOUND_MS ?? 500)
 // Every loop answers again 0.1–0.5 s after +switch-master on an idle machine, but a 2-core machine running other test
 // files at once starves this process (24 loops in one event loop) for up to ~1.5 s: the end-to-end bound allows that.
@@ -63,8 +64,10 @@ t.test('Sentinel failover under load: only 503s in the gap, no wrong answer, no 
   const back = (everyLoopBackAt(load.ops, killedAt) ?? killedAt) - switchedAt
   t.comment(`ops ${load.ops.length}, successful reads ${reads}, failed ${verdict.failed} (first ${((verdict.firstFailure ?? NaN) - killedAt).toFixed(0)} ms after the kill)`)
   t.comment(`replica promoted ${(promotion.promotedAt! - killedAt).toFixed(0)} ms after the kill, +switch-master at ${(switchedAt - killedAt).toFixed(0)} ms (per sentinel, the client's first: ${switched.each.map((at) => at === undefined ? '-' : (at - switchedAt).toFixed(0)).join(', ')} ms after)`)
-  const opened = (openedAt ?? Infinity) - switchedAt
-  t.comment(`the client opened the new master ${opened.toFixed(0)} ms after +switch-master`)
+  // The client asks the first sentinel of sentinelRootNodes that answers: all are up, so the first.
+  const asked = switched.each[0] ?? Infinity
+  const opened = (openedAt ?? Infinity) - asked
+  t.comment(`the client opened the new master ${opened.toFixed(0)} ms after the +switch-master of the sentinel it asks (${((openedAt ?? Infinity) - switchedAt).toFixed(0)} ms after the first)`)
   t.comment(`last failure started ${lag.toFixed(0)} ms after +switch-master (${((verdict.lastFailure ?? killedAt) - promotion.promotedAt!).toFixed(0)} ms after the role change); first answer from the new master ${resumed.toFixed(0)} ms after +switch-master, every loop answering again ${back.toFixed(0)} ms after it`)
   t.comment(`503-answered writes Redis executed: ${verdict.landedAfter503.length}, latest ${Math.max(-Infinity, ...verdict.landedAfter503.map((w) => w.lateBy)).toFixed(0)} ms after its 503`)
   t.comment(`failures: ${failureSummary(load.ops, killedAt)}`)
@@ -79,7 +82,7 @@ t.test('Sentinel failover under load: only 503s in the gap, no wrong answer, no 
   t.same(verdict.wrong, [], 'no read returned anything but the last acknowledged write (or a later 503-answered one)')
   t.same(late.map((w) => `${w.id} executed ${w.lateBy.toFixed(0)} ms after its 503`), [], 'no 503-answered write was applied later by a client retry')
   t.ok(verdict.failed > 0, 'the kill was felt')
-  t.ok(opened < SWITCH_BOUND_MS, `the client opened the new master ${opened.toFixed(0)} ms after +switch-master (bound ${SWITCH_BOUND_MS} ms)`)
+  t.ok(opened < SWITCH_BOUND_MS, `the client opened the new master ${opened.toFixed(0)} ms after its sentinel's +switch-master (bound ${SWITCH_BOUND_MS} ms)`)
   t.ok(back < RECOVERY_BOUND_MS, `every loop answered again ${back.toFixed(0)} ms after +switch-master (bound ${RECOVERY_BOUND_MS} ms)`)
   t.ok(lag < RECOVERY_BOUND_MS, `healthy again ${lag.toFixed(0)} ms after +switch-master (bound ${RECOVERY_BOUND_MS} ms)`)
   t.ok(resumed < RECOVERY_BOUND_MS, `the new master answered ${resumed.toFixed(0)} ms after +switch-master (bound ${RECOVERY_BOUND_MS} ms)`)
