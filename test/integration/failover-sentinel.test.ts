@@ -71,6 +71,8 @@ t.test('Sentinel failover under load: only 503s in the gap, no wrong answer, no 
   t.comment(`last failure started ${lag.toFixed(0)} ms after +switch-master (${((verdict.lastFailure ?? killedAt) - promotion.promotedAt!).toFixed(0)} ms after the role change); first answer from the new master ${resumed.toFixed(0)} ms after +switch-master, every loop answering again ${back.toFixed(0)} ms after it`)
   t.comment(`503-answered writes Redis executed: ${verdict.landedAfter503.length}, latest ${Math.max(-Infinity, ...verdict.landedAfter503.map((w) => w.lateBy)).toFixed(0)} ms after its 503`)
   t.comment(`failures: ${failureSummary(load.ops, killedAt)}`)
+  const afterSwitch = load.ops.filter((op) => op.outcome !== 'ok' && op.start > switchedAt)
+  if (afterSwitch.length > 0) t.comment(`${afterSwitch.length} failed after +switch-master, e.g. ${afterSwitch.slice(-3).map((op) => `${op.loop} ${op.kind} ${(op.start - switchedAt).toFixed(0)}–${(op.end - switchedAt).toFixed(0)} ms: ${op.detail ?? op.outcome}`).join('; ')}`)
   if (verdict.lostAcked.length > 0) t.comment(`acknowledged writes lost with the master (async replication): ${verdict.lostAcked.join('; ')}`)
 
   const loops = new Set(load.ops.map((op) => op.loop))
