@@ -8,9 +8,9 @@ const COMMAND_TIMEOUT = Number(process.env.FAILOVER_COMMAND_TIMEOUT ?? 1000)
 // (lib/connection/sentinel-new-master.ts; without it ~0.9 s later, once Sentinel's own link to it is up): 0.5 s is
 // the goal and holds on a loaded 2-core machine. Another sentinel may have switched up to ~0.8 s earlier.
 const SWITCH_BOUND_MS = Number(process.env.FAILOVER_SWITCH_BOUND_MS ?? 500)
-// Every loop answers again 0.1–0.5 s after +switch-master on an idle machine, but a 2-core machine running other test
-// files at once starves this process (24 loops in one event loop) for up to ~1.5 s: the end-to-end bound allows that.
-const RECOVERY_BOUND_MS = Number(process.env.FAILOVER_BOUND_MS ?? 2000)
+// Every loop answers again 0.1–0.3 s after +switch-master when this file runs alone, 0.1–1.5 s when another suite
+// shares the 2 cores, and once ~2 s (requests held by a slow re-ask of Sentinel timed out): the end-to-end bound.
+const RECOVERY_BOUND_MS = Number(process.env.FAILOVER_BOUND_MS ?? 2500)
 
 // Starting six or seven servers and waiting out a real failover takes 20–40 s on a loaded 2-core machine.
 t.setTimeout(120_000)
