@@ -4,6 +4,7 @@ import { createRedisClient } from './create-client.js'
 import { DeadlineQueue } from './deadline.js'
 import { DeadlineSignals } from './deadline-signals.js'
 import type { ResolvedConnectionOptions } from './options.js'
+import { installSentinelNewMasterFix } from './sentinel-new-master.js'
 import { failureKind, translateRedisError, translateSetupError } from './translate-error.js'
 
 export type RedisErrorListener = (err: Error) => void
@@ -37,6 +38,8 @@ export class RedisConnection {
   constructor (options: ResolvedConnectionOptions, onError?: RedisErrorListener) {
     this.client = createRedisClient(options)
     this.kind = kindOf(this.client)
+    // Without it, @redis/client waits ~1 s after a Sentinel failover for Sentinel's own link to the new master.
+    if (this.kind === 'sentinel') installSentinelNewMasterFix()
     this.commandTimeout = options.commandTimeout
     this.#created = options.kind !== 'client'
     this.owned = options.kind !== 'client' || options.closeClient

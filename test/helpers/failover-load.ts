@@ -241,3 +241,25 @@ export function failureSummary (ops: Op[], from: number): string {
   const first = ops.filter((op) => op.outcome !== 'ok').map((op) => (op.start - from).toFixed(0)).slice(0, 5)
   return [...counts].sort((a, b) => b[1] - a[1]).map(([key, n]) => `${n}x ${key}`).join(' | ') + ` (first at ${first.join(', ')} ms)`
 }
+
+/**
+ * When every loop was answering again (wall ms): the latest, over loops whose operations failed after `from`, of the
+ * end of the first successful operation after the loop's last failure. A held request that succeeds late counts as
+ * down until it answers. Undefined when no loop failed after `from`.
+ */
+export function everyLoopBackAt (ops: Op[], from: number): number | undefined {
+  let back: number | undefined
+  const byLoop = new Map<string, Op[]>()
+  for (const op of ops) {
+    if (!byLoop.has(op.loop)) byLoop.set(op.loop, [])
+    byLoop.get(op.loop)!.push(op)
+  }
+  for (const history of byLoop.values()) {
+    let lastFailure = -1
+    history.forEach((op, i) => { if (op.outcome !== 'ok' && op.start > from) lastFailure = i })
+    if (lastFailure < 0) continue
+    const next = history.slice(lastFailure + 1).find((op) => op.outcome === 'ok')
+    back = Math.max(back ?? -Infinity, next?.end ?? Infinity)
+  }
+  return back
+}

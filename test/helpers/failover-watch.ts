@@ -109,14 +109,20 @@ export class PromotionWatch {
   }
 }
 
-/** Records (wall ms) the first `+switch-master` any of the sentinels publishes. */
+/** Records (wall ms) the first `+switch-master` any of the sentinels publishes, and each sentinel's first. */
 export class SwitchMasterWatch {
   switchedAt: number | undefined
+  /** Per sentinel, in the order given: when it published `+switch-master` (a sentinel that did not lead the failover learns it later). */
+  readonly each: Array<number | undefined>
   readonly #links: Link[]
 
   constructor (sentinels: RedisServer[]) {
-    this.#links = sentinels.map((sentinel) => new Link(sentinel.port, 'SUBSCRIBE +switch-master\r\n', (text) => {
-      if (this.switchedAt === undefined && text.includes('message\r\n')) this.switchedAt = wallNow()
+    this.each = sentinels.map(() => undefined)
+    this.#links = sentinels.map((sentinel, i) => new Link(sentinel.port, 'SUBSCRIBE +switch-master\r\n', (text) => {
+      if (!text.includes('message\r\n')) return
+      const now = wallNow()
+      this.switchedAt ??= now
+      this.each[i] ??= now
     }))
   }
 

@@ -1,11 +1,15 @@
 import t from 'tap'
-import { failoverApp, failureSummary, judge, Load, waitUntil } from '../helpers/failover-load.js'
+import { everyLoopBackAt, failoverApp, failureSummary, judge, Load, waitUntil } from '../helpers/failover-load.js'
 import { LandingLog, PromotionWatch, SwitchMasterWatch, wallNow } from '../helpers/failover-watch.js'
 import { sentinelForTest } from '../helpers/redis-sentinel.js'
 
 const COMMAND_TIMEOUT = Number(process.env.FAILOVER_COMMAND_TIMEOUT ?? 1000)
-// The goal is 500 ms after Sentinel announces the new master, but Sentinel itself reports it `disconnected` (which
-// @redis/client refuses) until its next timer tick, which a loaded 2-core CI machine stretches to ~1 s: allow more.
+// The client opens the new master within ~0.2 s of +switch-master from the sentinel it asks (the first root node)
+// (lib/connection/sentinel-new-master.ts; without it ~0.9 s later, once Sentinel's own link to it is up): 0.5 s is
+// the goal and holds on a loaded 2-core machine. Another sentinel may have switched up to ~0.8 s earlier.
+const SWITCH_BOUND_MS = Number(process.env.FAILOVER_SWITCH_BOUND_MS ?? 500)
+// Every loop answers again 0.1–0.3 s after +switch-master when this file runs alone, 0.1–1.5 s when another suite
+// shares the 2 cores, and once ~2 s (requests held by a slow re-ask of Sentinel timed out): the end-to-end bound.
 const RECOVERY_BOUND_MS = Number(process.env.FAILOVER_BOUND_MS ?? 2500)
 
 // Starting six or seven servers and waiting out a real failover takes 20–40 s on a loaded 2-core machine.
@@ -25,6 +29,11 @@ t.test('Sentinel failover under load: only 503s in the gap, no wrong answer, no 
   if (process.env.FAILOVER_TRACE === '1') {
     (app.codexRedis as unknown as { setTracer (t: { push (line: string): void }): void }).setTracer({ push: (line: string) => trace.push(`${(wallNow() - startedAt).toFixed(0)} ${line}`) })
   }
+  let openedAt: number | undefined
+  const client = app.codexRedis as unknown as { on (event: 'topology-change', listener: (event: { type: string, node?: { port: number } }) => void): void }
+  client.on('topology-change', (event) => {
+    if (event.type === 'MASTER_CHANGE' && event.node?.port === replica.port) openedAt ??= wallNow()
+  })
   const startedAt = wallNow()
   const load = new Load(app)
   await load.sessionLoops(12)
@@ -52,11 +61,18 @@ t.test('Sentinel failover under load: only 503s in the gap, no wrong answer, no 
   const lag = (verdict.lastFailure ?? killedAt) - switchedAt
   // A held request may succeed late: also time the first answer the new master gave.
   const resumed = Math.min(...load.ops.filter((op) => op.outcome === 'ok' && op.start > killedAt).map((op) => op.end)) - switchedAt
+  const back = (everyLoopBackAt(load.ops, killedAt) ?? killedAt) - switchedAt
   t.comment(`ops ${load.ops.length}, successful reads ${reads}, failed ${verdict.failed} (first ${((verdict.firstFailure ?? NaN) - killedAt).toFixed(0)} ms after the kill)`)
-  t.comment(`replica promoted ${(promotion.promotedAt! - killedAt).toFixed(0)} ms after the kill, +switch-master at ${(switchedAt - killedAt).toFixed(0)} ms`)
-  t.comment(`last failure started ${lag.toFixed(0)} ms after +switch-master (${((verdict.lastFailure ?? killedAt) - promotion.promotedAt!).toFixed(0)} ms after the role change); first answer from the new master ${resumed.toFixed(0)} ms after +switch-master`)
+  t.comment(`replica promoted ${(promotion.promotedAt! - killedAt).toFixed(0)} ms after the kill, +switch-master at ${(switchedAt - killedAt).toFixed(0)} ms (per sentinel, the client's first: ${switched.each.map((at) => at === undefined ? '-' : (at - switchedAt).toFixed(0)).join(', ')} ms after)`)
+  // The client asks the first sentinel of sentinelRootNodes that answers: all are up, so the first.
+  const asked = switched.each[0] ?? Infinity
+  const opened = (openedAt ?? Infinity) - asked
+  t.comment(`the client opened the new master ${opened.toFixed(0)} ms after the +switch-master of the sentinel it asks (${((openedAt ?? Infinity) - switchedAt).toFixed(0)} ms after the first)`)
+  t.comment(`last failure started ${lag.toFixed(0)} ms after +switch-master (${((verdict.lastFailure ?? killedAt) - promotion.promotedAt!).toFixed(0)} ms after the role change); first answer from the new master ${resumed.toFixed(0)} ms after +switch-master, every loop answering again ${back.toFixed(0)} ms after it`)
   t.comment(`503-answered writes Redis executed: ${verdict.landedAfter503.length}, latest ${Math.max(-Infinity, ...verdict.landedAfter503.map((w) => w.lateBy)).toFixed(0)} ms after its 503`)
   t.comment(`failures: ${failureSummary(load.ops, killedAt)}`)
+  const afterSwitch = load.ops.filter((op) => op.outcome !== 'ok' && op.start > switchedAt)
+  if (afterSwitch.length > 0) t.comment(`${afterSwitch.length} failed after +switch-master, e.g. ${afterSwitch.slice(-3).map((op) => `${op.loop} ${op.kind} ${(op.start - switchedAt).toFixed(0)}–${(op.end - switchedAt).toFixed(0)} ms: ${op.detail ?? op.outcome}`).join('; ')}`)
   if (verdict.lostAcked.length > 0) t.comment(`acknowledged writes lost with the master (async replication): ${verdict.lostAcked.join('; ')}`)
 
   const loops = new Set(load.ops.map((op) => op.loop))
@@ -68,6 +84,8 @@ t.test('Sentinel failover under load: only 503s in the gap, no wrong answer, no 
   t.same(verdict.wrong, [], 'no read returned anything but the last acknowledged write (or a later 503-answered one)')
   t.same(late.map((w) => `${w.id} executed ${w.lateBy.toFixed(0)} ms after its 503`), [], 'no 503-answered write was applied later by a client retry')
   t.ok(verdict.failed > 0, 'the kill was felt')
+  t.ok(opened < SWITCH_BOUND_MS, `the client opened the new master ${opened.toFixed(0)} ms after its sentinel's +switch-master (bound ${SWITCH_BOUND_MS} ms)`)
+  t.ok(back < RECOVERY_BOUND_MS, `every loop answered again ${back.toFixed(0)} ms after +switch-master (bound ${RECOVERY_BOUND_MS} ms)`)
   t.ok(lag < RECOVERY_BOUND_MS, `healthy again ${lag.toFixed(0)} ms after +switch-master (bound ${RECOVERY_BOUND_MS} ms)`)
   t.ok(resumed < RECOVERY_BOUND_MS, `the new master answered ${resumed.toFixed(0)} ms after +switch-master (bound ${RECOVERY_BOUND_MS} ms)`)
 })
