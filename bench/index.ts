@@ -16,7 +16,7 @@ import { targets, targetsTable } from './lib/targets.js'
 import { runSerializerBench, type SerializerBenchResult } from './serializer.js'
 import { nearSection } from './near/report.js'
 import { runNearBench, type NearBenchResult } from './near/suite.js'
-import { lockTable } from './locks/report.js'
+import { lockCostTable, lockTable } from './locks/report.js'
 import { runLockBench, type LockBenchResult } from './locks/suite.js'
 import { hotKeyTable } from './read-through/report.js'
 import { runHotKeyBench, type HotKeyBenchResult } from './read-through/suite.js'
@@ -124,9 +124,16 @@ if (locks !== undefined) {
   const { rounds, sliceMs } = config.locks
   lockSections.push('## Locks: acquire + release', '',
     `Each cycle takes a lock (ttl 10 s) and releases it; every cycle in flight uses its own lock name. Contestants alternate in ${rounds} rounds of ${sliceMs} ms slices; ` +
-    'ratios are medians of per-round ratios. The raw pair gives no fencing token; fastify-codex computes one in the acquiring script.', '',
+    'ratios are medians of per-round ratios. The raw pair gives no fencing token; fastify-codex computes one in the acquiring script. ' +
+    'Two reference rows: our two Lua scripts sent by a bare client (the floor of a lock with a fencing token) and fastify-codex with its per-command deadline bypassed (what that safety feature costs).', '',
     lockTable(locks), '')
+  if (locks.costs.length > 0) {
+    lockSections.push('### Where a cycle goes (CPU per cycle, each contestant alone, median of 3)', '',
+      'Client: this process, process.cpuUsage(). Redis: used_cpu_user + used_cpu_sys. At high concurrency client and server take turns on one connection, so wall time per cycle ≈ their sum: every µs a script costs in Redis is a µs of throughput.', '',
+      lockCostTable(locks), '')
+  }
 }
+const lockPart = lockSections.slice()
 if (hotKey !== undefined) {
   const o = hotKey.options
   lockSections.push('## Read-through: a hot key expiring under load', '',
@@ -148,7 +155,13 @@ const file = fileURLToPath(new URL(partial ? './results/partial.md.tmp' : './res
 await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true })
 await writeFile(file, markdown)
 progress(`written to ${file}`)
-if (lockSections.length > 0 && !config.quick) {
+// Own files too (full settings only), so these figures can be quoted without a full run.
+if (locks !== undefined && !config.quick) {
+  const lockFile = fileURLToPath(new URL('./results/locks.md', import.meta.url))
+  await writeFile(lockFile, ['# Lock benchmark', '', machineSection(machine, config, seconds), '', ...lockPart].join('\n'))
+  progress(`written to ${lockFile}`)
+}
+if (hotKey !== undefined && !config.quick) {
   const readThrough = fileURLToPath(new URL('./results/read-through.md', import.meta.url))
   await writeFile(readThrough, ['# Locks and read-through benchmarks', '', machineSection(machine, config, seconds), '', ...lockSections].join('\n'))
   progress(`written to ${readThrough}`)
