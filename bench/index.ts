@@ -16,7 +16,7 @@ import { targets, targetsTable } from './lib/targets.js'
 import { runSerializerBench, type SerializerBenchResult } from './serializer.js'
 import { nearSection } from './near/report.js'
 import { runNearBench, type NearBenchResult } from './near/suite.js'
-import { lockCostTable, lockTable } from './locks/report.js'
+import { lockCostTable, lockTable, scriptCostTable } from './locks/report.js'
 import { runLockBench, type LockBenchResult } from './locks/suite.js'
 import { hotKeyTable } from './read-through/report.js'
 import { runHotKeyBench, type HotKeyBenchResult } from './read-through/suite.js'
@@ -131,6 +131,12 @@ if (locks !== undefined) {
     lockSections.push('### Where a cycle goes (CPU per cycle, each contestant alone, median of 3)', '',
       'Client: this process, process.cpuUsage(). Redis: used_cpu_user + used_cpu_sys. At high concurrency client and server take turns on one connection, so wall time per cycle ≈ their sum: every µs a script costs in Redis is a µs of throughput.', '',
       lockCostTable(locks), '')
+  }
+  if (locks.scriptCosts.length > 0) {
+    lockSections.push('### Redis time per cycle, by command pair', '',
+      '1000 cycles pipelined per variant and round, lock names reused (tokens remembered, as in use); INFO commandstats usec of the top-level commands (execution only: no I/O), best of 8 rounds. ' +
+      'Running any script costs Redis more than the bare command it wraps; a fencing token is computed atomically with the acquisition only in a script.', '',
+      scriptCostTable(locks), '')
   }
 }
 const lockPart = lockSections.slice()

@@ -24,4 +24,11 @@ export function lockCostTable (result: LockBenchResult): string {
   return table(['contestant', 'concurrency', 'client CPU / cycle', 'Redis CPU / cycle', 'sum', 'wall / cycle'], rows, ['l', 'r', 'r', 'r', 'r', 'r'])
 }
 
+/** Redis execution time per cycle of each command pair (INFO commandstats), best of the rounds. */
+export function scriptCostTable (result: LockBenchResult): string {
+  const base = result.scriptCosts[0]?.us ?? Number.NaN
+  const rows = result.scriptCosts.map((c) => [c.name, `${c.us.toFixed(2)} µs`, `+${(c.us - base).toFixed(2)} µs`])
+  return table(['acquire + release as', 'Redis time / cycle', 'over the raw pair'], rows, ['l', 'r', 'r'])
+}
+
 export { CODEX_LOCK, CODEX_NO_DEADLINE, FENCED_RAW, RAW_LOCK, REDLOCK }

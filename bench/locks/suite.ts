@@ -10,6 +10,7 @@ import { resolveConnectionOptions } from '../../lib/connection/options.js'
 import { LOCK_ACQUIRE, LOCK_RELEASE } from '../../lib/scripts.js'
 import { adminClient, redisCpuUs, type AdminClient } from '../lib/redis.js'
 import { medianRatio, roundRobin, type RoundRobinResult } from '../lib/runner.js'
+import { measureScriptCosts, type ScriptCost } from './script-cost.js'
 
 export const RAW_LOCK = 'raw SET NX PX + Lua compare-and-delete (@redis/client)'
 export const CODEX_LOCK = 'fastify-codex lock() + release()'
@@ -42,6 +43,7 @@ export interface LockCost {
 export interface LockBenchResult {
   scenarios: RoundRobinResult[]
   costs: LockCost[]
+  scriptCosts: ScriptCost[]
 }
 
 const TTL_MS = 10_000
@@ -195,7 +197,8 @@ export async function runLockBench (options: LockBenchOptions): Promise<LockBenc
         costs.push({ name: list[0]!.name, concurrency: costConcurrency, clientUs: mid('clientUs'), redisUs: mid('redisUs'), wallUs: mid('wallUs') })
       }
     }
-    return { scenarios, costs }
+    const scriptCosts = (options.costMs ?? 0) > 0 ? await measureScriptCosts(options.url, admin) : []
+    return { scenarios, costs, scriptCosts }
   } finally {
     await admin.flushDb()
     for (const c of contestants) await c.close()
