@@ -123,13 +123,13 @@ const lockSections: string[] = []
 if (locks !== undefined) {
   const { rounds, sliceMs } = config.locks
   lockSections.push('## Locks: acquire + release', '',
-    `Each cycle takes a lock (ttl 10 s) and releases it; every cycle in flight uses its own lock name. Contestants alternate in ${rounds} rounds of ${sliceMs} ms slices; ` +
+    `Each cycle takes a lock (ttl 10 s) and releases it; every cycle in flight uses its own lock name. Each contestant runs in its own process (in one, their clients share V8's inline caches and heap and slow each other unevenly); they alternate in ${rounds} rounds of ${sliceMs} ms slices; ` +
     'ratios are medians of per-round ratios. The raw pair gives no fencing token; fastify-codex computes one in the acquiring script. ' +
     'Two reference rows: our two Lua scripts sent by a bare client (the floor of a lock with a fencing token) and fastify-codex with its per-command deadline bypassed (what that safety feature costs).', '',
     lockTable(locks), '')
   if (locks.costs.length > 0) {
     lockSections.push('### Where a cycle goes (CPU per cycle, each contestant alone, median of 3)', '',
-      'Client: this process, process.cpuUsage(). Redis: used_cpu_user + used_cpu_sys. At high concurrency client and server take turns on one connection, so wall time per cycle ≈ their sum: every µs a script costs in Redis is a µs of throughput.', '',
+      'Client: the contestant\'s process, process.cpuUsage(). Redis: used_cpu_user + used_cpu_sys. At high concurrency client and server take turns on one connection, so wall time per cycle ≈ their sum: every µs a script costs in Redis is a µs of throughput.', '',
       lockCostTable(locks), '')
   }
   if (locks.scriptCosts.length > 0) {

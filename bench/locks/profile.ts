@@ -4,17 +4,10 @@
  *   npx tsx bench/locks/profile.ts <raw|codex|codex-no-deadline|fenced|redlock> [concurrency=64] [ms=5000]
  */
 import { adminClient, redisCpuUs, startBenchRedis, type AdminClient } from '../lib/redis.js'
-import { codexContestant, fencedRawContestant, rawContestant, redlockContestant, type LockContestant } from './suite.js'
+import { CONTESTANTS, type LockContestantId } from './contestants.js'
 
-const [which = 'codex', c = '64', ms = '5000'] = process.argv.slice(2)
+const [which = 'codex', c = '64', ms = '5000'] = process.argv.slice(2) as [LockContestantId?, string?, string?]
 const concurrency = Number(c)
-const makers: Record<string, (url: string) => Promise<LockContestant>> = {
-  raw: rawContestant,
-  codex: codexContestant,
-  'codex-no-deadline': async (url) => await codexContestant(url, false),
-  fenced: fencedRawContestant,
-  redlock: redlockContestant
-}
 
 interface Snapshot { cpuUs: number, reads: number, commands: Map<string, { calls: number, usec: number }> }
 
@@ -28,7 +21,7 @@ async function snapshot (admin: AdminClient): Promise<Snapshot> {
 
 const redis = await startBenchRedis()
 const admin = await adminClient(redis.url)
-const contestant = await makers[which]!(redis.url)
+const contestant = await CONTESTANTS[which](redis.url)
 try {
   const free = Array.from({ length: concurrency }, (_, i) => `job-${i}`)
   const runFor = async (duration: number): Promise<number> => {
