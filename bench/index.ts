@@ -134,7 +134,7 @@ if (locks !== undefined) {
   }
   if (locks.scriptCosts.length > 0) {
     lockSections.push('### Redis time per cycle, by command pair', '',
-      '1000 cycles pipelined per variant and round, lock names reused (tokens remembered, as in use); INFO commandstats usec of the top-level commands (execution only: no I/O), best of 8 rounds. ' +
+      '1000 cycles pipelined per variant and round, lock names reused (tokens remembered, as in use); INFO commandstats: the commands run (including those scripts call) and the usec of the top-level commands (execution only: no I/O), best of 12 rounds. ' +
       'Running any script costs Redis more than the bare command it wraps; a fencing token is computed atomically with the acquisition only in a script.', '',
       scriptCostTable(locks), '')
   }

@@ -2,7 +2,6 @@
  * One lock contestant in its own process (argv: contestant id, Redis url), driven by the parent over IPC:
  * in one process, the contestants' clients would share V8's inline caches and heap, and slow each other unevenly.
  */
-import { fullGc } from '../lib/gc.js'
 import { runSlice } from '../lib/runner.js'
 import { LatencySampler } from '../lib/stats.js'
 import { CONTESTANTS, pooled, type LockContestantId } from './contestants.js'
@@ -42,8 +41,9 @@ async function handle (message: ChildRequest): Promise<void> {
     process.disconnect()
     return
   }
+  // No forced GC between slices (the in-process runner's fairness measure): this process holds only its own garbage,
+  // and a full GC made the next second's cycles cost up to 1.6x the CPU, more for the contestant allocating more.
   const op = opFor(message.concurrency)
-  fullGc()
   if (message.type === 'slice') {
     const sampler = message.sample ? new LatencySampler() : undefined
     const slice = await runSlice(op, message.concurrency, message.ms, sampler)

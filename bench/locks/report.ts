@@ -27,8 +27,8 @@ export function lockCostTable (result: LockBenchResult): string {
 /** Redis execution time per cycle of each command pair (INFO commandstats), best of the rounds. */
 export function scriptCostTable (result: LockBenchResult): string {
   const base = result.scriptCosts[0]?.us ?? Number.NaN
-  const rows = result.scriptCosts.map((c) => [c.name, `${c.us.toFixed(2)} µs`, `+${(c.us - base).toFixed(2)} µs`])
-  return table(['acquire + release as', 'Redis time / cycle', 'over the raw pair'], rows, ['l', 'r', 'r'])
+  const rows = result.scriptCosts.map((c) => [c.name, c.commands, `${c.us.toFixed(2)} µs`, `+${(c.us - base).toFixed(2)} µs`])
+  return table(['acquire + release as', 'commands Redis runs / cycle', 'Redis time / cycle', 'over the raw pair'], rows, ['l', 'l', 'r', 'r'])
 }
 
 export { CODEX_LOCK, CODEX_NO_DEADLINE, FENCED_RAW, RAW_LOCK, REDLOCK }

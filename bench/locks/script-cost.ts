@@ -8,6 +8,8 @@ import type { AdminClient } from '../lib/redis.js'
 export interface ScriptCost {
   name: string
   us: number
+  /** Commands Redis ran per cycle, scripts' own calls included (`evalsha 2, get 2, set 2`): deterministic, unlike the time. */
+  commands: string
 }
 
 const COMPARE_AND_DELETE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
@@ -36,7 +38,7 @@ type Client = ReturnType<typeof newClient>
 interface Variant { name: string, cycle: (client: Client, key: string, owner: string) => Promise<unknown> }
 
 /** Executes BATCH pipelined acquire + release cycles per variant and round; keys are reused, so tokens are remembered as in use. */
-export async function measureScriptCosts (url: string, admin: AdminClient, rounds = 8): Promise<ScriptCost[]> {
+export async function measureScriptCosts (url: string, admin: AdminClient, rounds = 12): Promise<ScriptCost[]> {
   const client = newClient(url)
   client.on('error', () => {})
   await client.connect()
@@ -59,6 +61,7 @@ export async function measureScriptCosts (url: string, admin: AdminClient, round
       { name: 'fastify-codex scripts (GET + SET; TIME only with no token remembered)', cycle: fenced(acquire) }
     ]
     const best = variants.map(() => Number.POSITIVE_INFINITY)
+    const commands = variants.map(() => '')
     for (let round = 0; round < rounds; round++) {
       for (const [i, variant] of variants.entries()) {
         const keys = Array.from({ length: BATCH }, (_, k) => `cost${i}:${k}`)
@@ -67,13 +70,17 @@ export async function measureScriptCosts (url: string, admin: AdminClient, round
         const text = await admin.info('commandstats')
         // A script's usec includes the commands it calls: count top-level commands only.
         let usec = 0
-        for (const m of text.matchAll(/^cmdstat_(evalsha|set):calls=\d+,usec=(\d+)/gm)) {
-          if (m[1] === 'evalsha' || i === 0) usec += Number(m[2])
+        const counts: string[] = []
+        for (const m of text.matchAll(/^cmdstat_([a-z]+):calls=(\d+),usec=(\d+)/gm)) {
+          if (m[1] === 'info' || m[1] === 'config') continue
+          counts.push(`${m[1]} ${Number(m[2]) / BATCH}`)
+          if (m[1] === 'evalsha' || (i === 0 && m[1] === 'set')) usec += Number(m[3])
         }
+        commands[i] = counts.sort().join(', ')
         best[i] = Math.min(best[i]!, usec / BATCH)
       }
     }
-    return variants.map((v, i) => ({ name: v.name, us: best[i]! }))
+    return variants.map((v, i) => ({ name: v.name, us: best[i]!, commands: commands[i]! }))
   } finally {
     await client.close()
   }
