@@ -16,7 +16,7 @@ import { targets, targetsTable } from './lib/targets.js'
 import { runSerializerBench, type SerializerBenchResult } from './serializer.js'
 import { nearSection } from './near/report.js'
 import { runNearBench, type NearBenchResult } from './near/suite.js'
-import { lockTable } from './locks/report.js'
+import { lockCostTable, lockTable, scriptCostTable } from './locks/report.js'
 import { runLockBench, type LockBenchResult } from './locks/suite.js'
 import { hotKeyTable } from './read-through/report.js'
 import { runHotKeyBench, type HotKeyBenchResult } from './read-through/suite.js'
@@ -123,10 +123,23 @@ const lockSections: string[] = []
 if (locks !== undefined) {
   const { rounds, sliceMs } = config.locks
   lockSections.push('## Locks: acquire + release', '',
-    `Each cycle takes a lock (ttl 10 s) and releases it; every cycle in flight uses its own lock name. Contestants alternate in ${rounds} rounds of ${sliceMs} ms slices; ` +
-    'ratios are medians of per-round ratios. The raw pair gives no fencing token; fastify-codex computes one in the acquiring script.', '',
+    `Each cycle takes a lock (ttl 10 s) and releases it; every cycle in flight uses its own lock name. Each contestant runs in its own process (in one, their clients share V8's inline caches and heap and slow each other unevenly); they alternate in ${rounds} rounds of ${sliceMs} ms slices; ` +
+    'ratios are medians of per-round ratios. The raw pair gives no fencing token; fastify-codex computes one in the acquiring script. ' +
+    'Two reference rows: our two Lua scripts sent by a bare client (the floor of a lock with a fencing token) and fastify-codex with its per-command deadline bypassed (what that safety feature costs).', '',
     lockTable(locks), '')
+  if (locks.costs.length > 0) {
+    lockSections.push('### Where a cycle goes (CPU per cycle, each contestant alone, median of 3)', '',
+      'Client: the contestant\'s process, process.cpuUsage(). Redis: used_cpu_user + used_cpu_sys. At high concurrency client and server take turns on one connection, so wall time per cycle ≈ their sum: every µs a script costs in Redis is a µs of throughput.', '',
+      lockCostTable(locks), '')
+  }
+  if (locks.scriptCosts.length > 0) {
+    lockSections.push('### Redis time per cycle, by command pair', '',
+      '1000 cycles pipelined per variant and round, lock names reused (tokens remembered, as in use); INFO commandstats: the commands run (including those scripts call) and the usec of the top-level commands (execution only: no I/O), best of 12 rounds. ' +
+      'Running any script costs Redis more than the bare command it wraps; a fencing token is computed atomically with the acquisition only in a script.', '',
+      scriptCostTable(locks), '')
+  }
 }
+const lockPart = lockSections.slice()
 if (hotKey !== undefined) {
   const o = hotKey.options
   lockSections.push('## Read-through: a hot key expiring under load', '',
@@ -148,7 +161,13 @@ const file = fileURLToPath(new URL(partial ? './results/partial.md.tmp' : './res
 await mkdir(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true })
 await writeFile(file, markdown)
 progress(`written to ${file}`)
-if (lockSections.length > 0 && !config.quick) {
+// Own files too (full settings only), so these figures can be quoted without a full run.
+if (locks !== undefined && !config.quick) {
+  const lockFile = fileURLToPath(new URL('./results/locks.md', import.meta.url))
+  await writeFile(lockFile, ['# Lock benchmark', '', machineSection(machine, config, seconds), '', ...lockPart].join('\n'))
+  progress(`written to ${lockFile}`)
+}
+if (hotKey !== undefined && !config.quick) {
   const readThrough = fileURLToPath(new URL('./results/read-through.md', import.meta.url))
   await writeFile(readThrough, ['# Locks and read-through benchmarks', '', machineSection(machine, config, seconds), '', ...lockSections].join('\n'))
   progress(`written to ${readThrough}`)

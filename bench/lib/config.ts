@@ -14,7 +14,7 @@ export interface BenchConfig {
   session: { rounds: number, durationSec: number, connections: number, sessions: number }
   serializer: { rounds: number, iterationsPerRound: number }
   soakSize: { cacheOps: number, sessionRequests: number }
-  locks: { rounds: number, sliceMs: number, warmupMs: number }
+  locks: { rounds: number, sliceMs: number, warmupMs: number, costMs: number }
   hotKey: { processes: number, concurrency: number, durationMs: number, factoryMs: number, ttlSeconds: number }
 }
 
@@ -51,7 +51,7 @@ export function loadConfig (): BenchConfig {
     },
     serializer: quick ? { rounds: 10, iterationsPerRound: 2000 } : { rounds: 30, iterationsPerRound: 5000 },
     soakSize: quick ? { cacheOps: 200_000, sessionRequests: 20_000 } : { cacheOps: 1_000_000, sessionRequests: 100_000 },
-    locks: quick ? { rounds: 3, sliceMs: 150, warmupMs: 100 } : { rounds: 9, sliceMs: 300, warmupMs: 200 },
+    locks: quick ? { rounds: 3, sliceMs: 150, warmupMs: 100, costMs: 300 } : { rounds: 9, sliceMs: 300, warmupMs: 200, costMs: 1000 },
     // The scenario: 4 processes × 64 callers on one key, a 50 ms factory, a 1 s ttl, 20 s per contestant.
     hotKey: { processes: 4, concurrency: 64, durationMs: 1000 * seconds('BENCH_HOTKEY_SECONDS', quick ? 5 : 20), factoryMs: 50, ttlSeconds: 1 }
   }

@@ -41,14 +41,14 @@ export interface RoundRobinResult {
 // Every SAMPLE_EVERY-th operation is timed: two hrtime reads per op would be a measurable share of a 5 µs op.
 const SAMPLE_MASK = 3
 
-interface Slice {
+export interface Slice {
   ops: number
   errors: number
   firstError: unknown
   seconds: number
 }
 
-async function runSlice (op: Operation, concurrency: number, sliceMs: number, sampler: LatencySampler | undefined): Promise<Slice> {
+export async function runSlice (op: Operation, concurrency: number, sliceMs: number, sampler: LatencySampler | undefined): Promise<Slice> {
   const slice: Slice = { ops: 0, errors: 0, firstError: undefined, seconds: 0 }
   let seq = 0
   const start = performance.now()

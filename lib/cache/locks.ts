@@ -17,7 +17,8 @@ function retryDelay (configured: number | undefined): number {
 export async function acquireLock (connection: RedisConnection, key: string, name: string, options: ResolvedLockOptions): Promise<Lock | null> {
   const owner = randomUUID()
   const args = [owner, String(options.ttlMs)]
-  const deadline = performance.now() + options.wait
+  // Read the clock only when there is a wait to time: a single attempt (the default) never needs it.
+  const deadline = options.wait === 0 ? 0 : performance.now() + options.wait
   for (;;) {
     let token: number | null
     try {
@@ -29,6 +30,7 @@ export async function acquireLock (connection: RedisConnection, key: string, nam
       throw err
     }
     if (token !== null) return new Lock(name, token, connection, key, owner, options.ttlMs)
+    if (options.wait === 0) return null
     const left = deadline - performance.now()
     if (left <= 0) return null
     // The last attempt lands at the deadline rather than after it.

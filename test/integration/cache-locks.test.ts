@@ -107,6 +107,22 @@ t.test('locks', async t => {
     t.ok(tokens.every(Number.isSafeInteger), 'every token is a safe integer')
   })
 
+  t.test('a remembered token gives the next one without reading the clock (TIME only when none is remembered)', async t => {
+    const timeCalls = async (): Promise<number> => Number(/^cmdstat_time:calls=(\d+)/m.exec(await raw.info('commandstats'))?.[1] ?? 0)
+    const before = await timeCalls()
+    const first = await cache.lock('chain', { ttl: 10 })
+    t.equal(await timeCalls(), before + 1, 'a first acquisition reads the Redis clock')
+    await first!.release()
+    const tokens = [first!.token]
+    for (let i = 0; i < 5; i++) {
+      const lock = await cache.lock('chain', { ttl: 10 })
+      tokens.push(lock!.token)
+      await lock!.release()
+    }
+    t.equal(await timeCalls(), before + 1, 'no TIME call while a token is remembered')
+    t.same(tokens, tokens.map((_, i) => first!.token + i), 'each next token is the last + 1')
+  })
+
   t.test('withLock extends the lock while fn runs past its ttl, and releases it after', async t => {
     let seenBusy = 0
     const result = await cache.withLock('long-job', async (signal, lock) => {
