@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { BENCH_NODE_ARGS } from '../lib/node-args.js'
 import { adminClient, redisCpuUs } from '../lib/redis.js'
 import { medianRatio, type EntrantResult, type RoundRobinResult } from '../lib/runner.js'
 import { LatencySampler } from '../lib/stats.js'
@@ -46,7 +47,7 @@ interface Child {
 }
 
 async function startChild (id: LockContestantId, url: string): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, id, url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = spawn(process.execPath, [...BENCH_NODE_ARGS, CHILD, id, url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   // A stray child must not outlive the bench.
   const onExit = (): void => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') }
   process.on('exit', onExit)
