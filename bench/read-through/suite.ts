@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { adminClient } from '../lib/redis.js'
+import { adminClient, callsBetween, commandCalls, type AdminClient } from '../lib/redis.js'
 import { percentileOfSorted } from '../lib/stats.js'
 import type { ChildConfig, ChildReport } from './child.js'
-import { HOT_KEY_CONTESTANTS, type HotKeyContestantName } from './contestants.js'
+import { BENTOCACHE, CACHE_MANAGER, CODEX, CODEX_NEAR, DEDUPE, HOT_KEY_CONTESTANTS, type HotKeyContestantName } from './contestants.js'
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url))
 const READY_TIMEOUT_MS = 120_000
@@ -31,6 +31,22 @@ export interface HotKeyRun {
   callsPerSec: number
   p50Us: number
   p99Us: number
+  /** p99 of the calls a value computed before they began answered (steady-state hits). */
+  hitP99Us: number
+  /** Calls answered by a value computed after they began: they waited for an expiry's computation. */
+  waited: number
+  waitedP50Us: number
+  waitedP99Us: number
+  /** CPU time (user + system) of the processes per call answered, µs. */
+  cpuUsPerCall: number
+  /** Redis commands per 1000 calls, by command (`get`, `set`, `evalsha`…), most first. */
+  commandsPer1000: Array<[string, number]>
+  /** GC pauses per process per second, ms (mean over the processes), and the longest pause seen. */
+  gcMsPerSec: number
+  gcMaxMs: number
+  /** The worst process's event-loop delay p99 and max, ms. */
+  loopP99Ms: number
+  loopMaxMs: number
   errors: number
   firstError?: string
 }
@@ -83,7 +99,7 @@ function expiriesOf (starts: number[], ttlMs: number): { expiries: number, max: 
   return { expiries, max }
 }
 
-async function runContestant (name: HotKeyContestantName, options: HotKeyBenchOptions): Promise<HotKeyRun> {
+async function runContestant (name: HotKeyContestantName, options: HotKeyBenchOptions, admin: AdminClient): Promise<HotKeyRun> {
   const config: ChildConfig = { concurrency: options.concurrency, factoryMs: options.factoryMs, ttlSeconds: options.ttlSeconds, key: 'hot' }
   const children = Array.from({ length: options.processes }, () => startChild(name, options.url, config))
   try {
@@ -95,11 +111,16 @@ async function runContestant (name: HotKeyContestantName, options: HotKeyBenchOp
     clearTimeout(timer)
     const startAt = Date.now() + 500
     const endAt = startAt + options.durationMs
+    const before = await commandCalls(admin)
     for (const c of children) c.process.send({ startAt, endAt })
     const reports = await Promise.all(children.map(async (c) => await c.report))
+    const commands = callsBetween(before, await commandCalls(admin))
     const starts = reports.flatMap((r) => r.factoryStarts)
     const { expiries, max } = expiriesOf(starts, options.ttlSeconds * 1000)
-    const samples = Float64Array.from(reports.flatMap((r) => r.samplesUs)).sort()
+    const sorted = (pick: (r: ChildReport) => number[]): Float64Array => Float64Array.from(reports.flatMap(pick)).sort()
+    const samples = sorted((r) => r.samplesUs)
+    const hits = sorted((r) => r.hitUs)
+    const waited = sorted((r) => r.waitedUs)
     const calls = reports.reduce((n, r) => n + r.calls, 0)
     const errors = reports.reduce((n, r) => n + r.errors, 0)
     return {
@@ -112,6 +133,16 @@ async function runContestant (name: HotKeyContestantName, options: HotKeyBenchOp
       callsPerSec: calls / (options.durationMs / 1000),
       p50Us: percentileOfSorted(samples, 50),
       p99Us: percentileOfSorted(samples, 99),
+      hitP99Us: percentileOfSorted(hits, 99),
+      waited: reports.reduce((n, r) => n + r.waited, 0),
+      waitedP50Us: percentileOfSorted(waited, 50),
+      waitedP99Us: percentileOfSorted(waited, 99),
+      commandsPer1000: [...commands].map(([command, n]): [string, number] => [command, 1000 * n / Math.max(1, calls)]).sort((a, b) => b[1] - a[1]),
+      cpuUsPerCall: reports.reduce((n, r) => n + r.cpuUs, 0) / Math.max(1, calls),
+      gcMsPerSec: reports.reduce((n, r) => n + r.gcMs, 0) / reports.length / (options.durationMs / 1000),
+      gcMaxMs: Math.max(...reports.map((r) => r.gcMaxMs)),
+      loopP99Ms: Math.max(...reports.map((r) => r.loopP99Ms)),
+      loopMaxMs: Math.max(...reports.map((r) => r.loopMaxMs)),
       errors,
       firstError: reports.find((r) => r.firstError !== undefined)?.firstError
     }
@@ -120,14 +151,27 @@ async function runContestant (name: HotKeyContestantName, options: HotKeyBenchOp
   }
 }
 
+const ALIASES: Record<string, HotKeyContestantName> = { codex: CODEX, near: CODEX_NEAR, bentocache: BENTOCACHE, 'cache-manager': CACHE_MANAGER, dedupe: DEDUPE }
+
+// BENCH_HOTKEY_ONLY=codex,near,bentocache,cache-manager,dedupe picks contestants.
+function contestantsFromEnv (): HotKeyContestantName[] | undefined {
+  const words = process.env.BENCH_HOTKEY_ONLY?.split(',').map((w) => w.trim()).filter((w) => w !== '')
+  if (words === undefined || words.length === 0) return undefined
+  return words.map((w) => {
+    const name = ALIASES[w]
+    if (name === undefined) throw new Error(`BENCH_HOTKEY_ONLY: unknown contestant ${w}; known: ${Object.keys(ALIASES).join(', ')}`)
+    return name
+  })
+}
+
 /** The hot key expiring under load: every contestant in turn, `processes` × `concurrency` callers on one key. */
 export async function runHotKeyBench (options: HotKeyBenchOptions): Promise<HotKeyBenchResult> {
   const admin = await adminClient(options.url)
   const runs: HotKeyRun[] = []
   try {
-    for (const name of options.contestants ?? HOT_KEY_CONTESTANTS) {
+    for (const name of options.contestants ?? contestantsFromEnv() ?? HOT_KEY_CONTESTANTS) {
       await admin.flushDb()
-      const run = await runContestant(name, options)
+      const run = await runContestant(name, options, admin)
       runs.push(run)
       options.onRun?.(`hot key ${name}: ${run.runsPerExpiry.toFixed(2)} runs/expiry, p99 ${(run.p99Us / 1000).toFixed(1)} ms`)
     }
