@@ -12,7 +12,9 @@ export interface HotKeyBenchOptions {
   url: string
   processes: number
   concurrency: number
+  /** Load per contestant, ms, split over `rounds`. */
   durationMs: number
+  rounds: number
   factoryMs: number
   ttlSeconds: number
   contestants?: readonly HotKeyContestantName[]
@@ -99,8 +101,17 @@ function expiriesOf (starts: number[], ttlMs: number): { expiries: number, max: 
   return { expiries, max }
 }
 
-async function runContestant (name: HotKeyContestantName, options: HotKeyBenchOptions, admin: AdminClient): Promise<HotKeyRun> {
+interface RoundResult {
+  reports: ChildReport[]
+  commands: Map<string, number>
+  expiries: number
+  maxRunsPerExpiry: number
+}
+
+/** One round of one contestant: fresh processes on a flushed Redis, a cold start, `durationMs / rounds` of load. */
+async function runRound (name: HotKeyContestantName, options: HotKeyBenchOptions, admin: AdminClient, durationMs: number): Promise<RoundResult> {
   const config: ChildConfig = { concurrency: options.concurrency, factoryMs: options.factoryMs, ttlSeconds: options.ttlSeconds, key: 'hot' }
+  await admin.flushDb()
   const children = Array.from({ length: options.processes }, () => startChild(name, options.url, config))
   try {
     let timer: NodeJS.Timeout | undefined
@@ -110,44 +121,53 @@ async function runContestant (name: HotKeyContestantName, options: HotKeyBenchOp
     ])
     clearTimeout(timer)
     const startAt = Date.now() + 500
-    const endAt = startAt + options.durationMs
+    const endAt = startAt + durationMs
     const before = await commandCalls(admin)
     for (const c of children) c.process.send({ startAt, endAt })
     const reports = await Promise.all(children.map(async (c) => await c.report))
     const commands = callsBetween(before, await commandCalls(admin))
-    const starts = reports.flatMap((r) => r.factoryStarts)
-    const { expiries, max } = expiriesOf(starts, options.ttlSeconds * 1000)
-    const sorted = (pick: (r: ChildReport) => number[]): Float64Array => Float64Array.from(reports.flatMap(pick)).sort()
-    const samples = sorted((r) => r.samplesUs)
-    const hits = sorted((r) => r.hitUs)
-    const waited = sorted((r) => r.waitedUs)
-    const calls = reports.reduce((n, r) => n + r.calls, 0)
-    const errors = reports.reduce((n, r) => n + r.errors, 0)
-    return {
-      contestant: name,
-      factoryRuns: starts.length,
-      expiries,
-      runsPerExpiry: starts.length / Math.max(1, expiries),
-      maxRunsPerExpiry: max,
-      calls,
-      callsPerSec: calls / (options.durationMs / 1000),
-      p50Us: percentileOfSorted(samples, 50),
-      p99Us: percentileOfSorted(samples, 99),
-      hitP99Us: percentileOfSorted(hits, 99),
-      waited: reports.reduce((n, r) => n + r.waited, 0),
-      waitedP50Us: percentileOfSorted(waited, 50),
-      waitedP99Us: percentileOfSorted(waited, 99),
-      commandsPer1000: [...commands].map(([command, n]): [string, number] => [command, 1000 * n / Math.max(1, calls)]).sort((a, b) => b[1] - a[1]),
-      cpuUsPerCall: reports.reduce((n, r) => n + r.cpuUs, 0) / Math.max(1, calls),
-      gcMsPerSec: reports.reduce((n, r) => n + r.gcMs, 0) / reports.length / (options.durationMs / 1000),
-      gcMaxMs: Math.max(...reports.map((r) => r.gcMaxMs)),
-      loopP99Ms: Math.max(...reports.map((r) => r.loopP99Ms)),
-      loopMaxMs: Math.max(...reports.map((r) => r.loopMaxMs)),
-      errors,
-      firstError: reports.find((r) => r.firstError !== undefined)?.firstError
-    }
+    const { expiries, max } = expiriesOf(reports.flatMap((r) => r.factoryStarts), options.ttlSeconds * 1000)
+    return { reports, commands, expiries, maxRunsPerExpiry: max }
   } finally {
     for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL')
+  }
+}
+
+/** A contestant's rounds as one run: latencies pooled (every round weighs by its calls), expiries summed. */
+function summarize (name: HotKeyContestantName, rounds: RoundResult[], durationMs: number): HotKeyRun {
+  const reports = rounds.flatMap((r) => r.reports)
+  const sorted = (pick: (r: ChildReport) => number[]): Float64Array => Float64Array.from(reports.flatMap(pick)).sort()
+  const samples = sorted((r) => r.samplesUs)
+  const hits = sorted((r) => r.hitUs)
+  const waited = sorted((r) => r.waitedUs)
+  const factoryRuns = reports.reduce((n, r) => n + r.factoryStarts.length, 0)
+  const expiries = rounds.reduce((n, r) => n + r.expiries, 0)
+  const calls = reports.reduce((n, r) => n + r.calls, 0)
+  const commands = new Map<string, number>()
+  for (const round of rounds) for (const [command, n] of round.commands) commands.set(command, (commands.get(command) ?? 0) + n)
+  const processSeconds = reports.length * durationMs / rounds.length / 1000
+  return {
+    contestant: name,
+    factoryRuns,
+    expiries,
+    runsPerExpiry: factoryRuns / Math.max(1, expiries),
+    maxRunsPerExpiry: Math.max(...rounds.map((r) => r.maxRunsPerExpiry)),
+    calls,
+    callsPerSec: calls / (durationMs / 1000),
+    p50Us: percentileOfSorted(samples, 50),
+    p99Us: percentileOfSorted(samples, 99),
+    hitP99Us: percentileOfSorted(hits, 99),
+    waited: reports.reduce((n, r) => n + r.waited, 0),
+    waitedP50Us: percentileOfSorted(waited, 50),
+    waitedP99Us: percentileOfSorted(waited, 99),
+    commandsPer1000: [...commands].map(([command, n]): [string, number] => [command, 1000 * n / Math.max(1, calls)]).sort((a, b) => b[1] - a[1]),
+    cpuUsPerCall: reports.reduce((n, r) => n + r.cpuUs, 0) / Math.max(1, calls),
+    gcMsPerSec: reports.reduce((n, r) => n + r.gcMs, 0) / processSeconds,
+    gcMaxMs: Math.max(...reports.map((r) => r.gcMaxMs)),
+    loopP99Ms: Math.max(...reports.map((r) => r.loopP99Ms)),
+    loopMaxMs: Math.max(...reports.map((r) => r.loopMaxMs)),
+    errors: reports.reduce((n, r) => n + r.errors, 0),
+    firstError: reports.find((r) => r.firstError !== undefined)?.firstError
   }
 }
 
@@ -164,21 +184,29 @@ function contestantsFromEnv (): HotKeyContestantName[] | undefined {
   })
 }
 
-/** The hot key expiring under load: every contestant in turn, `processes` × `concurrency` callers on one key. */
+/**
+ * The hot key expiring under load, `processes` × `concurrency` callers on one key: contestants take turns in `rounds`
+ * rounds (the order rotating), so a noisy neighbour's bursts fall on all of them alike; `durationMs` per contestant.
+ */
 export async function runHotKeyBench (options: HotKeyBenchOptions): Promise<HotKeyBenchResult> {
   const admin = await adminClient(options.url)
-  const runs: HotKeyRun[] = []
+  const names = options.contestants ?? contestantsFromEnv() ?? HOT_KEY_CONTESTANTS
+  const rounds = new Map<HotKeyContestantName, RoundResult[]>(names.map((name) => [name, []]))
+  const slice = options.durationMs / options.rounds
   try {
-    for (const name of options.contestants ?? contestantsFromEnv() ?? HOT_KEY_CONTESTANTS) {
-      await admin.flushDb()
-      const run = await runContestant(name, options, admin)
-      runs.push(run)
-      options.onRun?.(`hot key ${name}: ${run.runsPerExpiry.toFixed(2)} runs/expiry, p99 ${(run.p99Us / 1000).toFixed(1)} ms`)
+    for (let round = 0; round < options.rounds; round++) {
+      for (let i = 0; i < names.length; i++) {
+        const name = names[(i + round) % names.length]!
+        rounds.get(name)!.push(await runRound(name, options, admin, slice))
+      }
+      options.onRun?.(`hot key: round ${round + 1} of ${options.rounds} done`)
     }
   } finally {
     await admin.flushDb()
     await admin.close()
   }
+  const runs = names.map((name) => summarize(name, rounds.get(name)!, options.durationMs))
+  for (const run of runs) options.onRun?.(`hot key ${run.contestant}: ${run.runsPerExpiry.toFixed(2)} runs/expiry, p99 ${(run.p99Us / 1000).toFixed(1)} ms`)
   const { url, onRun, contestants, ...rest } = options
   return { options: rest, runs }
 }
