@@ -3,26 +3,44 @@ import { jsonSerializer, type Serializer } from '../serializer.js'
 import { decodeValue } from '../value-codec.js'
 
 /**
- * One stored payload read for several callers, each of whom gets a value of their own to mutate. With the default
- * serializer the text is parsed at most twice (the first caller's copy, then a kept original) and later callers get
- * deep copies of the original, several times cheaper than parsing; a custom serializer parses for every caller.
+ * One in-flight read of a key, shared by the getOrSet callers that came while it was on the wire; each caller gets a
+ * value of its own to mutate. Callers are counted as they join, and nobody joins once the first of them resumed, so
+ * a lone caller just parses. With the default serializer, several callers cost at most two parses (the first caller's
+ * value, then a kept original) and a deep copy of the original each, several times cheaper than parsing; a custom
+ * serializer's values may be anything, so it parses for every caller.
  */
-export class SharedValue {
-  readonly text: string
+export class SharedRead {
+  readonly writes: number
+  readonly text: Promise<string | null>
+  callers = 1
   readonly #serializer: Serializer
+  readonly #reads: Map<string, SharedRead> | undefined
+  readonly #fullKey: string
   #taken = 0
   #original: { readonly value: unknown } | undefined
 
-  constructor (serializer: Serializer, text: string) {
+  constructor (serializer: Serializer, writes: number, text: Promise<string | null>, reads?: Map<string, SharedRead>, fullKey = '') {
     this.#serializer = serializer
+    this.writes = writes
     this.text = text
+    this.#reads = reads
+    this.#fullKey = fullKey
   }
 
-  /** A value nobody else holds: FST_CODEX_CORRUPT_VALUE (for every caller) if the text cannot be read. */
-  take (): unknown {
-    if (this.#serializer !== jsonSerializer || this.#taken++ === 0) return decodeValue(this.#serializer, this.text)
-    // Parsed only once a second caller comes (a lone caller pays for one parse and no copy); unreadable, it throws again.
-    this.#original ??= { value: decodeValue(this.#serializer, this.text) }
+  /**
+   * Called by each caller as soon as `text` settled, before anything else: the first one closes the read to newcomers
+   * (cheaper than a settle callback per read). A newer read may have replaced it (a write came between): only our own entry goes.
+   */
+  settled (): void {
+    const reads = this.#reads
+    if (reads !== undefined && reads.get(this.#fullKey) === this) reads.delete(this.#fullKey)
+  }
+
+  /** A value nobody else holds, from `text` (what `this.text` resolved to); unreadable: FST_CODEX_CORRUPT_VALUE for every caller. */
+  take (text: string): unknown {
+    const serializer = this.#serializer
+    if (this.callers === 1 || serializer !== jsonSerializer || this.#taken++ === 0) return decodeValue(serializer, text)
+    this.#original ??= { value: decodeValue(serializer, text) }
     return cloneJson(this.#original.value)
   }
 }
@@ -33,7 +51,7 @@ export class SharedValue {
  */
 export class ReadCoalescer {
   #writes = 0
-  readonly #reads = new Map<string, { writes: number, value: Promise<SharedValue | null> }>()
+  readonly #reads = new Map<string, SharedRead>()
   readonly #serializer: Serializer
   readonly #issue: (fullKey: string) => Promise<string | null>
 
@@ -48,16 +66,15 @@ export class ReadCoalescer {
     this.#writes++
   }
 
-  read (fullKey: string): Promise<SharedValue | null> {
+  /** The read to await (`.text`), then call `.settled()` and `.take(text)`: a joined one, or a new one. */
+  read (fullKey: string): SharedRead {
     const current = this.#reads.get(fullKey)
-    if (current !== undefined && current.writes === this.#writes) return current.value
-    const serializer = this.#serializer
-    const entry = { writes: this.#writes, value: this.#issue(fullKey).then((text) => text === null ? null : new SharedValue(serializer, text)) }
-    this.#reads.set(fullKey, entry)
-    // A newer read may have replaced this one (a write came between): only our own entry goes.
-    // Attached before any caller's continuation: a caller that resumes and calls again starts a new read.
-    const settle = (): void => { if (this.#reads.get(fullKey) === entry) this.#reads.delete(fullKey) }
-    entry.value.then(settle, settle)
-    return entry.value
+    if (current !== undefined && current.writes === this.#writes) {
+      current.callers++
+      return current
+    }
+    const read = new SharedRead(this.#serializer, this.#writes, this.#issue(fullKey), this.#reads, fullKey)
+    this.#reads.set(fullKey, read)
+    return read
   }
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { cloneJson } from '../../lib/json-clone.js'
-import { SharedValue } from '../../lib/cache/read-coalesce.js'
+import { SharedRead } from '../../lib/cache/read-coalesce.js'
 import { jsonSerializer, type Serializer } from '../../lib/serializer.js'
 
 /** Every object or array reachable from a value. */
@@ -43,8 +43,15 @@ t.test('cloneJson keeps a "__proto__" own key as an own key, and copies no inher
   }
 })
 
-t.test('SharedValue: every take is the caller\'s own value, mutating one changes no later take', async (t) => {
-  const shared = new SharedValue(jsonSerializer, '{"list":[1],"nested":{"n":1}}')
+/** A read joined by `callers` callers, its reply in. */
+function sharedRead (serializer: Serializer, text: string, callers = 8): { take: () => unknown } {
+  const read = new SharedRead(serializer, 0, Promise.resolve(text))
+  read.callers = callers
+  return { take: () => read.take(text) }
+}
+
+t.test('SharedRead: every take is the caller\'s own value, mutating one changes no later take', async (t) => {
+  const shared = sharedRead(jsonSerializer, '{"list":[1],"nested":{"n":1}}')
   const taken = Array.from({ length: 4 }, () => shared.take() as { list: number[], nested: { n: number } })
   for (const value of taken) {
     value.list.push(2)
@@ -56,20 +63,27 @@ t.test('SharedValue: every take is the caller\'s own value, mutating one changes
   t.equal(new Set([...taken, later].map((v) => (v as { list: unknown }).list)).size, 5, 'no nested object shared either')
 })
 
-t.test('SharedValue: an unreadable payload fails every take with FST_CODEX_CORRUPT_VALUE', async (t) => {
-  const shared = new SharedValue(jsonSerializer, '{"broken"')
+t.test('SharedRead: an unreadable payload fails every take with FST_CODEX_CORRUPT_VALUE', async (t) => {
+  const shared = sharedRead(jsonSerializer, '{"broken"')
   for (let i = 0; i < 3; i++) t.throws(() => shared.take(), { code: 'FST_CODEX_CORRUPT_VALUE' })
-  const poisoned = new SharedValue(jsonSerializer, '{"__proto__":{"x":1}}')
+  const poisoned = sharedRead(jsonSerializer, '{"__proto__":{"x":1}}')
   for (let i = 0; i < 3; i++) t.throws(() => poisoned.take(), { code: 'FST_CODEX_CORRUPT_VALUE' }, 'prototype poisoning refused on every take')
 })
 
-t.test('SharedValue: a custom serializer parses for every caller (its values may not be plain JSON)', async (t) => {
+t.test('SharedRead: a lone caller gets the parse itself', async (t) => {
+  let parses = 0
+  const counting: Serializer = { stringify: (value) => JSON.stringify(value), parse: (text) => { parses++; return jsonSerializer.parse(text) } }
+  t.same(sharedRead(counting, '{"a":1}', 1).take(), { a: 1 })
+  t.equal(parses, 1)
+})
+
+t.test('SharedRead: a custom serializer parses for every caller (its values may not be plain JSON)', async (t) => {
   let parses = 0
   const dated: Serializer = {
     stringify: (value) => JSON.stringify(value),
     parse: (text) => { parses++; return { at: new Date(JSON.parse(text) as string) } }
   }
-  const shared = new SharedValue(dated, '"2026-01-01T00:00:00.000Z"')
+  const shared = sharedRead(dated, '"2026-01-01T00:00:00.000Z"')
   const a = shared.take() as { at: Date }
   const b = shared.take() as { at: Date }
   t.equal(parses, 2)
