@@ -4,6 +4,7 @@
  * until the end time. Reports every factory start (wall clock, shared by the processes), sampled latencies of hits
  * and of calls that waited for a computation (told apart by the value's `computedAt`), GC pauses and event-loop delay.
  */
+import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
@@ -32,6 +33,9 @@ export interface ChildReport {
   firstError?: string
   /** CPU time (user + system) of this process during the run, µs. */
   cpuUs: number
+  /** ms the main thread was runnable but waiting for a CPU (/proc/self/schedstat; NaN where unavailable), and its time slices. */
+  runqueueMs: number
+  slices: number
   /** Sum and longest of the GC pauses during the run, ms. */
   gcMs: number
   gcMaxMs: number
@@ -74,6 +78,15 @@ if (inspector !== undefined) {
   await inspector.post('Profiler.enable')
   await inspector.post('Profiler.start')
 }
+// Linux: ns on a CPU, ns runnable but waiting for one, time slices; the wait is what the scheduler adds to latency.
+const schedstat = (): number[] => {
+  try {
+    return readFileSync('/proc/self/schedstat', 'utf8').trim().split(' ').map(Number)
+  } catch {
+    return [Number.NaN, Number.NaN, Number.NaN]
+  }
+}
+const schedBefore = schedstat()
 const cpuBefore = process.cpuUsage()
 const sampler = new LatencySampler(1 << 15)
 const hitSampler = new LatencySampler(1 << 15)
@@ -101,6 +114,7 @@ await Promise.all(Array.from({ length: config.concurrency }, async () => {
   }
 }))
 const cpu = process.cpuUsage(cpuBefore)
+const schedAfter = schedstat()
 loop.disable()
 gc.disconnect()
 if (inspector !== undefined) {
@@ -121,6 +135,8 @@ const report: ChildReport = {
   errors,
   firstError,
   cpuUs: cpu.user + cpu.system,
+  runqueueMs: (schedAfter[1]! - schedBefore[1]!) / 1e6,
+  slices: schedAfter[2]! - schedBefore[2]!,
   gcMs,
   gcMaxMs,
   loopP99Ms: loop.percentile(99) / 1e6,

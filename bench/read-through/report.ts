@@ -21,9 +21,10 @@ export function hotKeyTable (result: HotKeyBenchResult): string {
     `${fmtUs(r.waitedP50Us)} / ${fmtUs(r.waitedP99Us)}`,
     `${r.gcMsPerSec.toFixed(0)} ms/s, max ${r.gcMaxMs.toFixed(1)} ms`,
     `${r.loopP99Ms.toFixed(1)} / ${r.loopMaxMs.toFixed(1)} ms`,
+    Number.isNaN(r.runqueueMsPerSec) ? 'n/a' : `${r.runqueueMsPerSec.toFixed(0)} ms/s, ${fmtInt(r.slicesPerSec)} slices/s, ${fmtUs(1000 * r.runqueueMsPerSec / r.slicesPerSec)} / wait`,
     r.errors === 0 ? '0' : `${r.errors} (${r.firstError ?? ''})`
   ])
   return table(
-    ['contestant', 'factory runs / expiry', 'most in one expiry', 'runs / expiries', 'calls/s', 'p50', 'p99', 'p99 ÷ codex p99', 'hits p99', 'CPU per call', 'Redis commands / 1000 calls', 'waited for a computation', 'waited p50 / p99', 'GC per process', 'loop delay p99 / max', 'errors'],
-    rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'l'])
+    ['contestant', 'factory runs / expiry', 'most in one expiry', 'runs / expiries', 'calls/s', 'p50', 'p99', 'p99 ÷ codex p99', 'hits p99', 'CPU per call', 'Redis commands / 1000 calls', 'waited for a computation', 'waited p50 / p99', 'GC per process', 'loop delay p99 / max', 'waiting for a CPU (per process)', 'errors'],
+    rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'l'])
 }

@@ -41,6 +41,9 @@ export interface HotKeyRun {
   waitedP99Us: number
   /** CPU time (user + system) of the processes per call answered, µs. */
   cpuUsPerCall: number
+  /** Per process per second: ms its main thread was runnable but waiting for a CPU, and the time slices it got. */
+  runqueueMsPerSec: number
+  slicesPerSec: number
   /** Redis commands per 1000 calls, by command (`get`, `set`, `evalsha`…), most first. */
   commandsPer1000: Array<[string, number]>
   /** GC pauses per process per second, ms (mean over the processes), and the longest pause seen. */
@@ -161,6 +164,8 @@ function summarize (name: HotKeyContestantName, rounds: RoundResult[], durationM
     waitedP50Us: percentileOfSorted(waited, 50),
     waitedP99Us: percentileOfSorted(waited, 99),
     commandsPer1000: [...commands].map(([command, n]): [string, number] => [command, 1000 * n / Math.max(1, calls)]).sort((a, b) => b[1] - a[1]),
+    runqueueMsPerSec: reports.reduce((n, r) => n + r.runqueueMs, 0) / processSeconds,
+    slicesPerSec: reports.reduce((n, r) => n + r.slices, 0) / processSeconds,
     cpuUsPerCall: reports.reduce((n, r) => n + r.cpuUs, 0) / Math.max(1, calls),
     gcMsPerSec: reports.reduce((n, r) => n + r.gcMs, 0) / processSeconds,
     gcMaxMs: Math.max(...reports.map((r) => r.gcMaxMs)),
