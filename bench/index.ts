@@ -143,8 +143,10 @@ const lockPart = lockSections.slice()
 if (hotKey !== undefined) {
   const o = hotKey.options
   lockSections.push('## Read-through: a hot key expiring under load', '',
-    `${o.processes} processes × ${o.concurrency} concurrent callers on one key, factory ${o.factoryMs} ms, key ttl ${o.ttlSeconds} s, ${o.durationMs / 1000} s per contestant, one contestant at a time, cold start. ` +
-    'An expiry is a group of factory runs starting within half a ttl of each other (the first, cold, computation counts as one).', '',
+    `${o.processes} processes × ${o.concurrency} concurrent callers on one key, factory ${o.factoryMs} ms, key ttl ${o.ttlSeconds} s, ${o.durationMs / 1000} s per contestant in ${o.rounds} round(s), one contestant at a time (taking turns, order rotating), each round a cold start with fresh processes. ` +
+    'Latencies pooled over the rounds. "Waited for a computation": calls answered by a value computed after they began (they waited for an expiry\'s factory); "hits p99" is the p99 of the others. ' +
+    'CPU per call: user + system time of the 4 processes ÷ calls (Redis\'s own CPU not included). ' +
+    'Waiting for a CPU: time a process\'s main thread was runnable but not running (Linux schedstat), per second, the time slices it got, and the mean wait before each. An expiry is a group of factory runs starting within half a ttl of each other (the first, cold, computation counts as one).', '',
     hotKeyTable(hotKey), '')
 }
 out.push(...lockSections)

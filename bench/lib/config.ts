@@ -3,7 +3,8 @@ import { CACHE_OPERATIONS, type CacheOperation } from '../cache/suite.js'
 /**
  * Knobs from the environment: BENCH_QUICK=1 for a ~1 minute smoke run, BENCH_ONLY=cache,session,serializer to pick
  * suites (also near, locks, read-through), BENCH_CACHE_OPS=get,getOrSet to pick cache operations,
- * BENCH_HOTKEY_SECONDS to set the hot-key run length per contestant (default 20, quick 5).
+ * BENCH_HOTKEY_SECONDS to set the hot-key run length per contestant (default 20, quick 5), BENCH_HOTKEY_ROUNDS the rounds
+ * it is split into (default 4, quick 1), BENCH_HOTKEY_ONLY=codex,near,dedupe… its contestants.
  */
 export interface BenchConfig {
   quick: boolean
@@ -15,7 +16,7 @@ export interface BenchConfig {
   serializer: { rounds: number, iterationsPerRound: number }
   soakSize: { cacheOps: number, sessionRequests: number }
   locks: { rounds: number, sliceMs: number, warmupMs: number, costMs: number }
-  hotKey: { processes: number, concurrency: number, durationMs: number, factoryMs: number, ttlSeconds: number }
+  hotKey: { processes: number, concurrency: number, durationMs: number, rounds: number, factoryMs: number, ttlSeconds: number }
 }
 
 function flag (name: string): boolean {
@@ -52,8 +53,16 @@ export function loadConfig (): BenchConfig {
     serializer: quick ? { rounds: 10, iterationsPerRound: 2000 } : { rounds: 30, iterationsPerRound: 5000 },
     soakSize: quick ? { cacheOps: 200_000, sessionRequests: 20_000 } : { cacheOps: 1_000_000, sessionRequests: 100_000 },
     locks: quick ? { rounds: 3, sliceMs: 150, warmupMs: 100, costMs: 300 } : { rounds: 9, sliceMs: 300, warmupMs: 200, costMs: 1000 },
-    // The scenario: 4 processes × 64 callers on one key, a 50 ms factory, a 1 s ttl, 20 s per contestant.
-    hotKey: { processes: 4, concurrency: 64, durationMs: 1000 * seconds('BENCH_HOTKEY_SECONDS', quick ? 5 : 20), factoryMs: 50, ttlSeconds: 1 }
+    // The scenario: 4 processes × 64 callers on one key, a 50 ms factory, a 1 s ttl, 20 s per contestant
+    // (in 4 rounds of 5 s, contestants taking turns; BENCH_HOTKEY_ROUNDS overrides).
+    hotKey: {
+      processes: 4,
+      concurrency: 64,
+      durationMs: 1000 * seconds('BENCH_HOTKEY_SECONDS', quick ? 5 : 20),
+      rounds: Math.round(seconds('BENCH_HOTKEY_ROUNDS', quick ? 1 : 4)),
+      factoryMs: 50,
+      ttlSeconds: 1
+    }
   }
 }
 

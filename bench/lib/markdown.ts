@@ -18,6 +18,8 @@ export function fmtInt (value: number): string {
 /** Microseconds or milliseconds, three significant figures. */
 export function fmtUs (us: number): string {
   if (!Number.isFinite(us)) return 'n/a'
+  // toPrecision would switch to exponent notation from 1000 ms on.
+  if (us >= 1_000_000) return `${Math.round(us / 1000)} ms`
   if (us >= 1000) return `${(us / 1000).toPrecision(3)} ms`
   return `${us.toPrecision(3)} µs`
 }

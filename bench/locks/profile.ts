@@ -1,7 +1,7 @@
 /**
  * One lock contestant alone at one concurrency, with what Redis spent on it: for `node --cpu-prof` and for
  * INFO-based costs (Redis CPU, socket reads, µs per command per cycle).
- *   npx tsx bench/locks/profile.ts <raw|codex|codex-no-deadline|fenced|redlock> [concurrency=64] [ms=5000]
+ *   node --import tsx --import ./bench/lib/built-code.mjs bench/locks/profile.ts <raw|codex|codex-no-deadline|fenced|redlock> [concurrency=64] [ms=5000]
  */
 import { adminClient, redisCpuUs, startBenchRedis, type AdminClient } from '../lib/redis.js'
 import { CONTESTANTS, type LockContestantId } from './contestants.js'

@@ -36,7 +36,7 @@ export class RedisCache {
   readonly #keys: InternalKeys
   readonly #notifier: Notifier
   readonly #readThrough: ReadThrough
-  readonly #coalescer = new ReadCoalescer()
+  readonly #coalescer: ReadCoalescer
 
   /**
    * `new RedisCache(client, options?)` or `new RedisCache({ client, ...options })`: a connected @redis/client
@@ -58,13 +58,14 @@ export class RedisCache {
     this.nearCacheReady = this.#near.ready
     this.#keys = new InternalKeys(this.options.keyPrefix)
     this.#notifier = new Notifier(this.#connection, this.#keys.channel)
+    // A near-cache hit is a hit for getOrSet too. Concurrent hits on a key share one read; get() stays one GET per call.
+    this.#coalescer = new ReadCoalescer(this.options.serializer, (fullKey) => this.#near.read(fullKey))
     this.#readThrough = new ReadThrough(this.#connection, {
       options: this.options,
       makeKey: (key, version) => this.makeKey(key, version),
-      // A near-cache hit is a hit for getOrSet too, and its writes drop the local copy as set() does.
-      // Concurrent hits on a key share one read; get() stays one GET per call.
-      read: (fullKey) => this.#coalescer.read(fullKey, () => this.#near.read(fullKey)),
+      read: (fullKey) => this.#coalescer.read(fullKey),
       writing: () => this.#coalescer.writing(),
+      // Its writes drop the local copy as set() does.
       forget: (fullKey) => this.#near.forget(fullKey)
     }, this.#keys, this.#notifier)
   }
@@ -208,7 +209,8 @@ export class RedisCache {
    * The cached value, or `factory(ctx)`'s result stored as `set` would store it: computed once per key across every
    * process sharing the Redis. Options: `ttl`, `version`, `tags`, `grace`, `timeout`, `hardTimeout`, `lockTimeout`.
    */
-  async getOrSet<T> (key: string, factory: Factory<T>, opts?: GetOrSetOptions): Promise<T> {
+  getOrSet<T> (key: string, factory: Factory<T>, opts?: GetOrSetOptions): Promise<T> {
+    // Not async: the inner call is, and one promise fewer per hit is measurable on a hot key.
     return this.#readThrough.getOrSet(key, factory, opts)
   }
 

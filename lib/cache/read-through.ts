@@ -7,6 +7,7 @@ import { ComputeLock } from './compute-lock.js'
 import { runFactory, type Factory } from './factory.js'
 import type { InternalKeys } from './internal-keys.js'
 import type { Notifier } from './notify.js'
+import type { SharedRead } from './read-coalesce.js'
 import type { ResolvedCacheOptions } from './options.js'
 import { awaitTurn, Flight, type Outcome } from './single-flight.js'
 import { readEpochs, recordTags, sameEpochs } from './tags.js'
@@ -17,8 +18,8 @@ export type { GetOrSetOptions } from './read-through-options.js'
 export interface ReadThroughHost {
   readonly options: ResolvedCacheOptions
   makeKey (key: string, version?: KeyVersion): string
-  /** The stored text, as `get` reads it (near cache first when there is one). */
-  read (fullKey: string): Promise<string | null>
+  /** The stored text, as `get` reads it (near cache first when there is one), in a read shared with concurrent callers. */
+  read (fullKey: string): SharedRead
   /** A write begins (called before its first command): later reads must not join an older in-flight read. */
   writing (): void
   /** Drops any local copy of a key getOrSet wrote or deleted. */
@@ -56,13 +57,16 @@ export class ReadThrough {
     if (flight === undefined) {
       let text: string | null = null
       let offline = false
+      const read = this.#host.read(fullKey)
       try {
-        text = await this.#host.read(fullKey)
+        text = await read.text
       } catch (err) {
+        read.settled()
         if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
         offline = true
       }
-      if (text !== null) return decodeValue(this.#host.options.serializer, text) as T
+      read.settled()
+      if (text !== null) return read.take(text) as T
       const joined = this.#flights.get(fullKey)
       if (joined === undefined) return await this.#wait(this.#start(fullKey, factory as Factory<unknown>, plan, offline), fullKey, plan, true) as T
       flight = joined

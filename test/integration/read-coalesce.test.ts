@@ -23,9 +23,13 @@ for (const near of [false, true]) {
     const cache = await cacheOn(t, redis, near)
     await cache.set('hot', { list: [1] })
     await resetCommandStats(redis)
-    const results = await Promise.all(Array.from({ length: 64 }, () => cache.getOrSet<{ list: number[] }>('hot', never)))
+    // The first two callers mutate their values as soon as they resume, before the others take theirs.
+    const mutating = (value: { list: number[] }) => { value.list.push(9); return value }
+    const results = await Promise.all(Array.from({ length: 64 }, (_, i) => cache.getOrSet<{ list: number[] }>('hot', never).then((v) => i < 2 ? mutating(v) : v)))
     t.equal((await commandCalls(redis)).get, 1, 'one GET for 64 callers')
-    t.ok(results.every((r) => r.list.length === 1 && r.list[0] === 1))
+    t.same(results.slice(0, 2), [{ list: [1, 9] }, { list: [1, 9] }])
+    t.ok(results.slice(2).every((r) => r.list.length === 1 && r.list[0] === 1), 'callers after a mutation still get the stored value')
+    results.splice(0, 2)
     results[0]!.list.push(2)
     t.same(results[1], { list: [1] }, 'mutating one caller’s value changes no other')
     t.not(results[0], results[1])
