@@ -15,8 +15,10 @@ export const CR6_DEFAULTS = 'connect-redis on @redis/client 6 (defaults)'
 /** The ceiling for any store under @fastify/session: a Map answering on setImmediate. */
 export const CEILING = 'setImmediate Map (ceiling)'
 export const CODEX = 'fastify-codex'
+/** Our store in a user-registered @fastify/session (as connect-redis is), on a client made as the README advises. */
+export const CODEX_STORE = 'fastify-codex store in @fastify/session'
 
-export const SESSION_CONTESTANTS = [NO_SESSION, MEMORY, CEILING, FASTEST_PEER, CR6_NO_TIMEOUT, CR6_DEFAULTS, CODEX] as const
+export const SESSION_CONTESTANTS = [NO_SESSION, MEMORY, CEILING, FASTEST_PEER, CR6_NO_TIMEOUT, CR6_DEFAULTS, CODEX, CODEX_STORE] as const
 /**
  * A listed contestant, or `fastify-codex [name]`: the plugin from scratch/<name>/plugins/session.ts,
  * a modified copy of lib/ + plugins/ to measure a proposal against the real one in the same rounds.
@@ -127,6 +129,15 @@ async function storeFor (app: FastifyInstance, contestant: SessionContestant, re
     case FASTEST_PEER: return await connectRedis(app, createClient({ url: redisUrl }))
     case CR6_NO_TIMEOUT: return await connectRedis(app, createClient6({ url: redisUrl, commandOptions: { timeout: 0 } }))
     case CR6_DEFAULTS: return await connectRedis(app, createClient6({ url: redisUrl }))
+    case CODEX_STORE: {
+      // Without an offline queue the store's commands need no abort signal (README, "Writes during a failover").
+      const client = createClient6({ url: redisUrl, disableOfflineQueue: true })
+      client.on('error', () => {})
+      await client.connect()
+      app.addHook('onClose', async () => { await client.close() })
+      const { RedisSessionStore } = await import('../../lib/session/store.js')
+      return new RedisSessionStore({ client }) as unknown as SessionStore
+    }
   }
   throw new Error(`no store for ${contestant}`)
 }

@@ -15,6 +15,10 @@ function kindOf (client: RedisClientLike): ClientKind {
   return 'single'
 }
 
+function withoutOfflineQueue (client: RedisClientLike): boolean {
+  return (client as { options?: { disableOfflineQueue?: unknown } }).options?.disableOfflineQueue === true
+}
+
 /**
  * One Redis client plus the two things every command needs: a deadline and error translation.
  * Owns (connects and closes) only a client it created, unless told `closeClient`.
@@ -47,8 +51,10 @@ export class RedisConnection {
     this.#managed = this.client as unknown as ManagedClient
     this.commands = this.#managed.withCommandOptions({ timeout: 0 }) as CommandClient
     // Cluster and sentinel layers (and a passed-in client's offline queue) can hold a command and send it after its
-    // 503: such commands carry a signal aborted at their deadline. Our own single-node client never holds one.
-    const signals = this.kind === 'single' && this.#created ? undefined : new DeadlineSignals(options.commandTimeout, this.#view)
+    // 503: such commands carry a signal aborted at their deadline. A single-node client without an offline queue (ours,
+    // or yours made with disableOfflineQueue) never holds one: it rejects while disconnected and flushes all on a drop.
+    const holdsNothing = this.kind === 'single' && (this.#created || withoutOfflineQueue(this.client))
+    const signals = holdsNothing ? undefined : new DeadlineSignals(options.commandTimeout, this.#view)
     this.#signals = signals
     this.#deadlines = new DeadlineQueue(options.commandTimeout, signals === undefined ? undefined : (now) => signals.abortDue(now))
     this.#onError = onError

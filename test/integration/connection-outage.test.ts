@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
+import { createClient } from '@redis/client'
 import t, { type Test } from 'tap'
 import { codexCache, codexRedis } from '../../index.js'
 import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
@@ -146,4 +147,32 @@ t.test('HTTP: a broken Redis answers 503, a Redis error reply 500, each with its
   const down = await app.inject('/item/n')
   t.equal(down.statusCode, 503)
   t.equal(down.json().code, 'FST_CODEX_REDIS_UNAVAILABLE')
+})
+
+t.test('a passed-in client, with or without its offline queue: a write that answered 503 never lands after Redis is back', async (t) => {
+  for (const disableOfflineQueue of [true, false]) {
+    const redis = await redisForTest(t)
+    const client = createClient({ url: redis.url, disableOfflineQueue })
+    client.on('error', () => {})
+    await client.connect()
+    t.teardown(() => client.destroy())
+    const app = Fastify()
+    app.register(codexRedis, { client, commandTimeout: COMMAND_TIMEOUT })
+    app.register(codexCache, { keyPrefix: 'outage' })
+    t.teardown(() => app.close())
+    await app.ready()
+    await app.cache.set('k', 1)
+
+    await redis.kill()
+    await waitFor('the client to notice', async () => !client.isReady)
+    const { elapsed, err } = await failure(() => app.cache.set('late', 'written during the outage'))
+    t.equal(err.code, 'FST_CODEX_REDIS_UNAVAILABLE', `disableOfflineQueue ${String(disableOfflineQueue)}: ${err.message}`)
+    // Without the queue the client refuses at once; with it, the command waits in the queue until its deadline.
+    t.ok(elapsed < COMMAND_TIMEOUT + MARGIN, `failed after ${elapsed.toFixed(0)} ms`)
+
+    await redis.restart()
+    await waitFor('the client to reconnect', async () => client.isReady)
+    await new Promise((resolve) => setTimeout(resolve, MARGIN))
+    t.equal(await app.cache.get('late'), undefined, `disableOfflineQueue ${String(disableOfflineQueue)}: the 503'd write was never sent`)
+  }
 })
