@@ -11,7 +11,7 @@ import autocannon from 'autocannon'
 import { profileCosts, type CostLine, type ProfileCosts } from '../lib/cpuprofile.js'
 import { table } from '../lib/markdown.js'
 import { startBenchRedis } from '../lib/redis.js'
-import { CODEX, FASTEST_PEER, variantContestants, type SessionContestant } from './apps.js'
+import { CODEX, FASTEST_PEER, isSessionContestant, variantContestants, type SessionContestant } from './apps.js'
 import { CATEGORIES, categoryShares } from './categories.js'
 import { startServer, type ServerProcess } from './child.js'
 import { ROUTES, type SessionRoute } from './suite.js'
@@ -22,7 +22,11 @@ const [routeArg = 'both', secondsArg = '5', roundsArg = '2'] = process.argv.slic
 const routes: SessionRoute[] = routeArg === 'both' ? ['read', 'rmw'] : [routeArg as SessionRoute]
 const seconds = Number(secondsArg)
 const rounds = Number(roundsArg)
-const contestants: SessionContestant[] = [FASTEST_PEER, CODEX, ...variantContestants()]
+// BENCH_PROFILE_PEER: another baseline (e.g. connect-redis on @redis/client 6, so the Redis client drops out of the diff).
+const peerName = process.env.BENCH_PROFILE_PEER ?? FASTEST_PEER
+if (!isSessionContestant(peerName)) throw new Error(`unknown session contestant: ${peerName}`)
+const PEER: SessionContestant = peerName
+const contestants: SessionContestant[] = [PEER, CODEX, ...variantContestants()]
 const CONNECTIONS = 64
 const SESSIONS = 64
 
@@ -141,7 +145,7 @@ const out: string[] = [
   `Profiled ${new Date().toISOString()}: ${rounds} round(s) × ${seconds} s per contestant and route, ${CONNECTIONS} connections, ${SESSIONS} sessions, ` +
   '100 µs sampling of the main thread; each function\'s share of the busy samples × the server\'s measured CPU time (process.cpuUsage, all threads) per request.', '']
 for (const route of routes) {
-  const peer = measured.find((m) => m.route === route && m.contestant === FASTEST_PEER)!
+  const peer = measured.find((m) => m.route === route && m.contestant === PEER)!
   out.push(`## ${ROUTES[route].label}`, '')
   out.push(table(['contestant', 'requests', 'req/s (avg)', 'server CPU µs / request'],
     measured.filter((m) => m.route === route).map((m) => [m.contestant, String(m.requests), m.rate.toFixed(0), fmt(m.costs.busyUs / m.requests)]), ['l', 'r', 'r', 'r']), '')
@@ -150,7 +154,7 @@ for (const route of routes) {
   out.push('Share of the server\'s CPU by owner (robust to a loaded machine, unlike the µs):', '',
     table(['owner', ...onRoute.map((m) => m.contestant)], CATEGORIES.map((c) => [c, ...shares.map((s) => `${s.get(c)!.toFixed(1)}%`)]),
       ['l', ...onRoute.map(() => 'r' as const)]), '')
-  for (const ours of measured.filter((m) => m.route === route && m.contestant !== FASTEST_PEER)) {
+  for (const ours of measured.filter((m) => m.route === route && m.contestant !== PEER)) {
     const header = ['name', 'where', 'peer µs/req', `${ours.contestant} µs/req`, 'difference']
     out.push(`### ${ours.contestant} − fastest peer, self time by file or package`, '',
       table(header, diffRows(ours.costs.files, ours.requests, peer.costs.files, peer.requests, 20), ['l', 'l', 'r', 'r', 'r']), '')
