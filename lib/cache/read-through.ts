@@ -61,11 +61,11 @@ export class ReadThrough {
       try {
         text = await read.text
       } catch (err) {
-        read.settled()
         if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
         offline = true
+      } finally {
+        read.settled()
       }
-      read.settled()
       if (text !== null) return read.take(text) as T
       const joined = this.#flights.get(fullKey)
       if (joined === undefined) return await this.#wait(this.#start(fullKey, factory as Factory<unknown>, plan, offline), fullKey, plan, true) as T
