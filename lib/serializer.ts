@@ -26,7 +26,7 @@ function isStrict (value: unknown): boolean {
 }
 
 /**
- * Hot path: is this object or array strict JSON? Allocates nothing and builds no path; `false` sends us to `explain`.
+ * Hot path: is this object or array strict JSON? Allocates nothing and builds no path; `false` sends us to `checkSlowly`.
  * Leaves are checked inline rather than by a call per value, which makes the walk a quarter faster.
  * for…in sees enumerable string keys only, so symbol-keyed properties are ignored, exactly as JSON.stringify does.
  */
@@ -53,6 +53,8 @@ function isStrictContainer (value: object, depth: number): boolean {
   if (proto !== ObjectProto && proto !== null) return false
   const object = value as Record<string, unknown>
   for (const key in object) {
+    // A key parse() may refuse as prototype poisoning: the exact check (refusePrototypeKeys) decides.
+    if (key === '__proto__' || key === 'constructor') return false
     const item = object[key]
     const type = typeof item
     // An undefined property is omitted, as JSON.stringify does.
@@ -124,7 +126,7 @@ function explain (value: unknown, path: string, ancestors: object[], paths: stri
   paths.pop()
 }
 
-// Cheap pre-check: a key that decodes to __proto__ or constructor holds that text or a \u escape.
+// Cheap pre-check of a stored text: a key that decodes to __proto__ or constructor holds that text or a \u escape.
 function mayHidePrototypeKey (text: string): boolean {
   return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')
 }
@@ -137,10 +139,13 @@ function refusePrototypeKeys (value: object): void {
   }
 }
 
-// What parse() would refuse must not be written: the key would then hold a value nobody can read.
-function checkedText (value: unknown, text: string): string {
-  if (typeof value === 'object' && value !== null && mayHidePrototypeKey(text)) refusePrototypeKeys(value)
-  return text
+/**
+ * The slow path, for a value the fast walk did not pass: throws for what JSON.stringify would drop or convert, and
+ * for what parse() would refuse (a key would then hold a value nobody can read). The fast walk passes neither.
+ */
+function checkSlowly (value: unknown): void {
+  explain(value, 'value', [], [])
+  if (typeof value === 'object' && value !== null) refusePrototypeKeys(value)
 }
 
 /**
@@ -149,8 +154,8 @@ function checkedText (value: unknown, text: string): string {
  */
 export class JsonSerializer implements Serializer {
   stringify (value: unknown): string {
-    if (!isStrict(value)) explain(value, 'value', [], [])
-    return checkedText(value, JSON.stringify(value))
+    if (!isStrict(value)) checkSlowly(value)
+    return JSON.stringify(value)
   }
 
   /**
@@ -158,8 +163,8 @@ export class JsonSerializer implements Serializer {
    * stringify() checks: what stringify(value) would return, or its error, without stringifying twice.
    */
   checked (value: unknown, text: string): string {
-    if (!isStrict(value)) explain(value, 'value', [], [])
-    return checkedText(value, text)
+    if (!isStrict(value)) checkSlowly(value)
+    return text
   }
 
   parse (text: string): unknown {

@@ -15,14 +15,20 @@ export function adapt<T> (operation: Promise<T>, callback: StoreCallback<T> | un
 
 /** Settles `callback` with the operation's outcome; `around` wraps the call (a flag set while it runs). */
 export function settle<T> (operation: Promise<T>, callback: StoreCallback<T>, around?: (call: () => void) => void): void {
-  // nextTick: whatever the callback throws surfaces as an error of its own, not as an unhandled rejection here.
   const call = (err: Error | null, value?: T): void => {
-    if (around === undefined) callback(err, value)
-    else around(() => { callback(err, value) })
+    try {
+      if (around === undefined) callback(err, value)
+      else around(() => { callback(err, value) })
+    } catch (thrown) {
+      // Whatever the callback throws surfaces as an error of its own (uncaught), not as an unhandled rejection here.
+      process.nextTick(rethrow, thrown)
+    }
   }
-  operation.then(
-    (value) => { process.nextTick(call, null, value) },
-    (err: unknown) => { process.nextTick(call, storeError(err)) })
+  operation.then((value) => { call(null, value) }, (err: unknown) => { call(storeError(err)) })
+}
+
+function rethrow (err: unknown): never {
+  throw err
 }
 
 function storeError (err: unknown): Error {

@@ -4,7 +4,7 @@ import { cookieExpiry, hasMaxAge, planExpiry, writeTtl } from './expiry.js'
 import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { LuaScript } from '../scripts.js'
-import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, storedExpires, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
+import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, restoredCookie, storedExpires, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
 import { MARKER, SessionState, adoptState, failureOf, forgetFailure, rememberFailure, rememberState, stateOf } from './state.js'
 import type { UserIndex } from './user-index.js'
 
@@ -53,6 +53,7 @@ export class SessionCore {
     }
     const stored = storedExpires(data)
     const inText = storedStoreExpires(data)
+    if (data.cookie !== undefined) data.cookie = restoredCookie(data.cookie)
     let expiresAt: number | null = inText ?? null
     if (inText === undefined || inText <= sentAt) {
       // Written before storeExpires, or the key outlived it (moved out by store.touch or by hand): Redis has the truth.

@@ -91,7 +91,8 @@ function buildPayload (session: SessionLike, expires: string | null, storeExpire
 const EXPIRES_PREFIX = '{"cookie":{"expires":'
 
 function head (expires: string | null, storeExpires?: number): string {
-  const text = EXPIRES_PREFIX + JSON.stringify(expires)
+  // Quoted as is: an ISO date needs no escape, and a stored one that did would only fail to match (then re-encoded).
+  const text = EXPIRES_PREFIX + (expires === null ? 'null' : `"${expires}"`)
   return storeExpires === undefined ? text : `${text},"storeExpires":${storeExpires}`
 }
 
@@ -109,6 +110,26 @@ export function replaceExpires (
   if (!text.startsWith(was) || (next !== 44 && next !== 125)) return undefined
   return head(to, toStore) + text.slice(was.length)
 }
+
+/**
+ * The stored cookie as @fastify/session restores it: the fields its Cookie reads, without `storeExpires` (the state
+ * keeps it). One shape: every extra key slows the object spreads in @fastify/session's Session constructor (~5 %).
+ */
+export function restoredCookie (stored: Record<string, unknown>): Record<string, unknown> {
+  const { expires, originalMaxAge, sameSite, secure, path, httpOnly, domain } = stored
+  // What our writes store (JSON has no undefined): one literal, one map.
+  if (expires !== undefined && originalMaxAge !== undefined && sameSite !== undefined && secure !== undefined &&
+    path !== undefined && httpOnly !== undefined && domain !== undefined && stored.partitioned === undefined && stored.maxAge === undefined) {
+    return { expires, originalMaxAge, sameSite, secure, path, httpOnly, domain }
+  }
+  // Anything else (another writer's layout): the fields present, so an absent one leaves the plugin's option in place.
+  const cookie: Record<string, unknown> = {}
+  for (const key of COOKIE_FIELDS) if (stored[key] !== undefined) cookie[key] = stored[key]
+  return cookie
+}
+
+// What @fastify/session's Cookie constructor reads from a restored cookie.
+const COOKIE_FIELDS = ['expires', 'originalMaxAge', 'maxAge', 'sameSite', 'secure', 'path', 'httpOnly', 'domain', 'partitioned'] as const
 
 /** `cookie.storeExpires` as stored: `undefined` when absent or not a time (a payload written before it existed). */
 export function storedStoreExpires (data: SessionData): number | undefined {

@@ -218,3 +218,29 @@ t.test('a value that parse() would refuse as prototype poisoning is refused by s
   t.equal(jsonSerializer.stringify({ constructor: 'a name', text: '__proto__' }), '{"constructor":"a name","text":"__proto__"}', 'harmless uses still pass')
   t.equal(({} as Record<string, unknown>).admin, undefined)
 })
+
+t.test('what stringify and checked write, parse reads back: prototype keys at any depth, fast walk or slow', async (t) => {
+  const nest = (depth: number, leaf: unknown): unknown => depth === 0 ? leaf : { a: [nest(depth - 1, leaf)] }
+  const poisoned = [
+    JSON.parse('{"__proto__":{"admin":true}}') as unknown,
+    { constructor: { prototype: { admin: true } } },
+    { list: [1, { constructor: { prototype: {} } }] }
+  ]
+  const harmless = [{ constructor: 'Ada' }, { constructor: { name: 'x' } }, { note: '__proto__' }]
+  // Depth 70 is past the fast walk's limit: the slow path must find them too.
+  for (const depth of [0, 3, 70]) {
+    for (const leaf of poisoned) {
+      const value = nest(depth, leaf)
+      t.throws(() => jsonSerializer.stringify(value), { code: 'FST_CODEX_NOT_SERIALIZABLE' }, `stringify refuses at depth ${depth}`)
+      t.throws(() => jsonSerializer.checked(value, JSON.stringify(value)), { code: 'FST_CODEX_NOT_SERIALIZABLE' }, `checked refuses at depth ${depth}`)
+      t.throws(() => jsonSerializer.parse(JSON.stringify(value)), { code: 'FST_CODEX_CORRUPT_VALUE' }, 'as parse would')
+    }
+    for (const leaf of harmless) {
+      const value = nest(depth, leaf)
+      const text = JSON.stringify(value)
+      t.equal(jsonSerializer.stringify(value), text, `a harmless key at depth ${depth} is written`)
+      t.equal(jsonSerializer.checked(value, text), text)
+      t.same(jsonSerializer.parse(text), value, 'and read back')
+    }
+  }
+})

@@ -39,3 +39,26 @@ t.test('adapt: without a callback, the promise (an ENOENT translated); with one,
   })
   t.equal(got, 8)
 })
+
+t.test('what the callback throws surfaces as an uncaught error of its own, and the callback runs once', async (t) => {
+  const thrown = new Error('thrown by the callback')
+  const listeners = process.listeners('uncaughtException')
+  process.removeAllListeners('uncaughtException')
+  const rejections: unknown[] = []
+  const onRejection = (reason: unknown): void => { rejections.push(reason) }
+  process.on('unhandledRejection', onRejection)
+  t.teardown(() => {
+    process.removeAllListeners('uncaughtException')
+    for (const listener of listeners) process.on('uncaughtException', listener)
+    process.off('unhandledRejection', onRejection)
+  })
+  for (const outcome of [() => Promise.resolve(1), () => Promise.reject(new SessionInterruptedError())]) {
+    let calls = 0
+    const uncaught = new Promise<unknown>((resolve) => { process.once('uncaughtException', resolve) })
+    settle(outcome(), () => { calls++; throw thrown })
+    t.equal(await uncaught, thrown, 'uncaught, as the callback threw it')
+    await new Promise((resolve) => setImmediate(resolve))
+    t.equal(calls, 1, 'never called a second time with its own error')
+  }
+  t.same(rejections, [], 'no unhandled rejection')
+})

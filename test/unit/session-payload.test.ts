@@ -1,6 +1,6 @@
 import t from 'tap'
 import { jsonSerializer } from '../../lib/serializer.js'
-import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, storedExpires, userIdOf } from '../../lib/session/payload.js'
+import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, storedExpires, userIdOf, restoredCookie } from '../../lib/session/payload.js'
 import { MARKER, SessionState, adoptState, failureOf, forgetFailure, installMarker, rememberFailure, rememberState, sealFailure, stateOf } from '../../lib/session/state.js'
 
 const json = jsonSerializer
@@ -138,4 +138,19 @@ t.test('a state carried into a Session with another id is not that session’s s
   const copy = { [MARKER]: state }
   t.equal(stateOf(copy, 'new-id'), undefined, 'regenerate(keys) copies the marker, not the identity')
   t.equal(stateOf(copy, 'old-id'), state)
+})
+
+t.test('restoredCookie: what @fastify/session restores a cookie from, without storeExpires, absent fields left absent', async (t) => {
+  const ours = { expires: null, storeExpires: 1000, originalMaxAge: 60_000, sameSite: 'lax', secure: true, path: '/', httpOnly: true, domain: null }
+  const restored = restoredCookie(ours)
+  t.same(Object.keys(restored), ['expires', 'originalMaxAge', 'sameSite', 'secure', 'path', 'httpOnly', 'domain'], 'the fields the Cookie reads, storeExpires gone')
+  const { storeExpires, ...asWritten } = ours
+  t.ok(storeExpires > 0)
+  t.same(restored, asWritten, 'every other field as stored')
+  t.same(restoredCookie({ ...ours, partitioned: true }).partitioned, true, 'partitioned is kept')
+  t.same(restoredCookie({ ...ours, maxAge: 5 }).maxAge, 5, 'so is maxAge, which the Cookie reads too')
+  // Another writer's layout: a missing path must not be restored as undefined (it would override the plugin's option).
+  const partial = restoredCookie({ originalMaxAge: null, expires: null, secure: false, extra: 'x' })
+  t.same(partial, { expires: null, originalMaxAge: null, secure: false })
+  t.notOk('path' in partial, 'an absent field stays absent')
 })
