@@ -46,7 +46,8 @@ export function loadConfig (): BenchConfig {
     near: quick ? { rounds: 3, sliceMs: 100, warmupMs: 100, samples: 100 } : { rounds: 9, sliceMs: 200, warmupMs: 200, samples: 500 },
     // BENCH_SESSION_ROUNDS / BENCH_SESSION_SECONDS override either mode (e.g. many short rounds on a noisy machine).
     session: {
-      ...(quick ? { rounds: 1, durationSec: 1, connections: 64, sessions: 64 } : { rounds: 3, durationSec: 3, connections: 64, sessions: 64 }),
+      // Many short rounds: on a shared machine one contestant's rate moves ±15 % between 3 s slices.
+      ...(quick ? { rounds: 1, durationSec: 1, connections: 64, sessions: 64 } : { rounds: 7, durationSec: 2, connections: 64, sessions: 64 }),
       ...positive('rounds', process.env.BENCH_SESSION_ROUNDS),
       ...positive('durationSec', process.env.BENCH_SESSION_SECONDS)
     },

@@ -14,11 +14,16 @@ export const CR6_NO_TIMEOUT = 'connect-redis on @redis/client 6 (timeout 0)'
 export const CR6_DEFAULTS = 'connect-redis on @redis/client 6 (defaults)'
 /** The ceiling for any store under @fastify/session: a Map answering on setImmediate. */
 export const CEILING = 'setImmediate Map (ceiling)'
+/**
+ * What Redis alone costs a store under @fastify/session: the ceiling's Map, plus the round trips no Redis store can
+ * skip (a GET per load, a payload-sized SET per change), with no JSON and no checks. No Redis store can beat it.
+ */
+export const REDIS_FLOOR = 'Redis round trips only (floor)'
 export const CODEX = 'fastify-codex'
 /** Our store in a user-registered @fastify/session (as connect-redis is), on a client made as the README advises. */
 export const CODEX_STORE = 'fastify-codex store in @fastify/session'
 
-export const SESSION_CONTESTANTS = [NO_SESSION, MEMORY, CEILING, FASTEST_PEER, CR6_NO_TIMEOUT, CR6_DEFAULTS, CODEX, CODEX_STORE] as const
+export const SESSION_CONTESTANTS = [NO_SESSION, MEMORY, CEILING, REDIS_FLOOR, FASTEST_PEER, CR6_NO_TIMEOUT, CR6_DEFAULTS, CODEX, CODEX_STORE] as const
 /**
  * A listed contestant, or `fastify-codex [name]`: the plugin from scratch/<name>/plugins/session.ts,
  * a modified copy of lib/ + plugins/ to measure a proposal against the real one in the same rounds.
@@ -114,6 +119,52 @@ class ImmediateMapStore {
   destroy (id: string, callback: Callback): void { this.#map.delete(id); setImmediate(callback) }
 }
 
+/** The three commands the floor sends. */
+interface FloorClient {
+  get: (key: string) => Promise<unknown>
+  set: (key: string, value: string, options: { expiration: { type: 'PX', value: number } }) => Promise<unknown>
+  del: (key: string) => Promise<unknown>
+}
+
+/**
+ * The ceiling's Map with Redis's round trips: a GET per load and a SET (of a payload-sized text, PX as ours) when the
+ * session changed. It knows what changed for free: the bench's write route replaces `user`, its read route keeps it.
+ */
+class RoundTripFloorStore {
+  readonly #map = new Map<string, { session: unknown, user: unknown }>()
+  readonly #client: FloorClient
+  readonly #payload: string
+  constructor (client: FloorClient, payload: string) {
+    this.#client = client
+    this.#payload = payload
+  }
+
+  get (id: string, callback: Callback): void {
+    this.#client.get(`floor:${id}`).then(() => { callback(null, this.#map.get(id)?.session) }, callback)
+  }
+
+  set (id: string, session: { user?: unknown }, callback: Callback): void {
+    const kept = this.#map.get(id)
+    this.#map.set(id, { session, user: session.user })
+    if (kept !== undefined && kept.user === session.user) {
+      setImmediate(callback)
+      return
+    }
+    this.#client.set(`floor:${id}`, this.#payload, { expiration: { type: 'PX', value: 1_209_600_000 } }).then(() => { callback() }, callback)
+  }
+
+  destroy (id: string, callback: Callback): void {
+    this.#map.delete(id)
+    this.#client.del(`floor:${id}`).then(() => { callback() }, callback)
+  }
+}
+
+/** A stored session's size: the cookie and a logged-in user, as the stores here write it. */
+function payloadSized (): string {
+  const cookie = { expires: null, storeExpires: Date.now(), originalMaxAge: null, sameSite: null, secure: false, path: '/', httpOnly: true, domain: null }
+  return JSON.stringify({ cookie, user: sampleUser(1) })
+}
+
 async function connectRedis (app: FastifyInstance, client: { connect: () => Promise<unknown>, close: () => Promise<unknown>, on: (event: 'error', listener: () => void) => unknown }): Promise<SessionStore> {
   client.on('error', () => {})
   await client.connect()
@@ -126,6 +177,14 @@ async function storeFor (app: FastifyInstance, contestant: SessionContestant, re
   switch (contestant) {
     case MEMORY: return undefined
     case CEILING: return new ImmediateMapStore() as unknown as SessionStore
+    case REDIS_FLOOR: {
+      // @redis/client 6 at its cheapest: no per-command timeout.
+      const client = createClient6({ url: redisUrl, commandOptions: { timeout: 0 } })
+      client.on('error', () => {})
+      await client.connect()
+      app.addHook('onClose', async () => { await client.close() })
+      return new RoundTripFloorStore(client, payloadSized()) as unknown as SessionStore
+    }
     case FASTEST_PEER: return await connectRedis(app, createClient({ url: redisUrl }))
     case CR6_NO_TIMEOUT: return await connectRedis(app, createClient6({ url: redisUrl, commandOptions: { timeout: 0 } }))
     case CR6_DEFAULTS: return await connectRedis(app, createClient6({ url: redisUrl }))

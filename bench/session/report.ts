@@ -1,6 +1,6 @@
 import { fmtInt, fmtMs, fmtRatio, table } from '../lib/markdown.js'
 import { median } from '../lib/stats.js'
-import { CEILING, CR6_DEFAULTS, FASTEST_PEER } from './apps.js'
+import { CEILING, CR6_DEFAULTS, FASTEST_PEER, REDIS_FLOOR } from './apps.js'
 import { redisCpuRatio, ROUTES, sessionRatio, type SessionBenchResult, type SessionRun } from './suite.js'
 
 // Commands that only the bench's own monitoring or set-up would send; hidden below this rate.
@@ -32,6 +32,7 @@ export function sessionTable (result: SessionBenchResult): string {
     fmtInt(median(run.rates)) + (run.failures > 0 ? ` (${run.failures} failed!)` : ''),
     fmtRatio(sessionRatio(result, run.route, run.contestant, FASTEST_PEER)),
     fmtRatio(sessionRatio(result, run.route, run.contestant, CEILING)),
+    fmtRatio(sessionRatio(result, run.route, run.contestant, REDIS_FLOOR)),
     fmtRatio(sessionRatio(result, run.route, run.contestant, CR6_DEFAULTS)),
     fmtMs(median(run.p99Ms)),
     `${median(run.cpuUsPerRequest).toFixed(1)} µs`,
@@ -40,9 +41,9 @@ export function sessionTable (result: SessionBenchResult): string {
     usesRedis(run) ? fmtRatio(redisCpuRatio(result, run.route, run.contestant, FASTEST_PEER)) : '–'
   ])
   return table([
-    'route', 'contestant', 'req/s (median)', '÷ fastest peer', '÷ ceiling', '÷ cr on 6 defaults', 'p99',
+    'route', 'contestant', 'req/s (median)', '÷ fastest peer', '÷ ceiling', '÷ Redis floor', '÷ cr on 6 defaults', 'p99',
     'server CPU / req', 'Redis commands / req', 'Redis CPU / req', 'Redis CPU ÷ peer'
-  ], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r'])
+  ], rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l', 'r', 'r'])
 }
 
 /** SET calls per request on a route (payload writes). */

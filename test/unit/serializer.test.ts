@@ -226,7 +226,7 @@ t.test('what stringify and checked write, parse reads back: prototype keys at an
     { constructor: { prototype: { admin: true } } },
     { list: [1, { constructor: { prototype: {} } }] }
   ]
-  const harmless = [{ constructor: 'Ada' }, { constructor: { name: 'x' } }, { note: '__proto__' }]
+  const harmless: unknown[] = [{ constructor: 'Ada' }, { constructor: { name: 'x' } }, { note: '__proto__' }]
   // Depth 70 is past the fast walk's limit: the slow path must find them too.
   for (const depth of [0, 3, 70]) {
     for (const leaf of poisoned) {
