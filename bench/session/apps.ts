@@ -19,11 +19,16 @@ export const CEILING = 'setImmediate Map (ceiling)'
  * skip (a GET per load, a payload-sized SET per change), with no JSON and no checks. No Redis store can beat it.
  */
 export const REDIS_FLOOR = 'Redis round trips only (floor)'
+/**
+ * The floor for a store that keeps JSON in Redis: the round trips plus JSON.parse on load and JSON.stringify on a
+ * change, handing @fastify/session a plain object (which, unlike the Map's live Session, makes it sign the id again).
+ */
+export const JSON_FLOOR = 'Redis + JSON round trips only (floor)'
 export const CODEX = 'fastify-codex'
 /** Our store in a user-registered @fastify/session (as connect-redis is), on a client made as the README advises. */
 export const CODEX_STORE = 'fastify-codex store in @fastify/session'
 
-export const SESSION_CONTESTANTS = [NO_SESSION, MEMORY, CEILING, REDIS_FLOOR, FASTEST_PEER, CR6_NO_TIMEOUT, CR6_DEFAULTS, CODEX, CODEX_STORE] as const
+export const SESSION_CONTESTANTS = [NO_SESSION, MEMORY, CEILING, REDIS_FLOOR, JSON_FLOOR, FASTEST_PEER, CR6_NO_TIMEOUT, CR6_DEFAULTS, CODEX, CODEX_STORE] as const
 /**
  * A listed contestant, or `fastify-codex [name]`: the plugin from scratch/<name>/plugins/session.ts,
  * a modified copy of lib/ + plugins/ to measure a proposal against the real one in the same rounds.
@@ -159,10 +164,51 @@ class RoundTripFloorStore {
   }
 }
 
+/**
+ * GET + JSON.parse per load; JSON.stringify + SET per change, nothing else. It knows what changed for free: a `user`
+ * it handed out itself is unchanged (the bench's write route replaces it).
+ */
+class JsonRoundTripFloorStore {
+  readonly #loaded = new WeakSet<object>()
+  readonly #client: FloorClient
+  constructor (client: FloorClient) {
+    this.#client = client
+  }
+
+  get (id: string, callback: Callback): void {
+    this.#client.get(`floor:${id}`).then((text) => {
+      const session = typeof text === 'string' ? JSON.parse(text) as { user?: object } : undefined
+      if (session?.user !== undefined) this.#loaded.add(session.user)
+      callback(null, session)
+    }, callback)
+  }
+
+  set (id: string, session: { user?: object }, callback: Callback): void {
+    if (session.user !== undefined && this.#loaded.has(session.user)) {
+      setImmediate(callback)
+      return
+    }
+    this.#client.set(`floor:${id}`, JSON.stringify(session), { expiration: { type: 'PX', value: 1_209_600_000 } }).then(() => { callback() }, callback)
+  }
+
+  destroy (id: string, callback: Callback): void {
+    this.#client.del(`floor:${id}`).then(() => { callback() }, callback)
+  }
+}
+
 /** A stored session's size: the cookie and a logged-in user, as the stores here write it. */
 function payloadSized (): string {
   const cookie = { expires: null, storeExpires: Date.now(), originalMaxAge: null, sameSite: null, secure: false, path: '/', httpOnly: true, domain: null }
   return JSON.stringify({ cookie, user: sampleUser(1) })
+}
+
+/** @redis/client 6 at its cheapest: no per-command timeout. */
+async function floorClient (app: FastifyInstance, redisUrl: string): Promise<FloorClient> {
+  const client = createClient6({ url: redisUrl, commandOptions: { timeout: 0 } })
+  client.on('error', () => {})
+  await client.connect()
+  app.addHook('onClose', async () => { await client.close() })
+  return client
 }
 
 async function connectRedis (app: FastifyInstance, client: { connect: () => Promise<unknown>, close: () => Promise<unknown>, on: (event: 'error', listener: () => void) => unknown }): Promise<SessionStore> {
@@ -177,14 +223,8 @@ async function storeFor (app: FastifyInstance, contestant: SessionContestant, re
   switch (contestant) {
     case MEMORY: return undefined
     case CEILING: return new ImmediateMapStore() as unknown as SessionStore
-    case REDIS_FLOOR: {
-      // @redis/client 6 at its cheapest: no per-command timeout.
-      const client = createClient6({ url: redisUrl, commandOptions: { timeout: 0 } })
-      client.on('error', () => {})
-      await client.connect()
-      app.addHook('onClose', async () => { await client.close() })
-      return new RoundTripFloorStore(client, payloadSized()) as unknown as SessionStore
-    }
+    case REDIS_FLOOR: return new RoundTripFloorStore(await floorClient(app, redisUrl), payloadSized()) as unknown as SessionStore
+    case JSON_FLOOR: return new JsonRoundTripFloorStore(await floorClient(app, redisUrl)) as unknown as SessionStore
     case FASTEST_PEER: return await connectRedis(app, createClient({ url: redisUrl }))
     case CR6_NO_TIMEOUT: return await connectRedis(app, createClient6({ url: redisUrl, commandOptions: { timeout: 0 } }))
     case CR6_DEFAULTS: return await connectRedis(app, createClient6({ url: redisUrl }))
