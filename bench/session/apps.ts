@@ -164,12 +164,13 @@ class RoundTripFloorStore {
   }
 }
 
+const HANDED_OUT = Symbol('handed out by the floor')
+
 /**
  * GET + JSON.parse per load; JSON.stringify + SET per change, nothing else. It knows what changed for free: a `user`
  * it handed out itself is unchanged (the bench's write route replaces it).
  */
 class JsonRoundTripFloorStore {
-  readonly #loaded = new WeakSet<object>()
   readonly #client: FloorClient
   constructor (client: FloorClient) {
     this.#client = client
@@ -178,14 +179,17 @@ class JsonRoundTripFloorStore {
   get (id: string, callback: Callback): void {
     this.#client.get(`floor:${id}`).then((text) => {
       const session = typeof text === 'string' ? JSON.parse(text) as { user?: object } : undefined
-      if (session?.user !== undefined) this.#loaded.add(session.user)
+      // The object itself under a symbol (JSON skips it): a `{ ...user }` copy carries it, but pointing at another object.
+      // (A WeakSet would tax every GC, a defineProperty every load.)
+      if (session?.user !== undefined) (session.user as Record<symbol, unknown>)[HANDED_OUT] = session.user
       callback(null, session)
     }, callback)
   }
 
   set (id: string, session: { user?: object }, callback: Callback): void {
-    if (session.user !== undefined && this.#loaded.has(session.user)) {
-      setImmediate(callback)
+    if (session.user !== undefined && (session.user as Record<symbol, unknown>)[HANDED_OUT] === session.user) {
+      // Unchanged: answered in a microtask, as a promise-based store answers (setImmediate cost it ~10 % in-process).
+      queueMicrotask(callback)
       return
     }
     this.#client.set(`floor:${id}`, JSON.stringify(session), { expiration: { type: 'PX', value: 1_209_600_000 } }).then(() => { callback() }, callback)
