@@ -87,7 +87,9 @@ export class SessionCore {
     if (failure?.sealed === true) throw failure.error
     const attempt: Attempt = { created: undefined }
     try {
-      await this.#save(id, session, stateOf(session, id), failure?.created, attempt, deferCreate)
+      // A read settles without waiting on anything: only a write, a refresh or a delete hands back a promise.
+      const pending = this.#save(id, session, stateOf(session, id), failure?.created, attempt, deferCreate)
+      if (pending !== undefined) await pending
     } catch (err) {
       // Refused data fails the same way again by itself, and the handler may have fixed it since.
       if (!(err instanceof NotSerializableError)) {
@@ -116,10 +118,10 @@ export class SessionCore {
     return await this.#connection.run((c) => c.unlink(key)) > 0
   }
 
-  async #save (
+  #save (
     id: string, session: SessionLike, state: SessionState | undefined,
     created: string | undefined, attempt: Attempt, deferCreate: boolean
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const now = Date.now()
     const serializer = this.#options.serializer
     const cookieExpiresAt = cookieExpiry(session.cookie)
@@ -138,8 +140,15 @@ export class SessionCore {
       const asStored = finishPayload(serializer, draft)
       text = replaceExpires(asStored, state.storedExpires, state.textStoreExpires, expires, storeExpires)
     }
-    if (state === undefined && deferCreate) return
+    if (state === undefined && deferCreate) return undefined
     text ??= encodePayload(serializer, session, expires, storeExpires)
+    return this.#write(id, session, state, created, attempt, { text, px, expires, storeExpires })
+  }
+
+  async #write (
+    id: string, session: SessionLike, state: SessionState | undefined, created: string | undefined, attempt: Attempt,
+    { text, px, expires, storeExpires }: { text: string, px: number, expires: string | null, storeExpires: number }
+  ): Promise<void> {
     const key = sessionKey(this.#options.prefix, id)
     if (px === 0) {
       // Past its expiry: deleted, never written with a TTL <= 0.
@@ -170,7 +179,7 @@ export class SessionCore {
     ])
   }
 
-  async #touch (id: string, session: SessionLike, state: SessionState, now: number): Promise<void> {
+  #touch (id: string, session: SessionLike, state: SessionState, now: number): Promise<void> | undefined {
     let plan = planExpiry(now, state.expiresAt, session.cookie, this.#options.idleTtlMs(session))
     // disableTouch: use never moves the expiry out (shortening by the handler still reaches Redis).
     if (plan.kind === 'refresh' && this.#options.disableTouch && (state.expiresAt === null || now + plan.ttlMs > state.expiresAt)) {
@@ -182,27 +191,31 @@ export class SessionCore {
       if (plan.cookieExpires !== undefined && session.cookie !== undefined && cookieExpiry(session.cookie) !== null) {
         session.cookie.expires = new Date(plan.cookieExpires)
       }
-      return
+      return undefined
     }
-    if (plan.kind === 'delete') {
-      await this.#connection.run((c) => c.unlink(key))
-      return
-    }
+    if (plan.kind === 'delete') return this.#unlink(key)
+    return this.#refresh(id, session, state, now, key, plan.ttlMs)
+  }
+
+  async #unlink (key: string): Promise<void> {
+    await this.#connection.run((c) => c.unlink(key))
+  }
+
+  async #refresh (id: string, session: SessionLike, state: SessionState, now: number, key: string, ttl: number): Promise<void> {
     // The payload carries the key's expiry, so a refresh rewrites both, the stored cookie expiry included (no stale one
     // is left). Only over exactly the text this request loaded: never recreates a destroyed session, never undoes a write.
-    const storeExpires = now + plan.ttlMs
+    const storeExpires = now + ttl
     const cookieExpiresAt = cookieExpiry(session.cookie)
     const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()
     const text = replaceExpires(state.text, state.storedExpires, state.textStoreExpires, expires, storeExpires) ??
       encodePayload(this.#options.serializer, session, expires, storeExpires)
-    const ttl = plan.ttlMs
     const found = await this.#connection.run((c) => REFRESH_UNCHANGED.run(c, [key], [state.text, text, String(ttl)]))
     if (found !== 1) return
     state.text = text
     state.storedExpires = expires
     state.textStoreExpires = storeExpires
     state.expiresAt = storeExpires
-    if (this.#users !== undefined && state.userId !== undefined) await this.#users.add(state.userId, id, plan.ttlMs)
+    if (this.#users !== undefined && state.userId !== undefined) await this.#users.add(state.userId, id, ttl)
   }
 
   #userIdOf (session: Record<string, unknown>): string | undefined {
