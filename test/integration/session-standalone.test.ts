@@ -123,3 +123,44 @@ t.test('regenerate(keys) keeps the named fields under a new id, even when keys i
   const read = await app.inject({ url: '/read', headers: cookieHeader(second.value) })
   t.equal(read.json().user, 'alice', 'still logged in')
 })
+
+t.test('a loaded session keeps its cookie attributes; a payload missing some leaves the plugin options in place', async (t) => {
+  const redis = await redisForTest(t)
+  const client = await connectedClient(t, redis)
+  const store = new RedisSessionStore({ client })
+  const cookieOptions = { secure: false, sameSite: 'strict' as const, domain: 'example.com', path: '/', partitioned: true }
+  const app = await userApp(t, store, (app) => {
+    defaultRoutes(app)
+    // One session's own cookie settings: stored with it, and they win over the plugin's options on every later request.
+    app.post('/own-cookie', async (request) => {
+      request.session.options({ sameSite: 'lax', partitioned: false })
+      fields(request).user = 'cy'
+      return { ok: true }
+    })
+  }, { cookie: cookieOptions })
+  const attributes = (res: { headers: Record<string, unknown> }): string => String(res.headers['set-cookie']).split('; ').slice(1).sort().join('; ')
+
+  const first = await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } })
+  const cookie = setCookie(first)!.value
+  const expected = 'Domain=example.com; HttpOnly; Partitioned; Path=/; SameSite=Strict'
+  t.equal(attributes(first), expected)
+  for (let i = 0; i < 2; i++) {
+    const again = await app.inject({ url: '/read', headers: cookieHeader(cookie) })
+    t.same(again.json(), { user: 'ada' })
+    t.equal(attributes(again), expected, 'restored from the stored cookie, request after request')
+  }
+
+  const own = setCookie(await app.inject({ method: 'POST', url: '/own-cookie' }))!.value
+  for (let i = 0; i < 2; i++) {
+    const again = await app.inject({ url: '/read', headers: cookieHeader(own) })
+    t.same(again.json(), { user: 'cy' })
+    t.equal(attributes(again), 'Domain=example.com; HttpOnly; Path=/; SameSite=Lax', "the session's own settings, not the options")
+  }
+
+  // Another writer's payload: only some cookie fields, and one key of its own.
+  const id = idOf(cookie)
+  await client.set(`session:${id}`, JSON.stringify({ cookie: { originalMaxAge: null, httpOnly: true, extra: 1 }, user: 'bob' }), { expiration: { type: 'PX', value: 60_000 } })
+  const foreign = await app.inject({ url: '/read', headers: cookieHeader(cookie) })
+  t.same(foreign.json(), { user: 'bob' })
+  t.equal(attributes(foreign), expected, 'absent fields are not restored as undefined: the options stay')
+})
