@@ -206,19 +206,23 @@ function payloadSized (): string {
   return JSON.stringify({ cookie, user: sampleUser(1) })
 }
 
-/** @redis/client 6 at its cheapest: no per-command timeout. */
-async function floorClient (app: FastifyInstance, redisUrl: string): Promise<FloorClient> {
-  const client = createClient6({ url: redisUrl, commandOptions: { timeout: 0 } })
+interface Connectable { connect: () => Promise<unknown>, close: () => Promise<unknown>, on: (event: 'error', listener: () => void) => unknown }
+
+/** Connects `client` for the app's lifetime (closed in onClose); reconnect errors are the bench's noise, not a crash. */
+async function opened<C extends Connectable> (app: FastifyInstance, client: C): Promise<C> {
   client.on('error', () => {})
   await client.connect()
   app.addHook('onClose', async () => { await client.close() })
   return client
 }
 
-async function connectRedis (app: FastifyInstance, client: { connect: () => Promise<unknown>, close: () => Promise<unknown>, on: (event: 'error', listener: () => void) => unknown }): Promise<SessionStore> {
-  client.on('error', () => {})
-  await client.connect()
-  app.addHook('onClose', async () => { await client.close() })
+/** @redis/client 6 at its cheapest: no per-command timeout. */
+async function floorClient (app: FastifyInstance, redisUrl: string): Promise<FloorClient> {
+  return await opened(app, createClient6({ url: redisUrl, commandOptions: { timeout: 0 } }))
+}
+
+async function connectRedis (app: FastifyInstance, client: Connectable): Promise<SessionStore> {
+  await opened(app, client)
   // connect-redis is typed for the `redis` v5 client; @redis/client 6 answers the same commands.
   return new RedisStore({ client: client as unknown as ConstructorParameters<typeof RedisStore>[0]['client'] }) as unknown as SessionStore
 }
@@ -234,10 +238,7 @@ async function storeFor (app: FastifyInstance, contestant: SessionContestant, re
     case CR6_DEFAULTS: return await connectRedis(app, createClient6({ url: redisUrl }))
     case CODEX_STORE: {
       // Without an offline queue the store's commands need no abort signal (README, "Writes during a failover").
-      const client = createClient6({ url: redisUrl, disableOfflineQueue: true })
-      client.on('error', () => {})
-      await client.connect()
-      app.addHook('onClose', async () => { await client.close() })
+      const client = await opened(app, createClient6({ url: redisUrl, disableOfflineQueue: true }))
       const { RedisSessionStore } = await import('../../lib/session/store.js')
       return new RedisSessionStore({ client }) as unknown as SessionStore
     }
