@@ -30,8 +30,8 @@ export const CODEX_STORE = 'fastify-codex store in @fastify/session'
 
 export const SESSION_CONTESTANTS = [NO_SESSION, MEMORY, CEILING, REDIS_FLOOR, JSON_FLOOR, FASTEST_PEER, CR6_NO_TIMEOUT, CR6_DEFAULTS, CODEX, CODEX_STORE] as const
 /**
- * A listed contestant, or `fastify-codex [name]`: the plugin from scratch/<name>/plugins/session.ts,
- * a modified copy of lib/ + plugins/ to measure a proposal against the real one in the same rounds.
+ * A listed contestant, or `fastify-codex [name]`: the plugin from scratch/<name>/plugins/session.ts, a modified copy
+ * of lib/ + plugins/ built by bench/session/build-variant.sh, to measure a proposal against ours in the same rounds.
  */
 export type SessionContestant = typeof SESSION_CONTESTANTS[number] | `fastify-codex [${string}]`
 
