@@ -152,7 +152,7 @@ export class SessionCore {
     const key = sessionKey(this.#options.prefix, id)
     if (px === 0) {
       // Past its expiry: deleted, never written with a TTL <= 0.
-      if (state !== undefined || created !== undefined) await this.#connection.run((c) => c.unlink(key))
+      if (state !== undefined || created !== undefined) await this.#unlink(key)
       return
     }
     // NX creates (never overwrites an id in use); XX updates only a session that still exists, so a
