@@ -5,14 +5,15 @@
  * Each run is a fresh process that drives itself in-process; a run with the warm-up alone is subtracted.
  * `--single-threaded` (GC and compilation on the one counted thread, in a repeatable order): runs agree within ~1 %. Counts everything the request costs in
  * Node (Fastify, @fastify/session, the store, the Redis client, GC), nothing of redis-server. Needs valgrind
- * (Debian: apt-get install valgrind). Contestants: BENCH_SESSION_CONTESTANTS (';'-separated) or the default three.
+ * (Debian: apt-get install valgrind). Contestants: BENCH_SESSION_CONTESTANTS (';'-separated) or the default three, plus
+ * BENCH_SESSION_VARIANTS (scratch builds, as in ab.ts).
  */
 import { execFile } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { fmtInt, fmtRatio, table } from '../lib/markdown.js'
 import { median } from '../lib/stats.js'
-import { CODEX, FASTEST_PEER, isSessionContestant, JSON_FLOOR, type SessionContestant } from './apps.js'
+import { chosenContestants, CODEX, FASTEST_PEER, JSON_FLOOR, variantContestants, type SessionContestant } from './apps.js'
 import { ROUTES, type SessionRoute } from './suite.js'
 
 const [warmArg = '3000', measuredArg = '6000', repeatsArg = '3', routesArg = 'read,rmw'] = process.argv.slice(2)
@@ -23,11 +24,10 @@ const routes = routesArg.split(',').map((route) => {
   if (!(route in ROUTES)) throw new Error(`unknown route: ${route} (${Object.keys(ROUTES).join(', ')})`)
   return route as SessionRoute
 })
-const listed = process.env.BENCH_SESSION_CONTESTANTS?.split(';').map((name) => name.trim()).filter((name) => name !== '')
-const contestants = (listed ?? [FASTEST_PEER, JSON_FLOOR, CODEX]).map((name) => {
-  if (!isSessionContestant(name)) throw new Error(`unknown session contestant: ${name}`)
-  return name
-})
+// Unlike the HTTP suite, not all by default: each contestant costs ~5 min of valgrind.
+const contestants: SessionContestant[] = process.env.BENCH_SESSION_CONTESTANTS === undefined
+  ? [FASTEST_PEER, JSON_FLOOR, CODEX, ...variantContestants()]
+  : chosenContestants()
 if (!contestants.includes(FASTEST_PEER)) contestants.unshift(FASTEST_PEER)
 const root = fileURLToPath(new URL('../..', import.meta.url))
 
