@@ -105,7 +105,7 @@ if (session !== undefined) {
     `${session.sessions} sessions, ${session.rounds} round(s) of ${session.durationSec} s per contestant and route, alternating. ` +
     'Libraries with their defaults (cookie `secure: false`, plain http). Ratios are medians of per-round ratios. ' +
     'Fastest peer: @fastify/session + connect-redis on the `redis` v5 client; ceiling: @fastify/session with a Map store answering on setImmediate; ' +
-    'Redis floor: the ceiling\'s Map plus the round trips no Redis store can skip (a GET per load, a payload-sized SET per change, on @redis/client 6 without timeout), no JSON, no checks: no Redis store can beat it; "with JSON": the same plus JSON.parse per load and JSON.stringify per change (plain objects, so @fastify/session signs the id again, as for every serializing store). ' +
+    'Redis floor: the ceiling\'s Map plus the round trips no Redis store can skip (a GET per load, a payload-sized SET per change, on @redis/client 6 without timeout), no JSON, no checks; "with JSON": the same plus JSON.parse per load and JSON.stringify per change (plain objects, so @fastify/session signs the id again, as for every serializing store). ' +
     '"cr on 6 defaults": connect-redis on @redis/client 6 with its default per-command timeout (today\'s default install). ' +
     'Redis CPU: redis-server used_cpu_sys + used_cpu_user (INFO cpu) over the round ÷ requests, idle housekeeping included.', '',
     sessionTable(session), '')
