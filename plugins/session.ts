@@ -1,11 +1,12 @@
 import fp from 'fastify-plugin'
-import fastifyCookie from '@fastify/cookie'
+import fastifyCookie, { Signer } from '@fastify/cookie'
 import fastifySession, { type FastifySessionOptions } from '@fastify/session'
 import type { FastifyPluginAsync } from 'fastify'
 import type { ConnectionOptions } from '../lib/connection/options.js'
 import { InvalidOptionsError } from '../lib/errors.js'
 import type { SessionAdmin } from '../lib/session/admin.js'
 import { resolveSessionOptions, type SessionStoreOptions } from '../lib/session/options.js'
+import { RememberingSigner } from '../lib/session/signer.js'
 import { sealFailure } from '../lib/session/state.js'
 import { RedisSessionStore } from '../lib/session/store.js'
 import { acquireConnection, targetOf } from './connection.js'
@@ -66,8 +67,12 @@ const plugin: FastifyPluginAsync<CodexSessionOptions> = async (fastify, options)
   // Failures are sealed by the onError hook below, so a handler that catches a failed save may retry it.
   const store = new RedisSessionStore({ ...storeOptions, client: connection }, { sealedOnError: true })
   if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie)
+  // A secret becomes @fastify/cookie's Signer, as @fastify/session would make it, wrapped so an id is not signed twice.
+  const { secret, algorithm } = sessionOptions
+  const signer = typeof secret === 'string' || Array.isArray(secret) ? new RememberingSigner(new Signer(secret, algorithm)) : secret
   await fastify.register(fastifySession, {
     ...sessionOptions,
+    secret: signer,
     saveUninitialized,
     store
   })
