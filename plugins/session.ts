@@ -11,6 +11,7 @@ import { sealFailure } from '../lib/session/state.js'
 import { RedisSessionStore } from '../lib/session/store.js'
 import { acquireConnection, targetOf } from './connection.js'
 import { claimNamespace } from './namespaces.js'
+import { keepRotatedSessions } from './session-rotation.js'
 
 export interface CodexSessionOptions extends ConnectionOptions, Omit<SessionStoreOptions, 'logger' | 'saveUninitialized'>, Omit<FastifySessionOptions, 'store'> {}
 
@@ -70,6 +71,10 @@ const plugin: FastifyPluginAsync<CodexSessionOptions> = async (fastify, options)
   // A secret becomes @fastify/cookie's Signer, as @fastify/session would make it, wrapped so an id is not signed twice.
   const { secret, algorithm } = sessionOptions
   const signer = typeof secret === 'string' || Array.isArray(secret) ? new RememberingSigner(new Signer(secret, algorithm)) : secret
+  // Only a list of secrets (or a signer of yours) can verify with an older one; a single secret costs no hook.
+  if (!saveUninitialized && typeof secret !== 'string' && (!Array.isArray(secret) || secret.length > 1)) {
+    keepRotatedSessions(fastify, { cookieName: sessionOptions.cookieName ?? 'sessionId', cookiePrefix: sessionOptions.cookiePrefix ?? '' })
+  }
   await fastify.register(fastifySession, {
     ...sessionOptions,
     secret: signer,

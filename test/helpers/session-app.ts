@@ -58,9 +58,9 @@ export function defaultRoutes (app: FastifyInstance): void {
   })
 }
 
-/** The session cookie a response sets, as `{ value, expires }`, or undefined. */
+/** The session cookie a response sets, as `{ value, expires }`, or undefined: the last one, which a browser keeps. */
 export function setCookie (res: LightMyRequestResponse, name = COOKIE): { value: string, expires: Date | undefined } | undefined {
-  const cookie = res.cookies.find((c) => c.name === name)
+  const cookie = res.cookies.findLast((c) => c.name === name)
   if (cookie === undefined) return undefined
   const expires = (cookie as { expires?: Date }).expires
   return { value: cookie.value, expires }

@@ -1,4 +1,4 @@
-import fastifyCookie from '@fastify/cookie'
+import fastifyCookie, { Signer } from '@fastify/cookie'
 import Fastify from 'fastify'
 import t from 'tap'
 import { codexCache, codexRedis, codexSession, type CodexSessionOptions } from '../../index.js'
@@ -96,4 +96,33 @@ t.test('empty projectName and keyPrefix: the key is the bare session id; count()
   t.same(await keys(redis, '*'), [idOf(cookie.value), 'user:ada'].sort())
   t.same(await app.sessions.listUser('ada'), [idOf(cookie.value)])
   await t.rejects(app.sessions.count(), { code: 'FST_CODEX_INVALID_OPTIONS' })
+})
+
+t.test('secrets: rotation re-signs with the first secret, `algorithm` is honoured, a custom signer is used as given', async (t) => {
+  const redis = await redisForTest(t)
+  const OLD = 'the-previous-secret-of-at-least-32-chars'
+
+  const rotated = (await sessionApp(t, redis, { secret: [SECRET, OLD] })).app
+  const first = setCookie(await rotated.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!.value
+  t.equal(first, new Signer(SECRET).sign(idOf(first)), 'a new cookie is signed with the first secret')
+  const old = new Signer(OLD).sign(idOf(first))
+  const renewed = await rotated.inject({ url: '/read', headers: cookieHeader(old) })
+  t.same(renewed.json(), { user: 'ada' }, 'a cookie signed with an older secret still logs in')
+  t.equal(setCookie(renewed)?.value, first, 'and goes back signed with the first secret')
+  const again = await rotated.inject({ url: '/read', headers: cookieHeader(first) })
+  t.equal(setCookie(again)?.value, first, 'a current cookie goes back unchanged')
+  t.same((await rotated.inject({ url: '/read', headers: cookieHeader(`${idOf(first)}.forged`) })).json(), {}, 'a forged signature gets a fresh session')
+
+  const sha512 = (await sessionApp(t, redis, { secret: SECRET, algorithm: 'sha512', keyPrefix: 'sha512' })).app
+  const long = setCookie(await sha512.inject({ method: 'POST', url: '/set', payload: { user: 'bob' } }))!.value
+  t.equal(long, new Signer(SECRET, 'sha512').sign(idOf(long)))
+  t.same((await sha512.inject({ url: '/read', headers: cookieHeader(long) })).json(), { user: 'bob' })
+
+  const inner = new Signer(SECRET)
+  let signs = 0
+  const custom = { sign: (value: string) => { signs++; return inner.sign(value) }, unsign: (input: string) => inner.unsign(input) }
+  const own = (await sessionApp(t, redis, { secret: custom, keyPrefix: 'custom' })).app
+  const mine = setCookie(await own.inject({ method: 'POST', url: '/set', payload: { user: 'cy' } }))!.value
+  t.same((await own.inject({ url: '/read', headers: cookieHeader(mine) })).json(), { user: 'cy' })
+  t.equal(signs, 2, 'the custom signer signs every Session, as @fastify/session asks')
 })
