@@ -1,40 +1,52 @@
+import { timingSafeEqual } from 'node:crypto'
+
 /** What @fastify/session asks of a cookie signer (@fastify/cookie's Signer has it). */
 export interface CookieSigner {
   sign: (value: string) => string
   unsign: (input: string) => { valid: true, renew: boolean, value: string } | { valid: false, renew: false, value: null }
 }
 
-// Ids verified but never signed again (no session stored, a failed load) are dropped wholesale at this size.
-const MAX_REMEMBERED = 4096
+// About a megabyte of ids and signatures; past it the memo starts over (a miss only costs the HMAC again).
+const MAX_REMEMBERED = 8192
+
+/** Constant-time, as the signer's own comparison: how much of a signature matched must not show in the timing. */
+function sameText (a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
+}
 
 /**
- * @fastify/session verifies a request's cookie, loads the session and then signs the same id again for its Session:
- * a second HMAC (~4 µs) that yields the text just verified. This signer remembers each cookie verified with the
- * signing secret until its id is signed, and hands that text back. A cookie verified with an older secret
- * (`renew`) is signed afresh, so secret rotation works as before. Only for @fastify/cookie's Signer, whose
- * signature is one exact text per id (a custom signer may not be).
+ * @fastify/session verifies each request's cookie (an HMAC of the id) and then signs the same id again for its Session
+ * (another HMAC, ~4 µs each). The signature with the signing secret is a pure function of the id, so this signer
+ * remembers it per id: a cookie equal to the remembered text is valid, compared in constant time like the HMAC it
+ * replaces; anything else (a forgery, a cookie signed with an older secret, an id not seen yet) goes to the real signer.
+ * Only for @fastify/cookie's Signer, whose signature is one exact text per id (a custom signer's may not be).
  */
 export class RememberingSigner implements CookieSigner {
   readonly #inner: CookieSigner
-  readonly #verified = new Map<string, string>()
+  /** id → `id.signature` with the signing secret, as the real signer made or verified it. */
+  readonly #signed = new Map<string, string>()
 
   constructor (inner: CookieSigner) {
     this.#inner = inner
   }
 
   sign (value: string): string {
-    const signed = this.#verified.get(value)
-    if (signed === undefined) return this.#inner.sign(value)
-    this.#verified.delete(value)
-    return signed
+    return this.#signed.get(value) ?? this.#remember(value, this.#inner.sign(value))
   }
 
   unsign (input: string): ReturnType<CookieSigner['unsign']> {
+    const dot = input.lastIndexOf('.')
+    const value = input.slice(0, dot)
+    const known = dot === -1 ? undefined : this.#signed.get(value)
+    if (known !== undefined && sameText(known, input)) return { valid: true, renew: false, value }
     const result = this.#inner.unsign(input)
-    if (result.valid && !result.renew) {
-      if (this.#verified.size >= MAX_REMEMBERED) this.#verified.clear()
-      this.#verified.set(result.value, input)
-    }
+    if (result.valid && !result.renew) this.#remember(result.value, input)
     return result
+  }
+
+  #remember (value: string, signed: string): string {
+    if (this.#signed.size >= MAX_REMEMBERED) this.#signed.clear()
+    this.#signed.set(value, signed)
+    return signed
   }
 }

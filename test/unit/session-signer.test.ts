@@ -5,54 +5,70 @@ import { RememberingSigner, type CookieSigner } from '../../lib/session/signer.j
 const NEW = 'the-current-secret-of-at-least-32-chars'
 const OLD = 'the-previous-secret-of-at-least-32-chars'
 
-/** @fastify/cookie's Signer, counting the HMACs its sign() computes. */
-function counted (secrets: string | string[]): { signer: CookieSigner, signs: () => number } {
+/** @fastify/cookie's Signer, counting the calls that compute an HMAC. */
+function counted (secrets: string | string[]): { signer: CookieSigner, hmacs: () => number } {
   const inner = new Signer(secrets)
-  let signs = 0
+  let hmacs = 0
   return {
-    signer: { sign: (value) => { signs++; return inner.sign(value) }, unsign: (input) => inner.unsign(input) },
-    signs: () => signs
+    signer: {
+      sign: (value) => { hmacs++; return inner.sign(value) },
+      unsign: (input) => { hmacs++; return inner.unsign(input) }
+    },
+    hmacs: () => hmacs
   }
 }
 
-t.test('an id verified with the signing secret is signed again without an HMAC, to the same text', async (t) => {
-  const { signer, signs } = counted([NEW, OLD])
+t.test('a verified cookie is verified and signed again without an HMAC, to the same text', async (t) => {
+  const { signer, hmacs } = counted([NEW, OLD])
   const cookie = new Signer(NEW).sign('abc')
   const remembering = new RememberingSigner(signer)
   t.same(remembering.unsign(cookie), { valid: true, renew: false, value: 'abc' })
+  t.equal(hmacs(), 1, 'the first verification is the real one')
   t.equal(remembering.sign('abc'), cookie)
-  t.equal(signs(), 0)
-  // Remembered once: a second Session for that id (a reload) signs for real, to the same text.
+  t.same(remembering.unsign(cookie), { valid: true, renew: false, value: 'abc' })
   t.equal(remembering.sign('abc'), cookie)
-  t.equal(signs(), 1)
+  t.equal(hmacs(), 1)
 })
 
-t.test('a cookie signed with an older secret is signed afresh with the current one', async (t) => {
-  const { signer, signs } = counted([NEW, OLD])
+t.test('an id signed once is verified without an HMAC', async (t) => {
+  const { signer, hmacs } = counted(NEW)
   const remembering = new RememberingSigner(signer)
+  const cookie = remembering.sign('new-session')
+  t.equal(cookie, new Signer(NEW).sign('new-session'))
+  t.same(remembering.unsign(cookie), { valid: true, renew: false, value: 'new-session' })
+  t.equal(hmacs(), 1)
+})
+
+t.test('a cookie signed with an older secret is verified by the real signer and signed afresh', async (t) => {
+  const { signer, hmacs } = counted([NEW, OLD])
+  const remembering = new RememberingSigner(signer)
+  const current = remembering.sign('abc')
   const oldCookie = new Signer(OLD).sign('abc')
-  t.same(remembering.unsign(oldCookie), { valid: true, renew: true, value: 'abc' })
-  t.equal(remembering.sign('abc'), new Signer(NEW).sign('abc'))
-  t.not(remembering.sign('abc'), oldCookie)
-  t.equal(signs(), 2)
+  t.same(remembering.unsign(oldCookie), { valid: true, renew: true, value: 'abc' }, 'renew, although the id is remembered')
+  t.equal(remembering.sign('abc'), current)
+  t.equal(hmacs(), 2)
 })
 
-t.test('a forged cookie is refused and remembers nothing', async (t) => {
-  const { signer, signs } = counted(NEW)
+t.test('a forged or malformed cookie is refused, by the real signer, whether or not its id is remembered', async (t) => {
+  const { signer, hmacs } = counted(NEW)
   const remembering = new RememberingSigner(signer)
-  t.same(remembering.unsign('abc.forged'), { valid: false, renew: false, value: null })
-  t.equal(remembering.sign('abc'), new Signer(NEW).sign('abc'))
-  t.equal(signs(), 1)
+  const cookie = remembering.sign('abc')
+  const refused = { valid: false, renew: false, value: null }
+  for (const forged of ['abc.forged', `${cookie}x`, cookie.slice(0, -1), 'abc.', 'abc', '', `.${cookie}`, `${cookie.slice(0, -1)}A`]) {
+    t.same(remembering.unsign(forged), refused, JSON.stringify(forged))
+  }
+  t.equal(hmacs(), 9, 'one sign, and every refusal went to the real signer')
+  t.same(remembering.unsign(cookie), { valid: true, renew: false, value: 'abc' }, 'the real cookie still passes')
 })
 
-t.test('ids verified but never signed again are forgotten at a bounded size', async (t) => {
-  const { signer, signs } = counted(NEW)
+t.test('the memo is bounded: past its size it starts over, and a forgotten id costs one HMAC again', async (t) => {
+  const { signer, hmacs } = counted(NEW)
   const remembering = new RememberingSigner(signer)
-  const plain = new Signer(NEW)
-  for (let i = 0; i <= 4096; i++) remembering.unsign(plain.sign(`id-${i}`))
-  // The 4097th verification found the memo full and started it over: only the last id is still remembered.
-  t.equal(remembering.sign('id-4096'), plain.sign('id-4096'))
-  t.equal(signs(), 0)
-  t.equal(remembering.sign('id-0'), plain.sign('id-0'))
-  t.equal(signs(), 1)
+  for (let i = 0; i <= 8192; i++) remembering.sign(`id-${i}`)
+  t.equal(hmacs(), 8193)
+  // The 8193rd id found the memo full and started it over: only it is still remembered.
+  remembering.sign('id-8192')
+  t.equal(hmacs(), 8193)
+  t.equal(remembering.sign('id-0'), new Signer(NEW).sign('id-0'))
+  t.equal(hmacs(), 8194)
 })
