@@ -261,7 +261,9 @@ async function codexPlugin (contestant: SessionContestant): Promise<typeof impor
 export async function buildApp (contestant: SessionContestant, redisUrl: string): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
   if (isCodex(contestant)) {
-    await app.register(await codexPlugin(contestant), { url: redisUrl, secret: SECRET, cookie: COOKIE, projectName: 'bench' })
+    // BENCH_COMMAND_TIMEOUT: valgrind runs Node ~50× slower, past the default deadline (its per-command cost is the same).
+    const commandTimeout = process.env.BENCH_COMMAND_TIMEOUT === undefined ? {} : { commandTimeout: Number(process.env.BENCH_COMMAND_TIMEOUT) }
+    await app.register(await codexPlugin(contestant), { url: redisUrl, secret: SECRET, cookie: COOKIE, projectName: 'bench', ...commandTimeout })
   } else if (contestant !== NO_SESSION) {
     const store = await storeFor(app, contestant, redisUrl)
     await app.register(fastifyCookie)

@@ -39,7 +39,8 @@ async function count (contestant: SessionContestant, route: SessionRoute, reques
     'bench/session/instructions-child.ts', contestant, route, String(warm), String(requests)
   ]
   return await new Promise((resolve, reject) => {
-    execFile('valgrind', args, { cwd: root, maxBuffer: 64 * 1024 * 1024 }, (err, _stdout, stderr) => {
+    const env = { ...process.env, BENCH_COMMAND_TIMEOUT: '60000' }
+    execFile('valgrind', args, { cwd: root, env, maxBuffer: 64 * 1024 * 1024 }, (err, _stdout, stderr) => {
       const refs = /I\s+refs:\s+([\d,]+)/.exec(stderr)?.[1]
       if (err !== null || refs === undefined) {
         const hint = (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' ? ' (valgrind not found: apt-get install valgrind)' : ''
