@@ -17,8 +17,9 @@ function sameText (a: string, b: string): boolean {
 /**
  * @fastify/session verifies each request's cookie (an HMAC of the id) and then signs the same id again for its Session
  * (another HMAC, ~4 µs each). The signature with the signing secret is a pure function of the id, so this signer
- * remembers it per id: a cookie equal to the remembered text is valid, compared in constant time like the HMAC it
- * replaces; anything else (a forgery, a cookie signed with an older secret, an id not seen yet) goes to the real signer.
+ * remembers each cookie the real signer verified with it: a cookie equal to the remembered text is valid, compared in
+ * constant time like the HMAC it replaces; anything else (a forgery, a cookie signed with an older secret, an id not
+ * verified yet) goes to the real signer.
  * Only for @fastify/cookie's Signer, whose signature is one exact text per id (a custom signer's may not be).
  */
 export class RememberingSigner implements CookieSigner {
@@ -31,7 +32,8 @@ export class RememberingSigner implements CookieSigner {
   }
 
   sign (value: string): string {
-    return this.#signed.get(value) ?? this.#remember(value, this.#inner.sign(value))
+    // A new id is not remembered: every cookieless request signs one, and most never come back.
+    return this.#signed.get(value) ?? this.#inner.sign(value)
   }
 
   unsign (input: string): ReturnType<CookieSigner['unsign']> {
@@ -40,13 +42,10 @@ export class RememberingSigner implements CookieSigner {
     const known = dot === -1 ? undefined : this.#signed.get(value)
     if (known !== undefined && sameText(known, input)) return { valid: true, renew: false, value }
     const result = this.#inner.unsign(input)
-    if (result.valid && !result.renew) this.#remember(result.value, input)
+    if (result.valid && !result.renew) {
+      if (this.#signed.size >= MAX_REMEMBERED) this.#signed.clear()
+      this.#signed.set(result.value, input)
+    }
     return result
-  }
-
-  #remember (value: string, signed: string): string {
-    if (this.#signed.size >= MAX_REMEMBERED) this.#signed.clear()
-    this.#signed.set(value, signed)
-    return signed
   }
 }
