@@ -70,10 +70,16 @@ const plugin: FastifyPluginAsync<CodexSessionOptions> = async (fastify, options)
   if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie)
   // A secret becomes @fastify/cookie's Signer, as @fastify/session would make it, wrapped so an id is not signed twice.
   const { secret, algorithm } = sessionOptions
-  const signer = typeof secret === 'string' || Array.isArray(secret) ? new RememberingSigner(new Signer(secret, algorithm)) : secret
+  // `||`, as @fastify/session reads these options: an empty algorithm or cookie name means its default.
+  const signer = typeof secret === 'string' || Array.isArray(secret) ? new RememberingSigner(new Signer(secret, algorithm || 'sha256')) : secret
   // Only a list of secrets (or a signer of yours) can verify with an older one; a single secret costs no hook.
   if (!saveUninitialized && typeof secret !== 'string' && (!Array.isArray(secret) || secret.length > 1)) {
-    keepRotatedSessions(fastify, { cookieName: sessionOptions.cookieName ?? 'sessionId', cookiePrefix: sessionOptions.cookiePrefix ?? '' })
+    keepRotatedSessions(fastify, {
+      signer,
+      cookieName: sessionOptions.cookieName || 'sessionId',
+      cookiePrefix: sessionOptions.cookiePrefix || '',
+      rolling: sessionOptions.rolling ?? true
+    })
   }
   await fastify.register(fastifySession, {
     ...sessionOptions,

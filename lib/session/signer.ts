@@ -3,7 +3,7 @@ import { timingSafeEqual } from 'node:crypto'
 /** What @fastify/session asks of a cookie signer (@fastify/cookie's Signer has it). */
 export interface CookieSigner {
   sign: (value: string) => string
-  unsign: (input: string) => { valid: true, renew: boolean, value: string } | { valid: false, renew: false, value: null }
+  unsign: (input: string) => { valid: boolean, renew: boolean, value: string | null }
 }
 
 // About a megabyte of ids and signatures; past it the memo starts over (a miss only costs the HMAC again).
@@ -11,7 +11,10 @@ const MAX_REMEMBERED = 8192
 
 /** Constant-time, as the signer's own comparison: how much of a signature matched must not show in the timing. */
 function sameText (a: string, b: string): boolean {
-  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
+  // Lengths in bytes: a non-ASCII character makes equal-length strings unequal buffers, which timingSafeEqual refuses.
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
 }
 
 /**
@@ -42,7 +45,7 @@ export class RememberingSigner implements CookieSigner {
     const known = dot === -1 ? undefined : this.#signed.get(value)
     if (known !== undefined && sameText(known, input)) return { valid: true, renew: false, value }
     const result = this.#inner.unsign(input)
-    if (result.valid && !result.renew) {
+    if (result.valid && !result.renew && result.value !== null) {
       if (this.#signed.size >= MAX_REMEMBERED) this.#signed.clear()
       this.#signed.set(result.value, input)
     }

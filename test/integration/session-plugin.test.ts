@@ -1,9 +1,9 @@
 import fastifyCookie, { Signer } from '@fastify/cookie'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import t from 'tap'
 import { codexCache, codexRedis, codexSession, type CodexSessionOptions } from '../../index.js'
 import { freePort, redisForTest, type RedisServer } from '../helpers/redis-server.js'
-import { SECRET, cookieHeader, defaultRoutes, idOf, keys, sessionApp, setCookie } from '../helpers/session-app.js'
+import { SECRET, commandCalls, cookieHeader, defaultRoutes, idOf, keys, sessionApp, setCookie } from '../helpers/session-app.js'
 
 /** Client connections Redis sees, not counting the redis-cli asking. */
 async function clients (redis: RedisServer): Promise<number> {
@@ -98,31 +98,61 @@ t.test('empty projectName and keyPrefix: the key is the bare session id; count()
   await t.rejects(app.sessions.count(), { code: 'FST_CODEX_INVALID_OPTIONS' })
 })
 
-t.test('secrets: rotation re-signs with the first secret, `algorithm` is honoured, a custom signer is used as given', async (t) => {
+/** Every Set-Cookie header of the response for the session cookie, as sent. */
+function sessionCookies (res: { headers: Record<string, unknown> }): string[] {
+  const header = res.headers['set-cookie']
+  const all = header === undefined ? [] : Array.isArray(header) ? header as string[] : [header as string]
+  return all.filter((line) => line.startsWith('sessionId='))
+}
+
+t.test('secrets: a rotation re-signs the cookie of a reader once, with no clearing header and no write; `algorithm` is honoured; a custom signer is used as given', async (t) => {
   const redis = await redisForTest(t)
   const OLD = 'the-previous-secret-of-at-least-32-chars'
+  const read = async (app: FastifyInstance, cookie: string): Promise<{ body: unknown, cookies: string[], sets: number }> => {
+    await redis.cli('CONFIG', 'RESETSTAT')
+    const res = await app.inject({ url: '/read', headers: cookieHeader(cookie) })
+    return { body: res.json(), cookies: sessionCookies(res), sets: await commandCalls(redis, 'set') }
+  }
 
   const rotated = (await sessionApp(t, redis, { secret: [SECRET, OLD] })).app
   const first = setCookie(await rotated.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!.value
   t.equal(first, new Signer(SECRET).sign(idOf(first)), 'a new cookie is signed with the first secret')
   const old = new Signer(OLD).sign(idOf(first))
-  const renewed = await rotated.inject({ url: '/read', headers: cookieHeader(old) })
-  t.same(renewed.json(), { user: 'ada' }, 'a cookie signed with an older secret still logs in')
-  t.equal(setCookie(renewed)?.value, first, 'and goes back signed with the first secret')
-  const again = await rotated.inject({ url: '/read', headers: cookieHeader(first) })
-  t.equal(setCookie(again)?.value, first, 'a current cookie goes back unchanged')
-  t.same((await rotated.inject({ url: '/read', headers: cookieHeader(`${idOf(first)}.forged`) })).json(), {}, 'a forged signature gets a fresh session')
+  const renewed = await read(rotated, old)
+  t.same(renewed.body, { user: 'ada' }, 'a cookie signed with an older secret still logs in')
+  t.same(renewed.cookies.map((line) => line.split(';', 1)[0]), [`sessionId=${first}`], 'one Set-Cookie, signed with the first secret')
+  t.equal(renewed.sets, 0, 'an unchanged session is not written')
+  const again = await read(rotated, first)
+  t.same(again.cookies.map((line) => line.split(';', 1)[0]), [`sessionId=${first}`], 'a current cookie goes back unchanged')
+  t.same((await read(rotated, `${idOf(first)}.forged`)).body, {}, 'a forged signature gets a fresh session')
+
+  // Without rolling @fastify/session re-sends only a saved cookie: the reader's session is saved, and written not at all.
+  const steady = (await sessionApp(t, redis, { secret: [SECRET, OLD], rolling: false })).app
+  const unrolled = await read(steady, old)
+  t.same(unrolled.body, { user: 'ada' })
+  t.same(unrolled.cookies.map((line) => line.split(';', 1)[0]), [`sessionId=${first}`])
+  t.equal(unrolled.sets, 0)
+  t.same((await read(steady, first)).cookies, [], 'a current cookie is not re-sent without rolling')
+
+  // Over plain http a Secure cookie is neither saved nor sent by @fastify/session: the rotation does not either.
+  // (The stored cookie's options win over the plugin's: the session is made Secure as if set over https.)
+  const key = `session:${idOf(first)}`
+  await redis.cli('SET', key, (await redis.cli('GET', key)).trim().replace('"secure":false', '"secure":true'), 'KEEPTTL')
+  const secure = (await sessionApp(t, redis, { secret: [SECRET, OLD], rolling: false })).app
+  const insecure = await read(secure, old)
+  t.same(insecure.body, { user: 'ada' })
+  t.same(insecure.cookies, [], 'no Secure cookie over http, and no clearing one')
 
   const sha512 = (await sessionApp(t, redis, { secret: SECRET, algorithm: 'sha512', keyPrefix: 'sha512' })).app
   const long = setCookie(await sha512.inject({ method: 'POST', url: '/set', payload: { user: 'bob' } }))!.value
   t.equal(long, new Signer(SECRET, 'sha512').sign(idOf(long)))
-  t.same((await sha512.inject({ url: '/read', headers: cookieHeader(long) })).json(), { user: 'bob' })
+  t.same((await read(sha512, long)).body, { user: 'bob' })
 
   const inner = new Signer(SECRET)
   let signs = 0
   const custom = { sign: (value: string) => { signs++; return inner.sign(value) }, unsign: (input: string) => inner.unsign(input) }
   const own = (await sessionApp(t, redis, { secret: custom, keyPrefix: 'custom' })).app
   const mine = setCookie(await own.inject({ method: 'POST', url: '/set', payload: { user: 'cy' } }))!.value
-  t.same((await own.inject({ url: '/read', headers: cookieHeader(mine) })).json(), { user: 'cy' })
+  t.same((await read(own, mine)).body, { user: 'cy' })
   t.equal(signs, 2, 'the custom signer signs every Session, as @fastify/session asks')
 })
