@@ -34,5 +34,8 @@ t.test('the DeadlineQueue aborts the signal before it answers 503, so a held com
     return err.code
   })
   t.equal(await failed, 'FST_CODEX_REDIS_UNAVAILABLE')
-  t.same(order, ['aborted', 'expiry', 'rejected true'])
+  // The signal aborts at floor(start + timeout) and the 503 comes at ceil(…): a timer tick between the two is one more expiry.
+  const ticks = order.length - 2
+  t.ok(ticks === 1 || ticks === 2, `one or two timer ticks: ${order.join(', ')}`)
+  t.same(order, ['aborted', ...Array<string>(ticks).fill('expiry'), 'rejected true'])
 })
