@@ -1,8 +1,9 @@
+import { Signer } from '@fastify/cookie'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { Gate } from '../helpers/gate.js'
 import { redisForTest } from '../helpers/redis-server.js'
-import { commandCalls, cookieHeader, defaultRoutes, fields, sessionApp, setCookie } from '../helpers/session-app.js'
+import { SECRET, commandCalls, cookieHeader, defaultRoutes, fields, idOf, sessionApp, setCookie } from '../helpers/session-app.js'
 
 const COMMAND_TIMEOUT = 300
 // The deadline plus generous scheduling slack on a loaded CI machine.
@@ -125,4 +126,30 @@ t.test('a save that timed out is not tried again for the error reply', async (t)
   // Runs on the app's own connection, so after the SET that Redis received while stopped.
   await app.sessions.count()
   t.equal(await commandCalls(redis, 'set'), 1, 'only the first attempt reached Redis')
+})
+
+t.test('a reader signed with an older secret whose save times out gets 503, no cookie, and one write attempt', async (t) => {
+  const redis = await redisForTest(t)
+  const OLD = 'the-previous-secret-of-at-least-32-chars'
+  const gate = new Gate()
+  const options = { commandTimeout: COMMAND_TIMEOUT, secret: [SECRET, OLD], rolling: false }
+  const { app } = await sessionApp(t, redis, options, heldRoutes(gate))
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  const old = new Signer(OLD).sign(idOf(cookie.value))
+  await redis.cli('CONFIG', 'RESETSTAT')
+
+  const arrived = gate.arrival()
+  const held = app.inject({ method: 'POST', url: '/held/write', headers: cookieHeader(old) })
+  await arrived
+  redis.pause()
+  t.teardown(() => redis.resume())
+  gate.open()
+  const res = await held
+  assertUnavailable(t, res, 'rotated save')
+  t.equal(setCookie(res), undefined, 'neither the re-signed cookie nor a clearing one')
+  redis.resume()
+  await app.sessions.count()
+  t.equal(await commandCalls(redis, 'set'), 1, 'the save reached Redis once')
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(old) })).json(), { user: 'ada', cart: ['item'] },
+    'the timed-out write landed once Redis woke, and the old cookie still reads it')
 })
