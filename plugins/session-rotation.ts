@@ -24,7 +24,8 @@ export function keepRotatedSessions (fastify: FastifyInstance, { signer, cookieN
     if (cookie === undefined || !cookie.startsWith(cookiePrefix)) return
     const sent = cookie.slice(cookiePrefix.length)
     if (sent === signed) return
-    // Only the same session: a new or regenerated one has another id, and its cookie is replaced as usual.
+    // Only the same session: a new or regenerated one has another id, and its cookie is replaced as usual. Verified
+    // again because @fastify/session keeps no record of which id the cookie carried; reached only by a differing cookie.
     const verified = signer.unsign(sent)
     if (!verified.valid || verified.value !== session.sessionId) return
     request.cookies[cookieName] = cookiePrefix + signed

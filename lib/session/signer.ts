@@ -41,9 +41,11 @@ export class RememberingSigner implements CookieSigner {
 
   unsign (input: string): ReturnType<CookieSigner['unsign']> {
     const dot = input.lastIndexOf('.')
-    const value = input.slice(0, dot)
-    const known = dot === -1 ? undefined : this.#signed.get(value)
-    if (known !== undefined && sameText(known, input)) return { valid: true, renew: false, value }
+    if (dot !== -1) {
+      const value = input.slice(0, dot)
+      const known = this.#signed.get(value)
+      if (known !== undefined && sameText(known, input)) return { valid: true, renew: false, value }
+    }
     const result = this.#inner.unsign(input)
     if (result.valid && !result.renew && result.value !== null) {
       if (this.#signed.size >= MAX_REMEMBERED) this.#signed.clear()
