@@ -68,7 +68,7 @@ const plugin: FastifyPluginAsync<CodexSessionOptions> = async (fastify, options)
   // Failures are sealed by the onError hook below, so a handler that catches a failed save may retry it.
   const store = new RedisSessionStore({ ...storeOptions, client: connection }, { sealedOnError: true })
   if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie)
-  // A secret becomes @fastify/cookie's Signer, as @fastify/session would make it, wrapped so an id is not signed twice.
+  // A secret becomes @fastify/cookie's Signer, as @fastify/session would make it, wrapped so a returning cookie costs no HMAC.
   const { secret, algorithm } = sessionOptions
   // `||`, as @fastify/session reads these options: an empty algorithm or cookie name means its default.
   const signer = typeof secret === 'string' || Array.isArray(secret) ? new RememberingSigner(new Signer(secret, algorithm || 'sha256')) : secret
