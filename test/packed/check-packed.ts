@@ -15,9 +15,25 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 }
 const tsVersion = (JSON.parse(readFileSync(join(root, 'node_modules/typescript/package.json'), 'utf8')) as { version: string }).version
 
-const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string =>
-  execFileSync(cmd, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+// No step may hang CI: a registry stall is cut at the deadline (a stop once waited 85 min in `npm install`).
+const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env, timeoutMs = 5 * 60_000): string =>
+  execFileSync(cmd, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: timeoutMs, killSignal: 'SIGKILL' })
 const step = (text: string): void => { console.log(`\n==> ${text}`) }
+
+/** npm install into the fresh app, tried up to three times: a stalled registry fetch must fail the step, not CI. */
+function npmInstall (specs: string[], cwd: string): void {
+  // --prefer-offline reuses the metadata the first variant fetched minutes ago; fetch-timeout cuts one stalled request.
+  const args = ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', '--fetch-timeout=60000', '--fetch-retries=3', ...specs]
+  for (let attempt = 1; ; attempt++) {
+    try {
+      run('npm', args, cwd, process.env, 6 * 60_000)
+      return
+    } catch (err) {
+      if (attempt === 3) throw new Error(`npm install failed ${attempt} times`, { cause: err })
+      console.log(`  npm install failed (${(err as Error).message.split('\n')[0] ?? ''}); trying again`)
+    }
+  }
+}
 
 /** `^5.2.0` → `5.2.0`: the lowest version a range admits (we declare only caret ranges). */
 function oldest (range: string): string {
@@ -60,8 +76,7 @@ try {
     mkdirSync(join(app, 'alone'), { recursive: true })
     for (const s of snippets) writeFileSync(join(app, alone.includes(s) ? 'alone' : 'snippets', s.file), toModule(s))
     writeFileSync(join(app, 'snippets.json'), JSON.stringify(snippets, null, 2))
-    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...specs,
-      `typescript@${tsVersion}`, `@types/node@${pkg.devDependencies['@types/node'] ?? '20'}`], app)
+    npmInstall([tarball, ...specs, `typescript@${tsVersion}`, `@types/node@${pkg.devDependencies['@types/node'] ?? '20'}`], app)
     console.log(run('npm', ['ls', '--depth=0'], app).split('\n').filter(l => l.includes('@')).slice(1).join('\n'))
 
     step(`tsc (strict) of ${snippets.length} README snippets against the installed package`)
