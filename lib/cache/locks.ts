@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { RedisConnection } from '../connection/connection.js'
-import { LockBusyError, LockLostError } from '../errors.js'
+import { LockBusyError, LockLostError, RedisUnavailableError } from '../errors.js'
 import { RELEASE_OWNED, LOCK_ACQUIRE } from '../scripts.js'
 import { Lock } from './lock.js'
 import type { ResolvedLockOptions } from './lock-options.js'
@@ -65,6 +65,7 @@ function keepExtending (lock: Lock, controller: AbortController): () => void {
   const every = Math.max(1, Math.floor(ttlMs / 3))
   let stopped = false
   let lastError: unknown
+  let extending = false
   let next: NodeJS.Timeout | undefined
   let expiry: NodeJS.Timeout | undefined
   const lost = (cause?: unknown): void => {
@@ -75,7 +76,8 @@ function keepExtending (lock: Lock, controller: AbortController): () => void {
   // The lock is surely ours until ttl after the last successful extension was sent; past that, it may not be.
   const heldFor = (ms: number): void => {
     clearTimeout(expiry)
-    expiry = setTimeout(() => lost(lastError), ms)
+    // An extension still unanswered at expiry is Redis's silence, however late its own deadline would fire.
+    expiry = setTimeout(() => lost(lastError ?? (extending ? new RedisUnavailableError(`no answer to the lock's extension within its ttl (${ttlMs} ms)`) : undefined)), ms)
     // fn keeps the process alive if it has work; these timers alone must not.
     expiry.unref()
   }
@@ -85,7 +87,9 @@ function keepExtending (lock: Lock, controller: AbortController): () => void {
   }
   const tick = (): void => {
     const sentAt = performance.now()
+    extending = true
     lock.extend().then((extended) => {
+      extending = false
       if (stopped) return
       if (!extended) return lost()
       lastError = undefined
@@ -93,6 +97,7 @@ function keepExtending (lock: Lock, controller: AbortController): () => void {
       schedule(every)
     }, (err: unknown) => {
       // Redis did not answer: keep trying until the expiry timer gives the lock up.
+      extending = false
       lastError = err
       if (!stopped) schedule(every)
     })

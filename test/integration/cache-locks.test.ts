@@ -228,6 +228,22 @@ t.test('locks during a Redis outage', async t => {
     t.ok(took >= 550 && took < 1500, `aborted about when the lock may have expired (${Math.round(took)} ms)`)
   })
 
+  t.test('an extension still unanswered when the ttl runs out: LOCK_LOST, cause 503 (not a bare LOCK_LOST)', async t => {
+    // A commandTimeout longer than the ttl: the expiry always fires while the extension waits, as under a stalled loop.
+    const patient = Fastify()
+    t.teardown(() => patient.close())
+    await patient.register(codexCache, { client, keyPrefix: 'test-patient', commandTimeout: 5000 })
+    const reason = await patient.cache.withLock('paused', async (signal) => {
+      redis.pause()
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
+      redis.resume()   // so the release in withLock's finally does not wait out the 5 s deadline
+      return signal.reason as { code?: unknown, cause?: { code?: unknown, message?: unknown } }
+    }, { ttl: 0.3 })
+    t.equal(reason.code, 'FST_CODEX_LOCK_LOST')
+    t.equal(reason.cause?.code, 'FST_CODEX_REDIS_UNAVAILABLE')
+    t.match(reason.cause?.message, /no answer to the lock's extension within its ttl \(300 ms\)/)
+  })
+
   t.test('lock() and withLock() reject with FST_CODEX_REDIS_UNAVAILABLE; a route answers 503', async t => {
     redis.pause()
     t.teardown(() => redis.resume())
