@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import t from 'tap'
 import type { RedisClientLike } from '../../lib/connection/client-types.js'
 import { RedisConnection } from '../../lib/connection/connection.js'
+import { referenceTimer } from '../helpers/reference-timer.js'
 
 /** Stands in for a @redis/client client: records what the connection layer does to it. */
 class FakeClient extends EventEmitter {
@@ -61,10 +62,13 @@ t.test('close waits for in-flight commands, but never longer than commandTimeout
   client.closeReply = new Promise(() => {}) // a hung server: the queue never drains
   const connection = passedIn(client, true, 150)
   const started = performance.now()
-  await connection.close()
+  const closed = connection.close()
+  const later = referenceTimer(400)
+  await closed
   const elapsed = performance.now() - started
   t.same(client.calls, ['close', 'destroy'], 'graceful first, then forced')
-  t.ok(elapsed >= 140 && elapsed < 400, `gave up after ${elapsed.toFixed(0)} ms`)
+  t.ok(elapsed >= 140 && !later.fired, `gave up after ${elapsed.toFixed(0)} ms, before a 400 ms timer armed with it`)
+  later.clear()
 })
 
 t.test('a connect that does not finish within commandTimeout fails with the last connection error as cause', async (t) => {
@@ -73,12 +77,15 @@ t.test('a connect that does not finish within commandTimeout fails with the last
   const enoent = Object.assign(new Error('connect ENOENT /run/redis.sock'), { code: 'ENOENT' })
   setTimeout(() => client.emit('error', enoent), 10)
   const started = performance.now()
-  const err = await connection.connect().then(() => undefined, (err: unknown) => err as Error & { code: string })
+  const connecting = connection.connect()
+  const later = referenceTimer(400)
+  const err = await connecting.then(() => undefined, (err: unknown) => err as Error & { code: string })
   const elapsed = performance.now() - started
+  later.clear()
   t.match(err, { code: 'FST_CODEX_REDIS_UNAVAILABLE', statusCode: 503, message: /within 120 ms \(last error: ENOENT\)$/ })
   t.equal(err?.cause, enoent, 'the system error is the cause')
   t.not(err?.code, 'ENOENT')
-  t.ok(elapsed >= 110 && elapsed < 400, `failed after ${elapsed.toFixed(0)} ms`)
+  t.ok(elapsed >= 110 && !later.fired, `failed after ${elapsed.toFixed(0)} ms, before a 400 ms timer armed with it`)
   t.same(client.calls, ['connect', 'destroy'], 'nothing is left trying to reconnect')
   t.equal(client.listenerCount('error'), 1, 'only the lasting error listener remains')
   await connection.close()
@@ -136,7 +143,11 @@ t.test('a failed connect leaves a passed-in client (without closeClient) to its 
 t.test('the connect deadline counts from the given start', async (t) => {
   const connection = passedIn(new FakeClient(), true, 200)
   const started = performance.now()
-  await t.rejects(connection.connect(started - 150), { code: 'FST_CODEX_REDIS_UNAVAILABLE' })
+  const connecting = connection.connect(started - 150)
+  // 50 ms were left: it must fail before a 120 ms timer (a deadline counted from now would fire at 200 ms).
+  const later = referenceTimer(120)
+  await t.rejects(connecting, { code: 'FST_CODEX_REDIS_UNAVAILABLE' })
   const elapsed = performance.now() - started
-  t.ok(elapsed < 150, `failed after ${elapsed.toFixed(0)} ms, within what was left of 200 ms`)
+  t.notOk(later.fired, `failed after ${elapsed.toFixed(0)} ms, within what was left of 200 ms`)
+  later.clear()
 })
