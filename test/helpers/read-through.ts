@@ -20,3 +20,20 @@ export async function lagsOf (t: Test, a: RedisCache, b: RedisCache): Promise<nu
   }
   return lags.sort((x, y) => x - y)
 }
+
+/** A point a factory marks when it starts; a factory runs only once its caller holds the compute lock. */
+export function milestone (): { reach: () => void, reached: Promise<void> } {
+  let reach!: () => void
+  const reached = new Promise<void>((resolve) => { reach = resolve })
+  return { reach, reached }
+}
+
+/** Reads until `read` gives `expected` or `withinMs` passes; returns the last value read, for t.equal. */
+export async function settlesTo<T> (read: () => Promise<T>, expected: T, withinMs = 5000): Promise<T> {
+  const deadline = performance.now() + withinMs
+  for (;;) {
+    const value = await read()
+    if (value === expected || performance.now() > deadline) return value
+    await sleep(20)
+  }
+}

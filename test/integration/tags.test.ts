@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { RedisCache } from '../../index.js'
 import { rawClient } from '../helpers/cache-app.js'
+import { milestone } from '../helpers/read-through.js'
 import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
 
 async function cacheOn (t: Test, redis: RedisServer) {
@@ -78,8 +79,9 @@ t.test('a computation that started before invalidateTags and lands after it is n
   const { cache: b } = await cacheOn(t, redis)
   let release!: () => void
   const loaded = new Promise<void>((resolve) => { release = resolve })
-  const computing = a.getOrSet('k', async () => { await loaded; return 'read before the invalidation' }, { tags: ['x'] })
-  await sleep(100)
+  const started = milestone()
+  const computing = a.getOrSet('k', async () => { started.reach(); await loaded; return 'read before the invalidation' }, { tags: ['x'] })
+  await started.reached
   await b.invalidateTags(['x'])
   release()
   t.equal(await computing, 'read before the invalidation', 'the caller still gets its result')
@@ -104,9 +106,9 @@ t.test('a grace copy invalidated while its refresh runs is not served as stale (
   const slow = await cache.getOrSet('s', async () => {
     await cache.invalidateTags(['u'])
     invalidated = true
-    await sleep(800)
+    await sleep(2000)
     return 'new'
-  }, { tags: ['u'], grace: 60, timeout: 400 })
+  }, { tags: ['u'], grace: 60, timeout: 1500 })   // a timeout a stalled loop cannot reach before the invalidation lands
   t.ok(invalidated)
   t.equal(slow, 'new', 'past timeout, the invalidated grace copy is not served: the caller waits for the refresh')
 })
