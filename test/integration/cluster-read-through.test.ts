@@ -34,8 +34,8 @@ t.test('cluster: tags and getOrSet whose keys live in different slots', async t 
 
   t.test('one computation across both caches; the waiter hears of it within milliseconds (sharded pub/sub)', async t => {
     const lags = await lagsOf(t, a, b)
-    // A missed announcement would show as the 1 s re-check or the 5 s lock expiry; a loaded machine adds tens of ms.
-    t.ok(lags[lags.length >> 1]! < 150, `answered a median ${Math.round(lags[lags.length >> 1]!)} ms after the value landed (${lags.map(Math.round).join(', ')})`)
+    // A missed announcement would show as the 1 s re-check or the 5 s lock expiry; a stalled loop adds a few hundred ms.
+    t.ok(lags[lags.length >> 1]! < 400, `answered a median ${Math.round(lags[lags.length >> 1]!)} ms after the value landed (${lags.map(Math.round).join(', ')})`)
     const counts = await Promise.all(cluster.nodes.map(async (node) => Number((await node.cli('PUBSUB', 'SHARDNUMSUB', 'cl:~codex:landed')).split('\n')[1])))
     t.equal(counts.reduce((x, y) => x + y, 0), 1, 'the cache that waited listens on the sharded channel')
   })

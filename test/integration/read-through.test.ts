@@ -82,8 +82,8 @@ t.test('across caches (processes): one computation, the waiter learns within mil
   }
   lags.sort((x, y) => x - y)
   const median = lags[lags.length >> 1]!
-  // A missed announcement would show as the 1 s re-check or the 5 s lock expiry; a loaded machine adds tens of ms.
-  t.ok(median < 100, `waiters answered a median ${Math.round(median)} ms after the value landed (${lags.map(Math.round).join(', ')})`)
+  // A missed announcement would show as the 1 s re-check or the 5 s lock expiry; a stalled loop adds a few hundred ms.
+  t.ok(median < 400, `waiters answered a median ${Math.round(median)} ms after the value landed (${lags.map(Math.round).join(', ')})`)
   t.equal((await redis.cli('PUBSUB', 'NUMSUB', 'rt:~codex:landed')).split('\n')[1], '2', 'the waiting caches subscribed')
   await Promise.all([b.close(), c.close()])
   t.equal((await redis.cli('PUBSUB', 'NUMSUB', 'rt:~codex:landed')).split('\n')[1], '0', 'close() ends the subscriber connections')

@@ -13,8 +13,8 @@ t.test('sentinel: one computation across two caches, announced over the sentinel
   }
   const [a, b] = apps.map((app) => app.cache)
   const lags = await lagsOf(t, a!, b!)
-  // A missed announcement would show as the 1 s re-check or the 5 s lock expiry; a loaded machine adds tens of ms.
-  t.ok(lags[lags.length >> 1]! < 150, `answered a median ${Math.round(lags[lags.length >> 1]!)} ms after the value landed (${lags.map(Math.round).join(', ')})`)
+  // A missed announcement would show as the 1 s re-check or the 5 s lock expiry; a stalled loop adds a few hundred ms.
+  t.ok(lags[lags.length >> 1]! < 400, `answered a median ${Math.round(lags[lags.length >> 1]!)} ms after the value landed (${lags.map(Math.round).join(', ')})`)
   t.equal((await setup.master.cli('PUBSUB', 'NUMSUB', 'sen:~codex:landed')).split('\n')[1], '1', 'the waiting cache subscribed')
 
   await a!.set('tagged', 1, { tags: ['t'] })
