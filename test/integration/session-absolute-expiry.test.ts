@@ -83,11 +83,11 @@ t.test('changing only the expiry is stored: shortened, then lengthened', async (
   const cookie = setCookie(first)!
   const key = `session:${idOf(cookie.value)}`
 
-  const short = Date.now() + 1200
+  const short = Date.now() + 2200   // far enough ahead that a stalled machine still saves before it passes
   const res = await app.inject({ method: 'POST', url: '/expires', payload: { at: short }, headers: cookieHeader(cookie.value) })
   t.equal(setCookie(res)?.expires?.getTime(), Math.floor(short / 1000) * 1000, 'the browser is told the shorter expiry')
   const pttl = Number(await redis.cli('PTTL', key))
-  t.ok(pttl > 0 && pttl <= 2000, `Redis was told too (PTTL ${pttl})`)
+  t.ok(pttl > 0 && pttl <= 3000, `Redis was told too (PTTL ${pttl})`)
   await sleep(Math.max(0, short - Date.now()) + 50)
   t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), {}, 'a replayed cookie no longer logs in')
 
@@ -108,7 +108,7 @@ t.test('a maxAge session whose expiry the handler shortens is shortened in Redis
   const redis = await redisForTest(t)
   const { app } = await sessionApp(t, redis, { cookie: { secure: false, maxAge: 3_600_000 } }, routes)
   const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
-  const short = Date.now() + 1500
+  const short = Date.now() + 2500   // far enough ahead that a stalled machine still saves before it passes
   await redis.cli('CONFIG', 'RESETSTAT')
   const res = await app.inject({ method: 'POST', url: '/expires', payload: { at: short }, headers: cookieHeader(cookie.value) })
   t.equal(setCookie(res)?.expires?.getTime(), Math.floor(short / 1000) * 1000, 'the browser is told the shorter expiry')
@@ -118,8 +118,8 @@ t.test('a maxAge session whose expiry the handler shortens is shortened in Redis
   t.equal(stored.user, 'ada', 'the content as it was')
   t.ok(Math.abs(Date.parse(stored.cookie.expires) - short) < 1000, 'no stale stored expiry: the shorter one is stored')
   const pttl = Number(await redis.cli('PTTL', `session:${idOf(cookie.value)}`))
-  t.ok(pttl > 0 && pttl <= 2000, `PTTL ${pttl}`)
-  // Redis keeps it until the whole second after `short` (PTTL above, <= 2000): a load before that is not the point here.
+  t.ok(pttl > 0 && pttl <= 3000, `PTTL ${pttl}`)
+  // Redis keeps it until the whole second after `short` (PTTL above, <= 3000): a load before that is not the point here.
   await sleep(pttl + 50)
   t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), {}, 'a replayed cookie no longer logs in')
 })
