@@ -73,11 +73,13 @@ function keepExtending (lock: Lock, controller: AbortController): () => void {
     stop()
     controller.abort(cause === undefined ? new LockLostError(lock.name) : new LockLostError(lock.name, { cause }))
   }
+  // An extension still unanswered at expiry is the reason, however late its own deadline would fire.
+  const silent = (): Error => new RedisUnavailableError(
+    `no reply to the lock's extension before its ttl (${ttlMs} ms) ran out (Redis slow or unreachable, or this process stalled)`)
   // The lock is surely ours until ttl after the last successful extension was sent; past that, it may not be.
   const heldFor = (ms: number): void => {
     clearTimeout(expiry)
-    // An extension still unanswered at expiry is Redis's silence, however late its own deadline would fire.
-    expiry = setTimeout(() => lost(lastError ?? (extending ? new RedisUnavailableError(`no answer to the lock's extension within its ttl (${ttlMs} ms)`) : undefined)), ms)
+    expiry = setTimeout(() => lost(lastError ?? (extending ? silent() : undefined)), ms)
     // fn keeps the process alive if it has work; these timers alone must not.
     expiry.unref()
   }

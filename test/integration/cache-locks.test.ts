@@ -242,7 +242,7 @@ t.test('locks during a Redis outage', async t => {
     }, { ttl: 0.3 })
     t.equal(reason.code, 'FST_CODEX_LOCK_LOST')
     t.equal(reason.cause?.code, 'FST_CODEX_REDIS_UNAVAILABLE')
-    t.match(reason.cause?.message, /no answer to the lock's extension within its ttl \(300 ms\)/)
+    t.match(reason.cause?.message, /no reply to the lock's extension before its ttl \(300 ms\) ran out/)
   })
 
   t.test('lock() and withLock() reject with FST_CODEX_REDIS_UNAVAILABLE; a route answers 503', async t => {

@@ -195,7 +195,7 @@ t.test('timeout: a slow refresh answers the stale value now and lands in the bac
   const { cache } = await cacheOn(t, redis)
   await cache.getOrSet('k', () => 'old', { ttl: 0.1, grace: 30 })
   await sleep(200)
-  const meter = stallMeter()
+  const meter = stallMeter(performance.now() + 50)   // stalls before the deadline delay nothing
   const started = performance.now()
   const value = await cache.getOrSet('k', async () => { await sleep(600); return 'new' }, { grace: 30, timeout: 50 })
   const took = performance.now() - started
@@ -236,7 +236,7 @@ t.test('lockTimeout: a caller waits at most that long for another process, then 
   const computing = milestone()
   const slow = a.getOrSet('k', async () => { computing.reach(); await sleep(1500); return 'a' })
   await computing.reached
-  const meter = stallMeter()
+  const meter = stallMeter(performance.now() + 200)   // stalls before the deadline delay nothing
   const started = performance.now()
   const value = await b.getOrSet('k', () => 'b', { lockTimeout: 200 })
   const took = performance.now() - started
@@ -266,7 +266,7 @@ t.test('failOpen with a hung server: the factory runs after one commandTimeout, 
   const { cache: open } = await cacheOn(t, redis, { commandTimeout: 400, failOpen: true })
   redis.pause()
   t.teardown(() => redis.resume())
-  const meter = stallMeter()
+  const meter = stallMeter(performance.now() + 400)   // stalls before the deadline delay nothing
   const started = performance.now()
   t.equal(await open.getOrSet('k', () => 'v'), 'v')
   const took = performance.now() - started

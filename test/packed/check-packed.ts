@@ -20,17 +20,20 @@ const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   execFileSync(cmd, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: timeoutMs, killSignal: 'SIGKILL' })
 const step = (text: string): void => { console.log(`\n==> ${text}`) }
 
-/** npm install into the fresh app, tried up to three times: a stalled registry fetch must fail the step, not CI. */
+/** npm install into the fresh app, tried twice: a stalled registry fetch must fail the step, not hang CI. */
 function npmInstall (specs: string[], cwd: string): void {
   // --prefer-offline reuses the metadata the first variant fetched minutes ago; fetch-timeout cuts one stalled request.
-  const args = ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', '--fetch-timeout=60000', '--fetch-retries=3', ...specs]
+  const args = ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', '--fetch-timeout=60000', '--fetch-retries=1', ...specs]
   for (let attempt = 1; ; attempt++) {
     try {
-      run('npm', args, cwd, process.env, 6 * 60_000)
+      run('npm', args, cwd, process.env, 5 * 60_000)
       return
     } catch (err) {
-      if (attempt === 3) throw new Error(`npm install failed ${attempt} times`, { cause: err })
-      console.log(`  npm install failed (${(err as Error).message.split('\n')[0] ?? ''}); trying again`)
+      if (attempt === 2) throw new Error(`npm install failed ${attempt} times`, { cause: err })
+      console.log(`  npm install failed (${(err as Error).message.split('\n')[0] ?? ''}); trying again from scratch`)
+      // A killed install can leave half-extracted packages that the next one would take as installed.
+      rmSync(join(cwd, 'node_modules'), { recursive: true, force: true })
+      rmSync(join(cwd, 'package-lock.json'), { force: true })
     }
   }
 }
@@ -88,6 +91,7 @@ try {
         run(join(app, 'node_modules/.bin/tsc'), ['-p', config], app)
       }
     } catch (err) {
+      if ((err as { code?: string }).code === 'ETIMEDOUT') throw new Error('tsc of the README snippets hit its deadline', { cause: err })
       console.log((err as { stdout?: string }).stdout ?? '')
       throw new Error(`README snippets do not compile with the ${variant} peers (files under ${app}/snippets, KEEP=1 keeps them)`)
     }
