@@ -3,7 +3,7 @@
  * default now), read from how late a 10 ms interval fires. Pass the moment the code under test is due to finish:
  * a stall before it delays nothing that a timer drives, so only later stalls may be taken off an elapsed time.
  */
-export function stallMeter (from = performance.now()): { stop: () => number } {
+function stallMeter (from = performance.now()): { stop: () => number } {
   let due = performance.now() + 10
   let stalled = 0
   // A timer's usual lateness (a couple of ms) is not a stall.
@@ -20,5 +20,20 @@ export function stallMeter (from = performance.now()): { stop: () => number } {
       clearInterval(timer)
       return stalled + late(performance.now())
     }
+  }
+}
+
+/**
+ * Runs `fn` and times it: `elapsed` in ms, and `stalled`, the part of it this process stood still after `dueInMs`
+ * (when the code under test is due to finish; stalls before it delay nothing a timer drives).
+ */
+export async function timed<T> (fn: () => Promise<T>, dueInMs = 0): Promise<{ value: T, elapsed: number, stalled: number }> {
+  const started = performance.now()
+  const meter = stallMeter(started + dueInMs)
+  try {
+    const value = await fn()
+    return { value, elapsed: performance.now() - started, stalled: meter.stop() }
+  } finally {
+    meter.stop()
   }
 }

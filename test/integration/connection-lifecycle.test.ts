@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { codexCache, codexRedis, type CodexCacheOptions, type CodexRedisOptions } from '../../index.js'
 import { freePort, redisForTest, type RedisServer } from '../helpers/redis-server.js'
-import { stallMeter } from '../helpers/stall-meter.js'
+import { timed } from '../helpers/stall-meter.js'
 
 const COMMAND_TIMEOUT = 400
 const MARGIN = 250
@@ -37,11 +37,8 @@ function app (t: Test): FastifyInstance {
 async function readyFails (t: Test, what: string, options: CodexRedisOptions & CodexCacheOptions, plugin: typeof codexRedis | typeof codexCache = codexRedis): Promise<void> {
   const fastify = app(t)
   fastify.register(plugin, { commandTimeout: COMMAND_TIMEOUT, ...options })
-  const meter = stallMeter(performance.now() + COMMAND_TIMEOUT)   // stalls before the deadline delay nothing
-  const started = performance.now()
-  const err = await fastify.ready().then(() => undefined, (err: unknown) => err as Error & { code?: string })
-  const elapsed = performance.now() - started
-  const stalled = meter.stop()
+  const { value: err, elapsed, stalled } = await timed(async () =>
+    await fastify.ready().then(() => undefined, (err: unknown) => err as Error & { code?: string }), COMMAND_TIMEOUT)
   t.equal(err?.code, 'FST_CODEX_REDIS_UNAVAILABLE', `${what}: ${err?.message}`)
   t.ok(elapsed - stalled < COMMAND_TIMEOUT + MARGIN, `${what}: ready() rejected after ${elapsed.toFixed(0)} ms (${stalled.toFixed(0)} ms of it a stalled loop)`)
   await fastify.close()

@@ -3,7 +3,7 @@ import { createClient } from '@redis/client'
 import t, { type Test } from 'tap'
 import { codexCache, codexRedis } from '../../index.js'
 import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
-import { stallMeter } from '../helpers/stall-meter.js'
+import { timed } from '../helpers/stall-meter.js'
 
 // Small, so a test that waits for the deadline stays fast, but setup requests share it: room for a stalled machine.
 const COMMAND_TIMEOUT = 800
@@ -23,15 +23,17 @@ async function outageApp (t: Test, redis: RedisServer): Promise<{ app: FastifyIn
   return { app, logs }
 }
 
-/** Runs `fn`, which must fail, and reports how long it took and what it threw. */
-async function failure (fn: () => Promise<unknown>): Promise<{ elapsed: number, err: Error & { code?: string, statusCode?: number } }> {
-  const started = performance.now()
-  try {
-    await fn()
-  } catch (err) {
-    return { elapsed: performance.now() - started, err: err as Error & { code?: string } }
-  }
-  throw new Error('expected a failure, got a result')
+/** Runs `fn`, which must fail: what it threw, how long it took, and how long the loop stood still after `dueInMs`. */
+async function failure (fn: () => Promise<unknown>, dueInMs = 0): Promise<{ elapsed: number, stalled: number, err: Error & { code?: string, statusCode?: number } }> {
+  const { value: err, elapsed, stalled } = await timed(async () => {
+    try {
+      await fn()
+    } catch (err) {
+      return err as Error & { code?: string }
+    }
+    throw new Error('expected a failure, got a result')
+  }, dueInMs)
+  return { elapsed, stalled, err }
 }
 
 async function waitFor (what: string, check: () => Promise<boolean>, timeoutMs = 8000): Promise<void> {
@@ -65,10 +67,8 @@ t.test('a hung Redis (SIGSTOP): every command fails with 503 within commandTimeo
   redis.pause()
   t.teardown(() => redis.resume())
   // All at once, as concurrent requests would: each is bounded on its own.
-  const meter = stallMeter(performance.now() + COMMAND_TIMEOUT)   // stalls before the deadline delay nothing
-  const results = await Promise.all(everyOperation(app).map(async ([name, run]) => [name, await failure(run)] as const))
-  const stalled = meter.stop()
-  for (const [name, { elapsed, err }] of results) {
+  const results = await Promise.all(everyOperation(app).map(async ([name, run]) => [name, await failure(run, COMMAND_TIMEOUT)] as const))
+  for (const [name, { elapsed, stalled, err }] of results) {
     t.equal(err.code, 'FST_CODEX_REDIS_UNAVAILABLE', `${name}: ${err.message}`)
     t.equal(err.statusCode, 503)
     t.ok(elapsed - stalled < COMMAND_TIMEOUT + MARGIN, `${name} failed after ${elapsed.toFixed(0)} ms (${stalled.toFixed(0)} ms of it a stalled loop)`)
@@ -89,9 +89,7 @@ t.test('a killed Redis: commands fail with 503 at once; after a restart on the s
   await redis.kill()
   await waitFor('the client to notice', async () => await app.cache.get('k').then(() => false, () => true))
   for (const [name, run] of everyOperation(app)) {
-    const meter = stallMeter()
-    const { elapsed, err } = await failure(run)
-    const stalled = meter.stop()
+    const { elapsed, stalled, err } = await failure(run)
     t.equal(err.code, 'FST_CODEX_REDIS_UNAVAILABLE', `${name}: ${err.message}`)
     // disableOfflineQueue: a known-dead connection fails at once instead of holding the request until the deadline.
     t.notMatch(err.message, /no reply within commandTimeout/, `${name}: not the deadline's error`)
@@ -115,9 +113,7 @@ t.test('a unix socket that disappears (ENOENT) is a 503, never an ENOENT; the so
   await redis.removeSocket()
   await waitFor('a reconnect attempt to hit ENOENT', async () => logs.some((line) => line.err?.code === 'ENOENT'))
   for (const [name, run] of everyOperation(app)) {
-    const meter = stallMeter(performance.now() + COMMAND_TIMEOUT)   // stalls before the deadline delay nothing
-    const { elapsed, err } = await failure(run)
-    const stalled = meter.stop()
+    const { elapsed, stalled, err } = await failure(run, COMMAND_TIMEOUT)
     t.equal(err.code, 'FST_CODEX_REDIS_UNAVAILABLE', `${name}: ${err.message}`)
     t.not(err.code, 'ENOENT')
     t.ok(elapsed - stalled < COMMAND_TIMEOUT + MARGIN, `${name} failed after ${elapsed.toFixed(0)} ms (${stalled.toFixed(0)} ms of it a stalled loop)`)
@@ -144,11 +140,7 @@ t.test('HTTP: a broken Redis answers 503, a Redis error reply 500, each with its
 
   redis.pause()
   t.teardown(() => redis.resume())
-  const meter = stallMeter(performance.now() + COMMAND_TIMEOUT)   // stalls before the deadline delay nothing
-  const started = performance.now()
-  const hung = await app.inject('/item/n')
-  const elapsed = performance.now() - started
-  const stalled = meter.stop()
+  const { value: hung, elapsed, stalled } = await timed(async () => await app.inject('/item/n'), COMMAND_TIMEOUT)
   t.equal(hung.statusCode, 503)
   t.equal(hung.json().code, 'FST_CODEX_REDIS_UNAVAILABLE')
   t.ok(elapsed - stalled < COMMAND_TIMEOUT + MARGIN, `answered after ${elapsed.toFixed(0)} ms (${stalled.toFixed(0)} ms of it a stalled loop)`)
@@ -176,9 +168,7 @@ t.test('a passed-in client, with or without its offline queue: a write that answ
 
     await redis.kill()
     await waitFor('the client to notice', async () => !client.isReady)
-    const meter = stallMeter(performance.now() + COMMAND_TIMEOUT)   // stalls before the deadline delay nothing
-    const { elapsed, err } = await failure(() => app.cache.set('late', 'written during the outage'))
-    const stalled = meter.stop()
+    const { elapsed, stalled, err } = await failure(() => app.cache.set('late', 'written during the outage'), COMMAND_TIMEOUT)
     t.equal(err.code, 'FST_CODEX_REDIS_UNAVAILABLE', `disableOfflineQueue ${String(disableOfflineQueue)}: ${err.message}`)
     // Without the queue the client refuses at once; with it, the command waits in the queue until its deadline.
     t.ok(elapsed - stalled < COMMAND_TIMEOUT + MARGIN, `failed after ${elapsed.toFixed(0)} ms (${stalled.toFixed(0)} ms of it a stalled loop)`)

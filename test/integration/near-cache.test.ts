@@ -5,7 +5,7 @@ import { STALE_AFTER_MS } from '../../lib/cache/tracking.js'
 import { cacheApp, rawClient } from '../helpers/cache-app.js'
 import { commandCalls, resetCommandStats } from '../helpers/commandstats.js'
 import { redisForTest } from '../helpers/redis-server.js'
-import { stallMeter } from '../helpers/stall-meter.js'
+import { timed } from '../helpers/stall-meter.js'
 
 const NEAR = { maxEntries: 100 }
 // Invalidations travel one loopback hop; on a loaded 2-core machine give them plenty of room.
@@ -195,9 +195,8 @@ t.test('a restart drops the local copies; outage rejects', async (t) => {
   await redis.stop()
   // The client sees the closed socket a moment after the process exits; a read in between may still be answered
   // locally (with the latest value: nothing can have written since). Within the silent-partition bound it must stop.
-  const meter = stallMeter()
-  const refusedMs = await until(async () => await app.cache.get('r').then(() => false, (err: { code?: string }) => err.code === 'FST_CODEX_REDIS_UNAVAILABLE'), STALE_AFTER_MS)
-  const stalled = meter.stop()
+  const { value: refusedMs, stalled } = await timed(async () =>
+    await until(async () => await app.cache.get('r').then(() => false, (err: { code?: string }) => err.code === 'FST_CODEX_REDIS_UNAVAILABLE'), STALE_AFTER_MS))
   t.ok(refusedMs - stalled <= STALE_AFTER_MS, `local answers stopped ${Math.round(refusedMs)} ms after the server did (${stalled.toFixed(0)} ms of it a stalled loop)`)
   await t.rejects(app.cache.get('r'), { code: 'FST_CODEX_REDIS_UNAVAILABLE' }, 'no local answer during the outage')
   await redis.restart()

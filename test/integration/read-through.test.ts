@@ -5,7 +5,7 @@ import { rawClient } from '../helpers/cache-app.js'
 import { milestone, settlesTo } from '../helpers/read-through.js'
 import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
 import type { Test } from 'tap'
-import { stallMeter } from '../helpers/stall-meter.js'
+import { timed } from '../helpers/stall-meter.js'
 
 interface Logged { obj: object, msg: string }
 
@@ -195,11 +195,8 @@ t.test('timeout: a slow refresh answers the stale value now and lands in the bac
   const { cache } = await cacheOn(t, redis)
   await cache.getOrSet('k', () => 'old', { ttl: 0.1, grace: 30 })
   await sleep(200)
-  const meter = stallMeter(performance.now() + 50)   // stalls before the deadline delay nothing
-  const started = performance.now()
-  const value = await cache.getOrSet('k', async () => { await sleep(600); return 'new' }, { grace: 30, timeout: 50 })
-  const took = performance.now() - started
-  const stalled = meter.stop()
+  const { value, elapsed: took, stalled } = await timed(async () =>
+    await cache.getOrSet('k', async () => { await sleep(600); return 'new' }, { grace: 30, timeout: 50 }), 50)
   t.equal(value, 'old')
   t.ok(took - stalled < 400, `answered in ${Math.round(took)} ms (${stalled.toFixed(0)} ms of it a stalled loop)`)
   t.equal(await settlesTo(() => cache.get('k'), 'new'), 'new', 'the refresh finished in the background')
@@ -236,11 +233,7 @@ t.test('lockTimeout: a caller waits at most that long for another process, then 
   const computing = milestone()
   const slow = a.getOrSet('k', async () => { computing.reach(); await sleep(1500); return 'a' })
   await computing.reached
-  const meter = stallMeter(performance.now() + 200)   // stalls before the deadline delay nothing
-  const started = performance.now()
-  const value = await b.getOrSet('k', () => 'b', { lockTimeout: 200 })
-  const took = performance.now() - started
-  const stalled = meter.stop()
+  const { value, elapsed: took, stalled } = await timed(async () => await b.getOrSet('k', () => 'b', { lockTimeout: 200 }), 200)
   t.equal(value, 'b')
   t.ok(took >= 190 && took - stalled < 1200, `computed after ${Math.round(took)} ms (${stalled.toFixed(0)} ms of it a stalled loop)`)
   t.equal(await slow, 'a')
@@ -266,11 +259,8 @@ t.test('failOpen with a hung server: the factory runs after one commandTimeout, 
   const { cache: open } = await cacheOn(t, redis, { commandTimeout: 400, failOpen: true })
   redis.pause()
   t.teardown(() => redis.resume())
-  const meter = stallMeter(performance.now() + 400)   // stalls before the deadline delay nothing
-  const started = performance.now()
-  t.equal(await open.getOrSet('k', () => 'v'), 'v')
-  const took = performance.now() - started
-  const stalled = meter.stop()
+  const { value, elapsed: took, stalled } = await timed(async () => await open.getOrSet('k', () => 'v'), 400)
+  t.equal(value, 'v')
   t.ok(took >= 350 && took - stalled < 750, `answered after ${Math.round(took)} ms (${stalled.toFixed(0)} ms of it a stalled loop)`)
 })
 

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap'
 import { Gate } from '../helpers/gate.js'
 import { redisForTest } from '../helpers/redis-server.js'
 import { SECRET, commandCalls, cookieHeader, defaultRoutes, fields, idOf, sessionApp, setCookie } from '../helpers/session-app.js'
-import { stallMeter } from '../helpers/stall-meter.js'
+import { timed } from '../helpers/stall-meter.js'
 
 // Not smaller: setup requests share this deadline, and a loaded machine can stall a few hundred ms.
 const COMMAND_TIMEOUT = 600
@@ -46,13 +46,9 @@ t.test('a hung Redis fails a request with a session in 503 within commandTimeout
   const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
   redis.pause()
   t.teardown(() => redis.resume())
-  const meter = stallMeter(performance.now() + COMMAND_TIMEOUT)   // stalls before the deadline delay nothing
-  const started = Date.now()
-  const res = await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })
-  const elapsed = Date.now() - started
-  const stalled = meter.stop()
+  const { value: res, elapsed, stalled } = await timed(async () => await app.inject({ url: '/read', headers: cookieHeader(cookie.value) }), COMMAND_TIMEOUT)
   assertUnavailable(t, res, 'load')
-  t.ok(elapsed >= COMMAND_TIMEOUT - 20 && elapsed - stalled < WITHIN, `answered after ${elapsed} ms (${stalled.toFixed(0)} ms of it a stalled loop)`)
+  t.ok(elapsed >= COMMAND_TIMEOUT - 20 && elapsed - stalled < WITHIN, `answered after ${elapsed.toFixed(0)} ms (${stalled.toFixed(0)} ms of it a stalled loop)`)
   t.equal(setCookie(res), undefined, 'no fresh session handed out')
   redis.resume()
   t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), { user: 'ada' }, 'the session survived')
@@ -120,15 +116,11 @@ t.test('a save that timed out is not tried again for the error reply', async (t)
   await arrived
   redis.pause()
   t.teardown(() => redis.resume())
-  const meter = stallMeter(performance.now() + COMMAND_TIMEOUT)   // stalls before the deadline delay nothing
   gate.open()
-  const started = Date.now()
-  const res = await held
-  const elapsed = Date.now() - started
-  const stalled = meter.stop()
+  const { value: res, elapsed, stalled } = await timed(async () => await held, COMMAND_TIMEOUT)
   assertUnavailable(t, res, 'save')
   // Two deadlines would take 2 × 600 ms.
-  t.ok(elapsed - stalled < 2 * COMMAND_TIMEOUT - 100, `one deadline, not two (${elapsed} ms, ${stalled.toFixed(0)} ms of it a stalled loop)`)
+  t.ok(elapsed - stalled < 2 * COMMAND_TIMEOUT - 100, `one deadline, not two (${elapsed.toFixed(0)} ms, ${stalled.toFixed(0)} ms of it a stalled loop)`)
   t.equal(setCookie(res), undefined, 'the error reply sets no cookie')
   redis.resume()
   // Runs on the app's own connection, so after the SET that Redis received while stopped.

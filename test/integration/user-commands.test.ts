@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { codexRedis } from '../../index.js'
 import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
-import { stallMeter } from '../helpers/stall-meter.js'
+import { timed } from '../helpers/stall-meter.js'
 
 const COMMAND_TIMEOUT = 600
 // The machine running the suite may be loaded: the bound is generous, the hang it guards against is not.
@@ -34,11 +34,7 @@ t.test('a hung Redis (SIGSTOP): /health and your own commands answer 503 within 
   redis.pause()
   t.teardown(() => redis.resume())
   for (const url of ['/health', '/hash/h']) {
-    const meter = stallMeter(performance.now() + COMMAND_TIMEOUT)   // stalls before the deadline delay nothing
-    const started = performance.now()
-    const res = await fastify.inject(url)
-    const elapsed = performance.now() - started
-    const stalled = meter.stop()
+    const { value: res, elapsed, stalled } = await timed(async () => await fastify.inject(url), COMMAND_TIMEOUT)
     t.equal(res.statusCode, 503, url)
     t.equal(res.json().code, 'FST_CODEX_REDIS_UNAVAILABLE', url)
     t.ok(elapsed >= COMMAND_TIMEOUT - 50 && elapsed - stalled < COMMAND_TIMEOUT + MARGIN, `${url} answered after ${Math.round(elapsed)} ms (${stalled.toFixed(0)} ms of it a stalled loop)`)
