@@ -5,6 +5,7 @@ import { codexCache, type CodexCacheOptions } from '../../index.js'
 import { clusterForTest } from '../helpers/redis-cluster.js'
 import { sentinelForTest } from '../helpers/redis-sentinel.js'
 import { startRedis, type RedisServer } from '../helpers/redis-server.js'
+import { until } from '../helpers/until.js'
 
 const SEEN_WITHIN_MS = 1000
 const keys = Array.from({ length: 30 }, (_, i) => `key-${i}`)
@@ -15,22 +16,6 @@ async function nearApp (t: Test, options: CodexCacheOptions): Promise<FastifyIns
   app.register(codexCache, { keyPrefix: 'near', nearCache: { maxEntries: 1000 }, commandTimeout: 3000, ...options })
   await app.ready()
   return app
-}
-
-/** Polls `check`; a failed check counts as "not yet" (a node changing role closes its clients, redis-cli's too). */
-async function until (check: () => Promise<boolean>, withinMs: number): Promise<void> {
-  const started = performance.now()
-  let lastError: unknown
-  const passes = async (): Promise<boolean> => await check().catch((err: unknown) => { lastError = err; return false })
-  while (!(await passes())) {
-    if (performance.now() - started > withinMs) {
-      // After a stalled loop, the awaited message may sit unread in a socket: give I/O one turn, then decide.
-      await new Promise((resolve) => setImmediate(resolve))
-      if (await passes()) break
-      throw new Error(`not within ${withinMs} ms`, { cause: lastError })
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
 }
 
 async function getCalls (nodes: RedisServer[]): Promise<number> {

@@ -6,24 +6,11 @@ import { cacheApp, rawClient } from '../helpers/cache-app.js'
 import { commandCalls, resetCommandStats } from '../helpers/commandstats.js'
 import { redisForTest } from '../helpers/redis-server.js'
 import { timed } from '../helpers/stall-meter.js'
+import { until } from '../helpers/until.js'
 
 const NEAR = { maxEntries: 100 }
 // Invalidations travel one loopback hop; on a loaded 2-core machine give them plenty of room.
 const SEEN_WITHIN_MS = 500
-
-async function until (check: () => Promise<boolean>, withinMs: number): Promise<number> {
-  const started = performance.now()
-  while (!(await check())) {
-    if (performance.now() - started > withinMs) {
-      // After a stalled loop, the awaited message may sit unread in a socket: give I/O one turn, then decide.
-      await new Promise((resolve) => setImmediate(resolve))
-      if (await check()) break
-      throw new Error(`not within ${withinMs} ms`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 2))
-  }
-  return performance.now() - started
-}
 
 const gets = async (redis: Parameters<typeof commandCalls>[0]): Promise<number> => (await commandCalls(redis)).get ?? 0
 
