@@ -26,7 +26,7 @@ function npmInstall (specs: string[], cwd: string): void {
   const args = ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline', '--fetch-timeout=60000', '--fetch-retries=1', ...specs]
   for (let attempt = 1; ; attempt++) {
     try {
-      run('npm', args, cwd, process.env, 5 * 60_000)
+      run('npm', args, cwd)
       return
     } catch (err) {
       if (attempt === 2) throw new Error(`npm install failed ${attempt} times`, { cause: err })
