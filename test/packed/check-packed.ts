@@ -1,13 +1,13 @@
 // The packed tarball in a fresh strict TypeScript app, on the oldest and the newest versions of our peer ranges:
-// every ```ts block of README.md compiles as pasted, the main ones run against a throwaway redis-server and do what
-// the README says, and CommonJS `require` behaves as the README's Install section promises.
+// every ```ts block of README.md and docs/*.md compiles as pasted, the main ones run against a throwaway redis-server
+// and do what the docs say, and CommonJS `require` behaves as the README's Install section promises.
 // Needs the npm registry and redis-server. Run: npm run test:packed (KEEP=1 keeps the temp dir).
 import { execFileSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startRedis } from '../helpers/redis-server.js'
-import { extractSnippets, toModule } from './snippets.js'
+import { allSnippets, toModule } from './snippets.js'
 
 const root = new URL('../../', import.meta.url).pathname
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -62,7 +62,7 @@ try {
   if (!Array.isArray(map.sourcesContent) || map.sourcesContent.length === 0) throw new Error('source maps carry no sourcesContent')
   console.log(`  ${tarball.split('/').pop() ?? ''}: ${files.length} files, LICENSE, source maps with their sources`)
 
-  const snippets = extractSnippets(readFileSync(join(root, 'README.md'), 'utf8'))
+  const snippets = allSnippets(root)
   const peers = Object.entries(pkg.peerDependencies)
   const variants = {
     oldest: peers.map(([name, range]) => `${name}@${oldest(range)}`),
@@ -82,7 +82,7 @@ try {
     npmInstall([tarball, ...specs, `typescript@${tsVersion}`, `@types/node@${pkg.devDependencies['@types/node'] ?? '20'}`], app)
     console.log(run('npm', ['ls', '--depth=0'], app).split('\n').filter(l => l.includes('@')).slice(1).join('\n'))
 
-    step(`tsc (strict) of ${snippets.length} README snippets against the installed package`)
+    step(`tsc (strict) of ${snippets.length} snippets of README.md and docs/*.md against the installed package`)
     try {
       run(join(app, 'node_modules/.bin/tsc'), ['-p', '.'], app)
       for (const s of alone) {
@@ -91,12 +91,12 @@ try {
         run(join(app, 'node_modules/.bin/tsc'), ['-p', config], app)
       }
     } catch (err) {
-      if ((err as { code?: string }).code === 'ETIMEDOUT') throw new Error('tsc of the README snippets hit its deadline', { cause: err })
+      if ((err as { code?: string }).code === 'ETIMEDOUT') throw new Error('tsc of the doc snippets hit its deadline', { cause: err })
       console.log((err as { stdout?: string }).stdout ?? '')
-      throw new Error(`README snippets do not compile with the ${variant} peers (files under ${app}/snippets, KEEP=1 keeps them)`)
+      throw new Error(`doc snippets do not compile with the ${variant} peers (files under ${app}/snippets, KEEP=1 keeps them)`)
     }
 
-    step('README snippets run against a throwaway redis-server')
+    step('the main doc snippets run against a throwaway redis-server')
     await redis.cli('FLUSHALL')   // each variant starts from an empty Redis, as a new app would
     run(process.execPath, ['out/harness.js'], app, { ...process.env, REDIS_URL: redis.url, SESSION_SECRET: 'a secret of at least thirty-two characters', LOG_LEVEL: 'warn' })
       .split('\n').forEach(l => { if (l.startsWith('  ')) console.log(l) })

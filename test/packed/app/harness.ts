@@ -1,18 +1,18 @@
-// Runs the README's main snippets, compiled from the packed tarball, against a throwaway Redis (REDIS_URL),
-// and checks that they do what the README says they do. Exits non-zero on the first broken promise.
+// Runs the main snippets of README.md and docs/*.md, compiled from the packed tarball, against a throwaway Redis
+// (REDIS_URL), and checks that they do what the docs say they do. Exits non-zero on the first broken promise.
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import assert from 'node:assert/strict'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { codexCache, codexRedis } from 'fastify-codex'
 
-interface Snippet { file: string, heading: string, line: number, source: string }
+interface Snippet { file: string, doc: string, heading: string, line: number, source: string }
 const snippets: Snippet[] = JSON.parse(readFileSync(new URL('../snippets.json', import.meta.url), 'utf8'))
 
 function find (what: string, test: (s: Snippet) => boolean): Snippet {
   const found = snippets.find(test)
-  if (found === undefined) throw new Error(`README.md has no ${what} snippet any more: update test/packed/app/harness.ts`)
-  console.log(`  running ${found.file} (README.md line ${found.line}, "${found.heading}")`)
+  if (found === undefined) throw new Error(`README.md and docs/*.md have no ${what} snippet any more: update test/packed/app/harness.ts`)
+  console.log(`  running ${found.file} (${found.doc} line ${found.line}, "${found.heading}")`)
   return found
 }
 const modulePath = (s: Snippet): string => new URL(`./snippets/${s.file.replace(/\.ts$/, '.js')}`, import.meta.url).pathname
@@ -91,6 +91,19 @@ async function sessions (): Promise<void> {
     assert.match(logout.headers.get('set-cookie') ?? '', /Expires=Thu, 01 Jan 1970/, 'sessions: logout clears the cookie')
     const after = await (await fetch(`${base}/me`, { headers: { cookie } })).json() as { userId: unknown }
     assert.equal(after.userId, null, 'sessions: the old cookie is logged out')
+    // Log out everywhere: two devices; the one asking gets its cookie cleared, never a fresh one for a revoked session.
+    const devices: string[] = []
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${base}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"ada","password":"pw"}' })
+      devices.push(res.headers.get('set-cookie')?.split(';')[0] ?? '')
+    }
+    const everywhere = await fetch(`${base}/logout-everywhere`, { method: 'POST', headers: { cookie: devices[0] ?? '' } })
+    assert.deepEqual(await everywhere.json(), { revoked: 2 }, 'sessions: log out everywhere revokes both devices')
+    assert.match(everywhere.headers.get('set-cookie') ?? '', /Expires=Thu, 01 Jan 1970/, 'sessions: log out everywhere clears its own cookie')
+    for (const device of devices) {
+      const me = await (await fetch(`${base}/me`, { headers: { cookie: device } })).json() as { userId: unknown }
+      assert.equal(me.userId, null, 'sessions: every device is logged out')
+    }
   } finally {
     await app.close()
   }
@@ -99,4 +112,4 @@ async function sessions (): Promise<void> {
 await quickStart()
 await cacheRoute()
 await sessions()
-console.log('  README snippets ran as described')
+console.log('  doc snippets ran as described')
