@@ -102,7 +102,7 @@ export class Tracker {
     } catch {
       return
     }
-    // A client from another copy of @redis/client (the `redis` package bundles one) does not call our hook:
+    // A client from another copy of @redis/client (the `redis` package bundles one) ignores our cache instance:
     // its reads would never be invalidated, so the near cache stays off rather than serve stale copies.
     if (this.#closed || !twin.engaged) {
       if (!twin.engaged) this.#closed = true
