@@ -1,6 +1,6 @@
-import { BasicPooledClientSideCache } from '@redis/client'
-import type { CommandClient, ManagedClient, RedisClientLike } from '../connection/client-types.js'
+import type { CommandClient, ManagedClient } from '../connection/client-types.js'
 import { RedisConnection } from '../connection/connection.js'
+import { TrackedTwin } from './invalidations.js'
 import { NearCache, type ResolvedNearCacheOptions } from './near-cache.js'
 
 /** How often the tracking connection proves it is alive (and its invalidations are flowing). */
@@ -10,57 +10,6 @@ export const STALE_AFTER_MS = 1000
 // A server that refuses tracking (Redis < 6, ACL) is asked again this often, not on every heartbeat.
 const REOPEN_AFTER_MS = 2000
 
-type Invalidated = (key: string | null) => void
-
-/**
- * @redis/client's hook into every RESP3 connection it opens (each node of a cluster, the sentinel's master):
- * we keep its CLIENT TRACKING handshake and invalidation pushes, and answer commands ourselves (no caching here).
- */
-class InvalidationHook extends BasicPooledClientSideCache {
-  readonly #invalidated: Invalidated
-  /** Whether a connection's handshake went through us (another copy of @redis/client would ignore this hook). */
-  engaged = false
-
-  constructor (invalidated: Invalidated) {
-    super()
-    this.#invalidated = invalidated
-  }
-
-  // The client passes every cacheable command through here: send it, cache nothing.
-  override async handleCache (...args: Parameters<BasicPooledClientSideCache['handleCache']>): ReturnType<BasicPooledClientSideCache['handleCache']> {
-    const [, parser, fn, transformReply, typeMapping] = args
-    const reply = await fn()
-    return transformReply === undefined ? reply : transformReply(reply, parser.preserve, typeMapping)
-  }
-
-  // Sent in every (re)connection handshake: a new connection has no tracking state, so nothing old may stay.
-  override trackingOn (): string[] {
-    this.engaged = true
-    this.#invalidated(null)
-    return ['CLIENT', 'TRACKING', 'ON']
-  }
-
-  override invalidate (key: unknown): void {
-    this.#invalidated(key === null ? null : String(key))
-  }
-
-  override clear (): void { this.#invalidated(null) }
-  override onError (): void { this.#invalidated(null) }
-  override onClose (): void { this.#invalidated(null) }
-  override onPoolClose (): void { this.#invalidated(null) }
-  override disable (): void { this.#invalidated(null) }
-}
-
-interface Duplicable { duplicate (overrides: object): RedisClientLike }
-
-/** A RESP3 twin of the user's client (same servers, credentials, topology) whose reads Redis tracks. */
-function trackingTwin (source: RedisConnection, hook: InvalidationHook): RedisClientLike {
-  const client = source.client as unknown as Duplicable
-  const overrides = { RESP: 3, clientSideCache: hook }
-  // Offline, fail at once: a read must not wait in a queue for a connection that lost its tracking.
-  return client.duplicate(source.kind === 'single' ? { ...overrides, disableOfflineQueue: true } : overrides)
-}
-
 /**
  * The Redis side of the near cache: a dedicated tracking connection that performs the near-cacheable reads,
  * receives their invalidations, and is pinged so a silent partition stops local answers within STALE_AFTER_MS.
@@ -69,6 +18,7 @@ export class Tracker {
   readonly near: NearCache
   readonly #source: RedisConnection
   #link: RedisConnection | undefined
+  #twin: TrackedTwin | undefined
   #opening: Promise<void> | undefined
   #pinging = false
   #verifiedAt = -Infinity
@@ -109,12 +59,17 @@ export class Tracker {
   /** Reads `fullKey` from Redis on the tracking connection and keeps the reply; the plain connection while it is down. */
   read (fullKey: string): Promise<string | null> {
     const link = this.#link
+    const twin = this.#twin
     // The tracking connection down or unproven: read through the user's client (nothing is kept).
-    if (link === undefined || performance.now() - this.#verifiedAt > STALE_AFTER_MS || (link.client as { isReady?: boolean }).isReady === false) {
+    if (link === undefined || twin === undefined || performance.now() - this.#verifiedAt > STALE_AFTER_MS || (link.client as { isReady?: boolean }).isReady === false) {
       return this.#source.run((c) => c.get(fullKey))
     }
     // Pipelined in one tick: one round trip for the value and the TTL the local copy must not outlive.
-    return this.near.load(fullKey, () => link.run((c) => Promise.all([c.get(fullKey), c.pTTL(fullKey)])))
+    return this.near.load(fullKey, () => link.run((c) => {
+      // A miss here goes to Redis: @redis/client's copy of the key may be one ours already outlived.
+      twin.drop(fullKey)
+      return Promise.all([c.get(fullKey), c.pTTL(fullKey)])
+    }))
   }
 
   /** After a write through this cache: the next read goes to Redis. */
@@ -138,8 +93,8 @@ export class Tracker {
 
   async #open (): Promise<void> {
     this.#openedAt = performance.now()
-    const hook = new InvalidationHook((key) => { if (key === null) this.near.clear(); else this.near.invalidate(key) })
-    const client = trackingTwin(this.#source, hook)
+    const twin = new TrackedTwin(this.#source, this.near, (key) => { if (key === null) this.near.clear(); else this.near.invalidate(key) })
+    const client = twin.client
     // The twin is ours: its errors are the user's client's errors again, already reported there.
     const link = new RedisConnection({ kind: 'client', client, closeClient: true, commandTimeout: this.#source.commandTimeout }, () => {})
     try {
@@ -147,15 +102,16 @@ export class Tracker {
     } catch {
       return
     }
-    // A client from another copy of @redis/client (the `redis` package bundles one) does not call our hook:
+    // A client from another copy of @redis/client (the `redis` package bundles one) ignores our cache instance:
     // its reads would never be invalidated, so the near cache stays off rather than serve stale copies.
-    if (this.#closed || !hook.engaged) {
-      if (!hook.engaged) this.#closed = true
+    if (this.#closed || !twin.engaged) {
+      if (!twin.engaged) this.#closed = true
       await link.close()
       return
     }
     // Like the heartbeat, the twin alone never keeps a finished process alive (a RedisCache the user never closes).
     ;(client as unknown as { unref?: () => void }).unref?.()
+    this.#twin = twin
     this.#link = link
     await this.#ping(link)
   }

@@ -1,6 +1,7 @@
 import Fastify from 'fastify'
 import t from 'tap'
 import { codexCache, RedisCache } from '../../index.js'
+import { TrackedTwin } from '../../lib/cache/invalidations.js'
 import { STALE_AFTER_MS } from '../../lib/cache/tracking.js'
 import { cacheApp, rawClient } from '../helpers/cache-app.js'
 import { commandCalls, resetCommandStats } from '../helpers/commandstats.js'
@@ -269,4 +270,30 @@ t.test('the tracking connection killed: copies dropped, reads keep working throu
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
   t.equal(await app.cache.get('k'), 'b')
+})
+
+t.test('the @redis/client seam: the BasicPooledClientSideCache we create reports invalidations (fails if an upgrade changes it)', async (t) => {
+  const redis = await redisForTest(t)
+  const source = await rawClient(t, redis)
+  const other = await rawClient(t, redis)
+  const seen: Array<string | null> = []
+  const twin = new TrackedTwin({ client: source, kind: 'single' } as never, { maxEntries: 10, ttl: null }, (key) => { seen.push(key) })
+  const client = twin.client as unknown as typeof source
+  client.on('error', () => {})
+  await client.connect()
+  t.teardown(() => client.destroy())
+  t.equal(twin.engaged, true, '@redis/client tracks through the cache instance we passed as clientSideCache')
+  seen.length = 0
+  await other.set('seam', '1')
+  t.equal(await client.get('seam'), '1')
+  twin.drop('seam')
+  t.same(seen, [], 'our own drop is not reported back to us')
+  t.equal(await client.get('seam'), '1')
+  await other.set('seam', '2')
+  await until(async () => seen.includes('seam'), SEEN_WITHIN_MS)
+  t.pass('another client\'s write reported through the cache\'s \'invalidate\' event, by key')
+  seen.length = 0
+  await other.flushDb()
+  await until(async () => seen.includes(null), SEEN_WITHIN_MS)
+  t.pass('a flush reported as null')
 })
