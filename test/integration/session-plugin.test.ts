@@ -1,4 +1,5 @@
 import fastifyCookie, { Signer } from '@fastify/cookie'
+import fastifySession from '@fastify/session'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t from 'tap'
 import { codexCache, codexRedis, codexSession, type CodexSessionOptions } from '../../index.js'
@@ -116,6 +117,13 @@ t.test('codexSession registered twice in one scope is refused with a coded error
   await t.rejects(async () => { await both.ready() }, { code: 'FST_CODEX_INVALID_OPTIONS' }, 'ready()')
   await both.close()
 
+  // Nor beside a @fastify/session of the user's.
+  const own = Fastify()
+  await own.register(fastifyCookie)
+  await own.register(fastifySession, { secret: SECRET })
+  await t.rejects(async () => { await own.register(codexSession, { url: redis.url, secret: SECRET }) }, { code: 'FST_CODEX_INVALID_OPTIONS' }, 'beside @fastify/session')
+  await own.close()
+
   // Each encapsulated scope may have its own.
   const scoped = Fastify()
   t.teardown(() => scoped.close())
@@ -194,6 +202,12 @@ t.test('secrets: a rotation re-signs the cookie of a reader (after the clearing 
   t.same(unrolled.cookies.map((line) => line.split(';', 1)[0]), ['sessionId=', `sessionId=${first}`])
   t.equal(unrolled.sets, 0)
   t.same((await read(steady, first)).cookies, [], 'a current cookie is not re-sent without rolling')
+
+  // Another cookie name and an express-session style prefix: the hook reads the cookie @fastify/session sets.
+  const named = (await sessionApp(t, redis, { secret: [SECRET, OLD], cookieName: 'sid', cookiePrefix: 's:' })).app
+  const res = await named.inject({ url: '/read', headers: { cookie: `sid=${encodeURIComponent(`s:${old}`)}` } })
+  t.same(res.json(), { user: 'ada' })
+  t.equal(setCookie(res, 'sid')?.value, `s:${first}`, 'the last sid cookie is signed with the first secret')
 
   // Over plain http a Secure cookie is neither saved nor sent by @fastify/session: the rotation does not either, and
   // @fastify/session's clearing header stays (a browser would not store the Secure cookie over http anyway).
