@@ -1,4 +1,6 @@
+import type { Session } from 'fastify'
 import { InvalidOptionsError, InvalidTtlError, describe } from '../errors.js'
+import { rejectUnknownOptions } from '../known-options.js'
 import { jsonSerializer, type Serializer } from '../serializer.js'
 import { sessionPrefix } from './keys.js'
 
@@ -6,6 +8,10 @@ import { sessionPrefix } from './keys.js'
 export interface SessionLogger {
   warn (obj: object, msg: string): void
 }
+
+/** Fields of your `interface Session` holding a string or number; any name while `Session` declares no field. */
+export type SessionUserKey = [UserKeys] extends [never] ? string : UserKeys
+type UserKeys = { [K in keyof Session]-?: K extends 'cookie' ? never : NonNullable<Session[K]> extends string | number ? K : never }[keyof Session] & string
 
 /** How the session store names, expires and encodes sessions. */
 export interface SessionStoreOptions {
@@ -21,7 +27,7 @@ export interface SessionStoreOptions {
   /** Default: the strict `JsonSerializer`. Must be deterministic: equal sessions must give equal text. */
   serializer?: Serializer
   /** Session field holding the user id: enables `listUser` / `revokeUser`. */
-  userKey?: string
+  userKey?: SessionUserKey
   /** Receives a warning for every unreadable or prototype-poisoning payload. Default: `process.emitWarning`. */
   logger?: SessionLogger
   /**
@@ -63,26 +69,41 @@ const warningLogger: SessionLogger = {
   }
 }
 
+/** The store's own option names (the plugin accepts them too). */
+export const SESSION_STORE_OPTION_NAMES: readonly string[] = ['projectName', 'keyPrefix', 'ttl', 'serializer', 'userKey', 'logger', 'disableTouch', 'saveUninitialized']
+// RedisSessionStore's constructor takes the store's options and its connection.
+const STORE_CONSTRUCTOR_OPTIONS: ReadonlySet<string> = new Set([...SESSION_STORE_OPTION_NAMES, 'client', 'commandTimeout'])
+
+/** A key segment: the ':' between segments is ours, so one at either end would make `a::b` keys. */
+function checkSegment (name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw new InvalidOptionsError(`${name} must be a string`)
+  if (value.startsWith(':') || value.endsWith(':')) {
+    throw new InvalidOptionsError(`${name} is one key segment: give it without the leading or trailing ':' (codexSession adds the separator), got '${value}'`)
+  }
+}
+
 /** Validates once, at construction or registration; never at first use. */
 export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSessionOptions {
+  rejectUnknownOptions(options, STORE_CONSTRUCTOR_OPTIONS, 'RedisSessionStore')
   const {
     projectName = '',
     keyPrefix = DEFAULT_SESSION_KEY_PREFIX,
     ttl = DEFAULT_SESSION_TTL,
     serializer = jsonSerializer,
-    userKey,
     logger = warningLogger,
     disableTouch = false,
     saveUninitialized
   } = options
-  if (typeof projectName !== 'string') throw new InvalidOptionsError('projectName must be a string')
-  if (typeof keyPrefix !== 'string') throw new InvalidOptionsError('keyPrefix must be a string')
+  checkSegment('projectName', projectName)
+  checkSegment('keyPrefix', keyPrefix)
   if (typeof ttl !== 'function' && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0)) {
     throw new InvalidOptionsError('ttl must be a positive, finite number of seconds or a function returning one')
   }
   if (typeof serializer?.stringify !== 'function' || typeof serializer.parse !== 'function') {
     throw new InvalidOptionsError('serializer must have stringify(value) and parse(text)')
   }
+  // Typed as a Session field at compile time; plain JavaScript can pass anything.
+  const userKey: unknown = options.userKey
   if (userKey !== undefined && (typeof userKey !== 'string' || userKey === '' || userKey === 'cookie')) {
     throw new InvalidOptionsError('userKey must be the name of a session field (a non-empty string other than "cookie")')
   }

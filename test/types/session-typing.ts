@@ -105,3 +105,12 @@ export async function countAdmins (store: RedisSessionStore): Promise<number> {
   for await (const { session } of store.all()) if (session.role === 'admin') admins++
   return admins
 }
+
+// userKey names a field of your `interface Session` holding a string or number id.
+export const byVisits: CodexSessionOptions = { secret: 'a-secret-with-at-least-32-characters!', userKey: 'visits' }
+// @ts-expect-error a typo'd userKey is not a field of Session
+export const typoUserKey: CodexSessionOptions = { secret: 'a-secret-with-at-least-32-characters!', userKey: 'userid' }
+// @ts-expect-error cart holds a list, not a user id
+export const listUserKey = new RedisSessionStore({ client, userKey: 'cart' })
+// @ts-expect-error the cookie is not a user id
+export const cookieUserKey: CodexSessionOptions = { secret: 'a-secret-with-at-least-32-characters!', userKey: 'cookie' }

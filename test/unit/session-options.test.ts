@@ -48,9 +48,24 @@ t.test('refused with FST_CODEX_INVALID_OPTIONS', async (t) => {
     ['userKey number', { userKey: 1 }],
     ['logger', { logger: {} }],
     ['saveUninitialized', { saveUninitialized: 'no' }],
-    ['disableTouch', { disableTouch: 1 }]
+    ['disableTouch', { disableTouch: 1 }],
+    ['a typo (keyprefix)', { keyprefix: 'sess' }],
+    ['a typo (tll)', { tll: 60 }],
+    ['keyPrefix with a trailing separator', { keyPrefix: 'sess:' }],
+    ['keyPrefix with a leading separator', { keyPrefix: ':sess' }],
+    ['projectName with a trailing separator', { projectName: 'shop:' }],
+    ['keyPrefix a lone separator', { keyPrefix: ':' }]
   ]
   for (const [what, options] of bad) t.throws(() => resolveSessionOptions(options as never), { code: 'FST_CODEX_INVALID_OPTIONS' }, what)
+})
+
+t.test('a separator at either end of a segment is refused with a message that says so; inside one it is kept', async (t) => {
+  t.throws(() => resolveSessionOptions({ keyPrefix: 'sess:' }), { code: 'FST_CODEX_INVALID_OPTIONS', message: /without the leading or trailing ':'/ })
+  t.equal(resolveSessionOptions({ projectName: 'shop', keyPrefix: 'eu:sess' }).prefix, 'shop:eu:sess')
+})
+
+t.test("RedisSessionStore's own options pass: the store's, its client and commandTimeout", async (t) => {
+  t.doesNotThrow(() => resolveSessionOptions({ keyPrefix: 'sess', client: {}, commandTimeout: 500 } as never))
 })
 
 t.test('without a logger, an ignored payload becomes a process warning', async (t) => {
