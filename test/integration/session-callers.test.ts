@@ -1,4 +1,7 @@
+import type { Session } from 'fastify'
 import t from 'tap'
+import { RedisSessionStore } from '../../index.js'
+import { connectedClient } from '../helpers/standalone-session.js'
 import { redisForTest } from '../helpers/redis-server.js'
 import { commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, sessionApp, setCookie } from '../helpers/session-app.js'
 
@@ -105,4 +108,27 @@ t.test('409s say what happened: destroyed meanwhile, or the id already in use', 
   t.equal(taken.statusCode, 409, 'a second client handed the same id')
   t.equal(taken.json<{ code: string }>().code, 'FST_CODEX_SESSION_INTERRUPTED')
   t.not(taken.json<{ message: string }>().message, destroyed.json<{ message: string }>().message, 'two different cases, two messages')
+})
+
+// express-session's Session copies a loaded field only `if (!(prop in this))` (express-session is no dependency here;
+// checked with the real one too, behind the Store subclass the docs give).
+t.test('under express-session’s copy every update is written, none dropped', async (t) => {
+  const redis = await redisForTest(t)
+  const store = new RedisSessionStore({ client: await connectedClient(t, redis) })
+  class ExpressLikeSession {
+    [key: string]: unknown
+    constructor (data: Record<string, unknown>) {
+      for (const prop in data) if (!(prop in this)) this[prop] = data[prop]
+    }
+  }
+  const id = 'express-like-session-id-0123456789'
+  const cookie = { expires: null, originalMaxAge: null }
+  await store.set(id, new ExpressLikeSession({ cookie, n: 0 }) as unknown as Session)
+  for (let i = 1; i <= 3; i++) {
+    const loaded = await store.get(id) as unknown as Record<string, unknown>
+    const session = new ExpressLikeSession(loaded)
+    session.n = i
+    await store.set(id, session as unknown as Session)
+  }
+  t.equal((await store.get(id) as unknown as { n: number }).n, 3, 'the last update is stored')
 })
