@@ -51,8 +51,8 @@ export const InvalidDeltaError = named('InvalidDeltaError', createError<'FST_COD
 export const ClearRefusedError = named('ClearRefusedError', createError<'FST_CODEX_CLEAR_REFUSED', 500, []>(
   'FST_CODEX_CLEAR_REFUSED', 'clear() refuses to run with an empty keyPrefix: it would delete keys that are not ours', 500))
 
-export const SessionInterruptedError = named('SessionInterruptedError', createError<'FST_CODEX_SESSION_INTERRUPTED', 409, []>(
-  'FST_CODEX_SESSION_INTERRUPTED', 'The session was destroyed while this request was running', 409))
+export const SessionInterruptedError = named('SessionInterruptedError', createError<'FST_CODEX_SESSION_INTERRUPTED', 409, [string]>(
+  'FST_CODEX_SESSION_INTERRUPTED', 'The session %s', 409))
 
 export const InvalidOptionsError = named('InvalidOptionsError', createError<'FST_CODEX_INVALID_OPTIONS', number, [string]>(
   'FST_CODEX_INVALID_OPTIONS', 'Invalid fastify-codex options: %s', 0))

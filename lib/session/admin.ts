@@ -112,15 +112,16 @@ export class SessionAdmin {
       // One GET per id, all sent at once: one round trip, each routed to its own slot on a cluster.
       const texts = await this.#connection.run((c) => Promise.all(ids.map((id) => c.get(sessionKey(prefix, id)))))
       const batch: StoredSession[] = []
-      ids.forEach((id, i) => {
+      for (const [i, id] of ids.entries()) {
         const text = texts[i]
-        if (text === null || text === undefined) return
+        if (text === null || text === undefined) continue
         try {
-          batch.push({ id, session: decodePayload(serializer, text) })
+          const decoded = decodePayload(serializer, text)
+          batch.push({ id, session: decoded instanceof Promise ? await decoded : decoded })
         } catch (err) {
           logger.warn({ err, session: redactSessionId(id) }, 'fastify-codex: unreadable session payload skipped by all()')
         }
-      })
+      }
       if (batch.length > 0) yield batch
     }
   }

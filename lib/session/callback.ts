@@ -1,4 +1,5 @@
 import { translateRedisError } from '../connection/translate-error.js'
+import type { SessionLogger } from './options.js'
 
 export type StoreCallback<T> = (err: Error | null, value?: T) => void
 
@@ -7,28 +8,46 @@ export type StoreCallback<T> = (err: Error | null, value?: T) => void
  * (@fastify/session, express-session) it settles the callback; without one (promise-style code) it returns
  * the promise. Either way @fastify/session never gets an error with code ENOENT, which it reads as "no session".
  */
-export function adapt<T> (operation: Promise<T>, callback: StoreCallback<T> | undefined): Promise<T> | undefined {
+export function adapt<T> (operation: Promise<T>, callback: StoreCallback<T> | undefined, logger: SessionLogger): Promise<T> | undefined {
   if (typeof callback !== 'function') return operation.catch((err: unknown) => { throw storeError(err) })
-  settle(operation, callback)
+  settle(operation, callback, logger)
   return undefined
 }
 
-/** Settles `callback` with the operation's outcome; `around` wraps the call (a flag set while it runs). */
-export function settle<T> (operation: Promise<T>, callback: StoreCallback<T>, around?: (call: () => void) => void): void {
+/**
+ * Settles `callback` with the operation's outcome; `around` wraps the call (a flag set while it runs). Nothing the
+ * callback throws leaves here: it runs outside any request, where a throw would end the process.
+ */
+export function settle<T> (
+  operation: Promise<T>, callback: StoreCallback<T>, logger: SessionLogger, around?: (call: () => void) => void
+): void {
+  const invoke = (err: Error | null, value?: T): void => {
+    if (around === undefined) callback(err, value)
+    else around(() => { callback(err, value) })
+  }
   const call = (err: Error | null, value?: T): void => {
     try {
-      if (around === undefined) callback(err, value)
-      else around(() => { callback(err, value) })
+      invoke(err, value)
     } catch (thrown) {
-      // Whatever the callback throws surfaces as an error of its own (uncaught), not as an unhandled rejection here.
-      process.nextTick(rethrow, thrown)
+      let failure = thrown
+      // A success the caller failed to handle (a cookie @fastify/session cannot serialize) goes back to it as its
+      // error, as connect-redis does and as a synchronous store's throw would: that request answers 500.
+      if (err === null) {
+        try {
+          invoke(asError(thrown))
+          return
+        } catch (again) {
+          failure = again
+        }
+      }
+      logger.warn({ err: failure }, 'fastify-codex: a session store callback threw while handling an error; ignored')
     }
   }
   operation.then((value) => { call(null, value) }, (err: unknown) => { call(storeError(err)) })
 }
 
-function rethrow (err: unknown): never {
-  throw err
+function asError (thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown))
 }
 
 function storeError (err: unknown): Error {

@@ -5,7 +5,7 @@ import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './key
 import type { ResolvedSessionOptions } from './options.js'
 import { LuaScript } from '../scripts.js'
 import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, restoredCookie, storedExpires, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
-import { MARKER, SessionState, adoptState, failureOf, forgetFailure, rememberFailure, rememberState, stateOf } from './state.js'
+import { SessionState, carryState, failureOf, forgetFailure, inTurn, rememberFailure, rememberState, stateOf } from './state.js'
 import type { UserIndex } from './user-index.js'
 
 // A refresh rewrites the payload (its storeExpires): only if it is still the text loaded, else another write has set both.
@@ -35,7 +35,7 @@ export class SessionCore {
     this.#sealedOnError = sealedOnError
   }
 
-  /** The stored session (carrying its state under MARKER), or `null` when there is none, it has expired or is unreadable. */
+  /** The stored session (carrying its state, see state.ts), or `null` when there is none, it has expired or is unreadable. */
   async load (id: string): Promise<SessionData | null> {
     if (!isSessionId(id)) return null
     const key = sessionKey(this.#options.prefix, id)
@@ -45,7 +45,8 @@ export class SessionCore {
     if (text === null) return null
     let data: SessionData
     try {
-      data = decodePayload(this.#options.serializer, text)
+      const decoded = decodePayload(this.#options.serializer, text)
+      data = decoded instanceof Promise ? await decoded : decoded
     } catch (err) {
       this.#options.logger.warn({ err, session: redactSessionId(id) },
         'fastify-codex: unreadable session payload ignored; the request gets a fresh session')
@@ -71,7 +72,7 @@ export class SessionCore {
         return null
       }
     }
-    data[MARKER] = new SessionState(id, text, stored, expiresAt, this.#userIdOf(data), inText)
+    carryState(data, new SessionState(id, text, stored, expiresAt, this.#userIdOf(data), inText))
     return data
   }
 
@@ -79,10 +80,12 @@ export class SessionCore {
    * Stores the session if it changed, else at most moves its expiry. `deferCreate`: a new session handed over
    * by `regenerate()`, which @fastify/session saves again before any cookie names it: written then, once.
    */
-  async save (id: string, session: SessionLike, deferCreate = false): Promise<void> {
+  save (id: string, session: SessionLike, deferCreate = false): Promise<void> {
     assertSessionId(id)
-    // A Session of a @fastify/session copy without our accessor: the state moves off it here.
-    adoptState(session)
+    return inTurn(session, () => this.#saveInTurn(id, session, deferCreate))
+  }
+
+  async #saveInTurn (id: string, session: SessionLike, deferCreate: boolean): Promise<void> {
     const failure = failureOf(session)
     if (failure?.sealed === true) throw failure.error
     const attempt: Attempt = { created: undefined }
@@ -166,7 +169,11 @@ export class SessionCore {
       const found = await this.#connection.run((c) => c.get(key))
       if (found === created) reply = await this.#connection.run((c) => c.set(key, write, { expiration: { type: 'PX', value: px }, condition: 'XX' }))
     }
-    if (reply === null) throw new SessionInterruptedError()
+    if (reply === null) {
+      throw new SessionInterruptedError(condition === 'XX'
+        ? 'was destroyed or expired while this request was running; the update was not written'
+        : 'was not created: its id is already in use')
+    }
 
     const userId = this.#userIdOf(session)
     const previousUser = state?.userId

@@ -2,7 +2,7 @@ import { CorruptValueError, NotSerializableError } from '../errors.js'
 import { jsonSerializer, type Serializer } from '../serializer.js'
 import { decodeValue, encodeValue } from '../value-codec.js'
 import type { ExpiringCookie } from './expiry.js'
-import { MARKER } from './state.js'
+import { CARRIED } from './state.js'
 
 /** The part of @fastify/session's Cookie that is stored: what it restores a session's cookie from. */
 export interface SessionCookie extends ExpiringCookie {
@@ -80,7 +80,7 @@ function buildPayload (session: SessionLike, expires: string | null, storeExpire
   }
   // Object.keys: own enumerable fields, as JSON sees them; the Session's methods live on its prototype.
   for (const key of Object.keys(session)) {
-    if (key === 'cookie' || key === MARKER) continue
+    if (key === 'cookie' || key === CARRIED) continue
     if (key === '__proto__') throw new NotSerializableError('value.__proto__', 'a field named __proto__, which reading refuses as prototype poisoning')
     payload[key] = session[key]
   }
@@ -144,9 +144,21 @@ function isRecord (value: unknown): value is Record<string, unknown> {
 /**
  * Text from Redis → session data, or FST_CODEX_CORRUPT_VALUE. Beyond what the serializer refuses,
  * a top-level "__proto__" is refused whatever the serializer: @fastify/session assigns every loaded field.
+ * A promise only when the serializer's `parse` returns one (connect-redis documents an async parse).
  */
-export function decodePayload (serializer: Serializer, text: string): SessionData {
+export function decodePayload (serializer: Serializer, text: string): SessionData | Promise<SessionData> {
   const value = decodeValue(serializer, text)
+  if (!isThenable(value)) return checkedPayload(value)
+  return Promise.resolve(value).then(checkedPayload, (err: unknown) => {
+    throw new CorruptValueError(err instanceof Error ? err.message : String(err), { cause: err })
+  })
+}
+
+function isThenable (value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+function checkedPayload (value: unknown): SessionData {
   if (!isRecord(value)) throw new CorruptValueError('a session must be an object')
   if (Object.hasOwn(value, '__proto__')) throw new CorruptValueError('it holds a __proto__ key')
   const cookie = value.cookie

@@ -1,11 +1,11 @@
 /**
- * What the store knows about a session that exists in Redis: enough to tell an update (SET XX) from
- * a create (SET NX), a real change from a read, and whether the expiry needs a refresh.
- *
- * A loaded session carries its state to @fastify/session's `Session` under MARKER: the Session copies
- * loaded fields with `for…in`, which skips Symbol keys, so only a string key survives. `toJSON`
- * returning `undefined` keeps the marker out of JSON, out of @fastify/session's change hash, and we
- * never store it. An accessor on the Session prototype (`installMarker`) takes it off as it is copied.
+ * The store's one seam with the Session classes of @fastify/session and express-session: both copy a loaded
+ * session's enumerable string keys onto the Session they build (`for…in`, skipping only `cookie` and the id, or a
+ * key the Session already has). The state of a loaded session travels under CARRIED, an own property of the
+ * object `store.get` hands back; it lands as an own property of the Session, where `save` reads it. `toJSON`
+ * returning `undefined` keeps it out of JSON, out of both plugins' change hashes, and we never store it.
+ * Nothing here touches a dependency's classes: only own properties of the objects passed in.
+ * test/unit/session-seam.test.ts fails loudly if an upgrade stops the copy.
  */
 export class SessionState {
   constructor (
@@ -28,14 +28,30 @@ export class SessionState {
   }
 }
 
-export const MARKER = 'fastify-codex:session-state'
+/** The string key a loaded session carries its state under: the only kind of key the Session constructors copy. */
+export const CARRIED = 'fastify-codex:session-state'
 
 type Carrier = Record<PropertyKey, unknown>
 
-// Symbol keys on the Session itself, not WeakMaps: invisible to Object.keys, for…in, JSON and @fastify/session's
-// hash, and adding one keeps the Session a fast-mode object (a WeakMap set+get costs more per request).
+// Symbol keys for what the store adds later: invisible to Object.keys, for…in, JSON and the plugins' hashes.
 const STATE = Symbol('fastify-codex:session-state')
 const FAILURE = Symbol('fastify-codex:save-failure')
+const SAVING = Symbol('fastify-codex:saving')
+
+/** Puts a loaded session's state on the object `store.get` hands back, for the Session built from it. */
+export function carryState (data: object, state: SessionState): void {
+  (data as Carrier)[CARRIED] = state
+}
+
+/** The state of a Session saved as `id`: the one of its last write here, else the one carried from its load. */
+export function stateOf (session: object, id: string): SessionState | undefined {
+  const kept = (session as Carrier)[STATE] ?? (session as Carrier)[CARRIED]
+  return kept instanceof SessionState && kept.id === id ? kept : undefined
+}
+
+export function rememberState (session: object, state: SessionState): void {
+  (session as Carrier)[STATE] = state
+}
 
 /** A save of this Session that failed on Redis or on a conflict. */
 export interface SaveFailure {
@@ -70,40 +86,15 @@ export function sealFailure (session: unknown): void {
   if (failure !== undefined) failure.sealed = true
 }
 
-/** The state of a Session saved as `id`, whether it still carries the marker or was adopted. */
-export function stateOf (session: object, id: string): SessionState | undefined {
-  const kept = (session as Carrier)[STATE] ?? (session as Carrier)[MARKER]
-  return kept instanceof SessionState && kept.id === id ? kept : undefined
-}
-
-export function rememberState (session: object, state: SessionState): void {
-  (session as Carrier)[STATE] = state
-}
-
 /**
- * Makes MARKER an accessor on @fastify/session's Session prototype: the constructor's `this[key] = loaded[key]`
- * then keeps the state under a Symbol key and creates no string field, so `Object.keys(session)` never shows it (also after
- * `reload()`), and no `delete` turns the Session into a slow dictionary-mode object. Idempotent.
+ * Runs the saves of one Session one after the other: a second save while the first is in flight (a `save()` not
+ * awaited before the plugin's own) then sees what the first wrote, an update and not a second create.
  */
-export function installMarker (prototype: object): void {
-  if (Object.hasOwn(prototype, MARKER)) return
-  Object.defineProperty(prototype, MARKER, {
-    configurable: true,
-    enumerable: false,
-    get (): undefined { return undefined },
-    set (this: Carrier, value: unknown) { if (value instanceof SessionState) this[STATE] = value }
-  })
-}
-
-/**
- * Moves a carried marker under the Symbol key and off the object: for a Session class whose prototype has no accessor
- * yet (another copy of @fastify/session), which gets one here, so the next Session of that copy needs no `delete`.
- */
-export function adoptState (session: unknown): void {
-  if (typeof session !== 'object' || session === null || !Object.hasOwn(session, MARKER)) return
-  const carried = (session as Carrier)[MARKER]
-  if (carried instanceof SessionState) (session as Carrier)[STATE] = carried
-  delete (session as Carrier)[MARKER]
-  const prototype = Object.getPrototypeOf(session) as object | null
-  if (prototype !== null && prototype !== Object.prototype) installMarker(prototype)
+export function inTurn (session: object, save: () => Promise<void>): Promise<void> {
+  const before = (session as Carrier)[SAVING] as Promise<void> | undefined
+  const saving = before === undefined ? save() : before.then(save)
+  const settled = saving.then(undefined, () => {})
+  ;(session as Carrier)[SAVING] = settled
+  settled.then(() => { if ((session as Carrier)[SAVING] === settled) (session as Carrier)[SAVING] = undefined }, () => {})
+  return saving
 }

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module'
 import type { Session } from 'fastify'
 import type { SessionStore } from '@fastify/session'
 import type { RedisClientLike } from '../connection/client-types.js'
@@ -11,7 +10,6 @@ import { SessionCore } from './core.js'
 import { SessionCursor } from './cursor.js'
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionStoreOptions } from './options.js'
 import type { SessionLike } from './payload.js'
-import { installMarker } from './state.js'
 import { UserIndex } from './user-index.js'
 
 export interface RedisSessionStoreOptions extends SessionStoreOptions {
@@ -28,14 +26,6 @@ function connectionFor (options: RedisSessionStoreOptions): RedisConnection {
   if (client instanceof RedisConnection) return client
   if (client === undefined) throw new InvalidOptionsError('RedisSessionStore needs a client')
   return standaloneConnection(client, commandTimeout)
-}
-
-// The Session class of the @fastify/session beside us; another copy gets the accessor at its first save.
-function installOnFastifySession (): void {
-  try {
-    const Session = createRequire(import.meta.url)('@fastify/session/lib/session.js') as { prototype?: object }
-    if (typeof Session.prototype === 'object') installMarker(Session.prototype)
-  } catch {}
 }
 
 /** A @fastify/session Session (not a plain object from promise-style code): it has isSaved(). */
@@ -67,13 +57,12 @@ export class RedisSessionStore implements SessionStore {
     const users = this.options.userKey === undefined ? undefined : new UserIndex(connection, this.options, this.options.userKey)
     this.#core = new SessionCore(connection, this.options, users, internal?.sealedOnError === true)
     this.sessions = new SessionAdmin(connection, this.options, this.#core, users)
-    installOnFastifySession()
   }
 
   get (sessionId: string): Promise<Session | null>
   get (sessionId: string, callback: StoreCallback<Session | null>): void
   get (sessionId: string, callback?: StoreCallback<Session | null>): Promise<Session | null> | undefined {
-    return adapt(this.#core.load(sessionId) as Promise<Session | null>, callback)
+    return adapt(this.#core.load(sessionId) as Promise<Session | null>, callback, this.options.logger)
   }
 
   set (sessionId: string, session: Session): Promise<void>
@@ -82,15 +71,15 @@ export class RedisSessionStore implements SessionStore {
     // regenerate() stores its new session at once, then @fastify/session saves it again before a cookie names it:
     // the first write is deferred to that one (a login is one write; a rotation nobody saves, none).
     const deferCreate = this.#inDestroyCallback && isFastifySession(session)
-    return adapt(this.#core.save(sessionId, session as unknown as SessionLike, deferCreate), callback)
+    return adapt(this.#core.save(sessionId, session as unknown as SessionLike, deferCreate), callback, this.options.logger)
   }
 
   destroy (sessionId: string): Promise<void>
   destroy (sessionId: string, callback: Done): void
   destroy (sessionId: string, callback?: Done): Promise<void> | undefined {
     const operation = this.#core.destroy(sessionId).then(() => {})
-    if (typeof callback !== 'function') return adapt(operation, undefined)
-    settle(operation, callback, (call) => {
+    if (typeof callback !== 'function') return adapt(operation, undefined, this.options.logger)
+    settle(operation, callback, this.options.logger, (call) => {
       this.#inDestroyCallback = true
       try {
         call()
@@ -105,21 +94,21 @@ export class RedisSessionStore implements SessionStore {
   touch (sessionId: string, session: Session): Promise<void>
   touch (sessionId: string, session: Session, callback: Done): void
   touch (sessionId: string, session: Session, callback?: Done): Promise<void> | undefined {
-    return adapt(this.#core.touch(sessionId, session as unknown as SessionLike).then(() => {}), callback)
+    return adapt(this.#core.touch(sessionId, session as unknown as SessionLike).then(() => {}), callback, this.options.logger)
   }
 
   /** The number of stored sessions. */
   length (): Promise<number>
   length (callback: StoreCallback<number>): void
   length (callback?: StoreCallback<number>): Promise<number> | undefined {
-    return adapt(this.sessions.count(), callback)
+    return adapt(this.sessions.count(), callback, this.options.logger)
   }
 
   /** The same as `length()`. */
   count (): Promise<number>
   count (callback: StoreCallback<number>): void
   count (callback?: StoreCallback<number>): Promise<number> | undefined {
-    return adapt(this.sessions.count(), callback)
+    return adapt(this.sessions.count(), callback, this.options.logger)
   }
 
   /** Session ids: `for await` walks them batch by batch; `await` (or a callback) collects them in an array. */
@@ -128,7 +117,7 @@ export class RedisSessionStore implements SessionStore {
   ids (callback?: StoreCallback<string[]>): SessionCursor<string> | undefined {
     const cursor = this.sessions.ids()
     if (typeof callback !== 'function') return cursor
-    settle(cursor.toArray(), callback)
+    settle(cursor.toArray(), callback, this.options.logger)
     return undefined
   }
 
@@ -138,7 +127,7 @@ export class RedisSessionStore implements SessionStore {
   all (callback?: StoreCallback<StoredSession[]>): SessionCursor<StoredSession> | undefined {
     const cursor = this.sessions.all()
     if (typeof callback !== 'function') return cursor
-    settle(cursor.toArray(), callback)
+    settle(cursor.toArray(), callback, this.options.logger)
     return undefined
   }
 
@@ -146,6 +135,6 @@ export class RedisSessionStore implements SessionStore {
   clear (): Promise<number>
   clear (callback: StoreCallback<number>): void
   clear (callback?: StoreCallback<number>): Promise<number> | undefined {
-    return adapt(this.sessions.clear(), callback)
+    return adapt(this.sessions.clear(), callback, this.options.logger)
   }
 }

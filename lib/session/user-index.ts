@@ -48,10 +48,10 @@ export class UserIndex {
       this.#connection.run((c) => c.get(sessionKey(this.#options.prefix, id)))))
     const live: string[] = []
     const stale: string[] = members.filter((id) => !isSessionId(id))
-    candidates.forEach((id, i) => {
-      if (this.#belongsTo(payloads[i] ?? null, userId)) live.push(id)
+    for (const [i, id] of candidates.entries()) {
+      if (await this.#belongsTo(payloads[i] ?? null, userId)) live.push(id)
       else stale.push(id)
-    })
+    }
     if (stale.length > 0) await this.remove(userId, stale)
     return live.sort()
   }
@@ -65,10 +65,11 @@ export class UserIndex {
     return destroyed
   }
 
-  #belongsTo (text: string | null, userId: string): boolean {
+  async #belongsTo (text: string | null, userId: string): Promise<boolean> {
     if (text === null) return false
     try {
-      return userIdOf(decodePayload(this.#options.serializer, text)[this.#userKey]) === userId
+      const decoded = decodePayload(this.#options.serializer, text)
+      return userIdOf((decoded instanceof Promise ? await decoded : decoded)[this.#userKey]) === userId
     } catch {
       // Unreadable: it loads as no session, so it is no session of this user's.
       return false

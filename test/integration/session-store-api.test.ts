@@ -6,6 +6,7 @@ import { RedisSessionStore } from '../../index.js'
 import { connectedClient, userApp } from '../helpers/standalone-session.js'
 import { redisForTest } from '../helpers/redis-server.js'
 import { SECRET, commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, setCookie } from '../helpers/session-app.js'
+import { CARRIED } from '../../lib/session/state.js'
 
 function sessionOf (fieldsOf: Record<string, unknown>, expires: Date | null = null): Session {
   return { cookie: { expires, originalMaxAge: null }, ...fieldsOf } as unknown as Session
@@ -194,7 +195,8 @@ t.test("@fastify/session's promise API on the store: save, reload, regenerate, d
   t.equal(idOf(cookie.value), body.id)
   t.ok(cookie.expires !== undefined && cookie.expires.getTime() > Date.now() + 50_000, 'options({ maxAge }) applied')
   t.same(await keys(redis), [`session:${body.id}`], 'one session: the first id was destroyed by regenerate()')
-  t.same((await app.inject({ url: '/keys', headers: cookieHeader(cookie.value) })).json(), ['cookie', 'step'], 'no marker for standalone users either')
+  t.same((await app.inject({ url: '/keys', headers: cookieHeader(cookie.value) })).json(), ['cookie', 'step', CARRIED],
+    'standalone users see the loaded state under the same one key (never in JSON)')
 })
 
 t.test("with your own @fastify/session and the store's defaults, a login writes one session and nothing empty", async (t) => {

@@ -1,9 +1,12 @@
 import t from 'tap'
 import { RedisCommandError, SessionInterruptedError } from '../../lib/errors.js'
 import { adapt, settle } from '../../lib/session/callback.js'
+import type { SessionLogger } from '../../lib/session/options.js'
+
+const silent: SessionLogger = { warn () {} }
 
 function settled<T> (operation: Promise<T>): Promise<{ err: Error | null, value: T | undefined }> {
-  return new Promise((resolve) => settle(operation, (err, value) => resolve({ err, value })))
+  return new Promise((resolve) => settle(operation, (err, value) => resolve({ err, value }), silent))
 }
 
 t.test('a value reaches the callback', async (t) => {
@@ -11,7 +14,7 @@ t.test('a value reaches the callback', async (t) => {
 })
 
 t.test('coded errors pass through unchanged', async (t) => {
-  for (const err of [new SessionInterruptedError(), new RedisCommandError('WRONGTYPE')]) {
+  for (const err of [new SessionInterruptedError('was destroyed'), new RedisCommandError('WRONGTYPE')]) {
     t.equal((await settled(Promise.reject(err))).err, err)
   }
 })
@@ -31,34 +34,53 @@ t.test('a non-Error rejection becomes a coded error', async (t) => {
 })
 
 t.test('adapt: without a callback, the promise (an ENOENT translated); with one, the callback and no promise', async (t) => {
-  t.equal(await adapt(Promise.resolve(7), undefined), 7)
+  t.equal(await adapt(Promise.resolve(7), undefined, silent), 7)
   const enoent = Object.assign(new Error('connect ENOENT /tmp/redis.sock'), { code: 'ENOENT' })
-  await t.rejects(adapt(Promise.reject(enoent), undefined)!, { code: 'FST_CODEX_REDIS_UNAVAILABLE' })
+  await t.rejects(adapt(Promise.reject(enoent), undefined, silent)!, { code: 'FST_CODEX_REDIS_UNAVAILABLE' })
   const got = await new Promise<unknown>((resolve) => {
-    t.equal(adapt(Promise.resolve(8), (_err, value) => resolve(value)), undefined)
+    t.equal(adapt(Promise.resolve(8), (_err, value) => resolve(value), silent), undefined)
   })
   t.equal(got, 8)
 })
 
-t.test('what the callback throws surfaces as an uncaught error of its own, and the callback runs once', async (t) => {
-  const thrown = new Error('thrown by the callback')
-  const listeners = process.listeners('uncaughtException')
-  process.removeAllListeners('uncaughtException')
+t.test('what the callback throws never leaves the store: a success goes back as its error, else it is logged', async (t) => {
   const rejections: unknown[] = []
+  const uncaught: unknown[] = []
   const onRejection = (reason: unknown): void => { rejections.push(reason) }
+  const onUncaught = (err: unknown): void => { uncaught.push(err) }
   process.on('unhandledRejection', onRejection)
+  process.prependListener('uncaughtException', onUncaught)
   t.teardown(() => {
-    process.removeAllListeners('uncaughtException')
-    for (const listener of listeners) process.on('uncaughtException', listener)
     process.off('unhandledRejection', onRejection)
+    process.off('uncaughtException', onUncaught)
   })
-  for (const outcome of [() => Promise.resolve(1), () => Promise.reject(new SessionInterruptedError())]) {
-    let calls = 0
-    const uncaught = new Promise<unknown>((resolve) => { process.once('uncaughtException', resolve) })
-    settle(outcome(), () => { calls++; throw thrown })
-    t.equal(await uncaught, thrown, 'uncaught, as the callback threw it')
+  const thrown = new Error('thrown by the callback')
+  const logged: unknown[] = []
+  const logger: SessionLogger = { warn (obj) { logged.push((obj as { err?: unknown }).err) } }
+
+  // A success: called again with what it threw (so @fastify/session answers that request with it).
+  const calls: Array<Error | null> = []
+  await new Promise<void>((resolve) => {
+    settle(Promise.resolve(1), (err) => {
+      calls.push(err)
+      if (err === null) throw thrown
+      resolve()
+    }, logger)
+  })
+  t.same(calls, [null, thrown], 'called once more, with its own error')
+  t.same(logged, [], 'nothing to log: the caller has it')
+
+  // A failure whose callback throws, and a success whose second call throws too: logged, never thrown.
+  for (const outcome of [() => Promise.reject(new SessionInterruptedError('was destroyed')), () => Promise.resolve(2)]) {
+    logged.length = 0
+    let count = 0
+    await new Promise<void>((resolve) => {
+      settle(outcome(), () => { count++; setImmediate(resolve); throw thrown }, logger)
+    })
     await new Promise((resolve) => setImmediate(resolve))
-    t.equal(calls, 1, 'never called a second time with its own error')
+    t.same(logged, [thrown], 'logged')
+    t.ok(count <= 2, 'at most one more call')
   }
+  t.same(uncaught, [], 'no uncaught exception')
   t.same(rejections, [], 'no unhandled rejection')
 })

@@ -1,13 +1,22 @@
 import t from 'tap'
+import type { Serializer } from '../../lib/serializer.js'
+import type { SessionData } from '../../lib/session/payload.js'
 import { jsonSerializer } from '../../lib/serializer.js'
-import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, storedExpires, userIdOf, restoredCookie } from '../../lib/session/payload.js'
-import { MARKER, SessionState, adoptState, failureOf, forgetFailure, installMarker, rememberFailure, rememberState, sealFailure, stateOf } from '../../lib/session/state.js'
+import { decodePayload as decodeMaybeAsync, draftPayload, encodePayload, finishPayload, replaceExpires, storedExpires, userIdOf, restoredCookie } from '../../lib/session/payload.js'
+import { CARRIED, SessionState, carryState, failureOf, forgetFailure, inTurn, rememberFailure, rememberState, sealFailure, stateOf } from '../../lib/session/state.js'
 
 const json = jsonSerializer
+
+// A synchronous serializer's payload: never a promise.
+function decodePayload (serializer: Serializer, text: string): SessionData {
+  const decoded = decodeMaybeAsync(serializer, text)
+  if (decoded instanceof Promise) throw new Error('a promise from a synchronous parse')
+  return decoded
+}
 const cookie = { expires: new Date(0), originalMaxAge: 1000, sameSite: 'lax', secure: true, path: '/', httpOnly: true, domain: null, partitioned: undefined }
 
 t.test('the payload is the cookie and the fields, in strict JSON, without the marker', async (t) => {
-  const session = { cookie, user: 'ada', cart: [1, 2], [MARKER]: new SessionState('id', '', null, null, undefined) }
+  const session = { cookie, user: 'ada', cart: [1, 2], [CARRIED]: new SessionState('id', '', null, null, undefined) }
   const text = encodePayload(json, session, '2030-01-01T00:00:00.000Z')
   t.same(JSON.parse(text), {
     cookie: { expires: '2030-01-01T00:00:00.000Z', originalMaxAge: 1000, sameSite: 'lax', secure: true, path: '/', httpOnly: true, domain: null },
@@ -69,18 +78,47 @@ t.test('user ids: non-empty strings and finite numbers', async (t) => {
   for (const none of ['', Number.NaN, null, undefined, {}, ['a']]) t.equal(userIdOf(none), undefined)
 })
 
-t.test('the marker survives a for…in copy yet stays out of JSON', async (t) => {
+t.test('the carried state survives a for…in copy yet stays out of JSON; a later state wins', async (t) => {
   const state = new SessionState('id', 'text', null, null, undefined)
-  const loaded = { a: 1, [MARKER]: state }
+  const loaded = { a: 1 }
+  carryState(loaded, state)
   const copy: Record<string, unknown> = {}
   for (const key in loaded) copy[key] = (loaded as Record<string, unknown>)[key]
   t.equal(stateOf(copy, 'id'), state, 'carried')
   t.equal(JSON.stringify(copy), '{"a":1}')
-  adoptState(copy)
-  t.same(Object.keys(copy), ['a'], 'adopted: gone from the object')
-  t.equal(stateOf(copy, 'id'), state, 'still known')
-  adoptState(null)
-  adoptState({})
+  const written = new SessionState('id', 'written', null, null, undefined)
+  rememberState(copy, written)
+  t.equal(stateOf(copy, 'id'), written, 'the state of the last write, not the one loaded')
+  t.same(Object.keys(copy), ['a', CARRIED], 'no key added by the store after the load')
+})
+
+t.test('an async parse is awaited and checked; its rejection is a corrupt value', async (t) => {
+  const async = { stringify: JSON.stringify, parse: async (text: string) => JSON.parse(text) as unknown }
+  const decoded = decodeMaybeAsync(async, '{"a":1}')
+  t.ok(decoded instanceof Promise)
+  t.same(await decoded, { a: 1 })
+  await t.rejects(Promise.resolve(decodeMaybeAsync(async, '[1]')), { code: 'FST_CODEX_CORRUPT_VALUE' }, 'checked like a sync one')
+  const failing = { stringify: JSON.stringify, parse: async () => { throw new Error('nope') } }
+  await t.rejects(Promise.resolve(decodeMaybeAsync(failing, '{}')), { code: 'FST_CODEX_CORRUPT_VALUE' })
+})
+
+t.test('inTurn: the saves of one session run one after the other, a failure does not stop the next', async (t) => {
+  const session = {}
+  const order: string[] = []
+  let release: () => void = () => {}
+  const first = inTurn(session, async () => {
+    order.push('first start')
+    await new Promise<void>((resolve) => { release = resolve })
+    order.push('first end')
+    throw new Error('first failed')
+  })
+  const second = inTurn(session, async () => { order.push('second') })
+  const other = inTurn({}, async () => { order.push('another session') })
+  await other
+  release()
+  await t.rejects(first, { message: 'first failed' })
+  await second
+  t.same(order, ['first start', 'another session', 'first end', 'second'])
 })
 
 t.test('states and failures remembered per session object', async (t) => {
@@ -100,7 +138,7 @@ t.test('states and failures remembered per session object', async (t) => {
   t.equal(failureOf(session), undefined, 'a save that succeeded clears it')
   sealFailure({})
   sealFailure(null)
-  t.equal(stateOf({ [MARKER]: { text: 'forged' } }, 'id'), undefined, 'a field set by user code is not a state')
+  t.equal(stateOf({ [CARRIED]: { text: 'forged' } }, 'id'), undefined, 'a field set by user code is not a state')
 })
 
 t.test('replaceExpires swaps the stored expiry (and the key\'s) without serializing the session again', async t => {
@@ -120,22 +158,9 @@ t.test('replaceExpires swaps the stored expiry (and the key\'s) without serializ
   t.equal(replaceExpires(withStore, '2026-01-01T00:00:00.000Z', 100, null, 5), undefined, 'a prefix of the stored number is no match')
 })
 
-t.test('with the accessor on its prototype, a copied marker never becomes a field', async (t) => {
-  class FakeSession { [key: string]: unknown }
-  installMarker(FakeSession.prototype)
-  installMarker(FakeSession.prototype)
-  const state = new SessionState('id', 'text', null, null, undefined)
-  const loaded: Record<string, unknown> = { a: 1, [MARKER]: state }
-  const session = new FakeSession()
-  for (const key in loaded) session[key] = loaded[key]
-  t.same(Object.keys(session), ['a'])
-  t.equal(stateOf(session, 'id'), state)
-  t.equal(JSON.stringify(session), '{"a":1}')
-})
-
 t.test('a state carried into a Session with another id is not that session’s state', async (t) => {
   const state = new SessionState('old-id', 'text', null, null, undefined)
-  const copy = { [MARKER]: state }
+  const copy = { [CARRIED]: state }
   t.equal(stateOf(copy, 'new-id'), undefined, 'regenerate(keys) copies the marker, not the identity')
   t.equal(stateOf(copy, 'old-id'), state)
 })
