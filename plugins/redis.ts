@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import type { FastifyCodexTypes, FastifyPluginAsync } from 'fastify'
 import type { RedisClientLike } from '../lib/connection/client-types.js'
 import type { ConnectionOptions } from '../lib/connection/options.js'
+import { rejectUnknownOptions } from '../lib/known-options.js'
 import { checkHealth, runUserCommand, type RedisHealth } from '../lib/connection/user-commands.js'
 import { assertNoFallback, kCodexConnection, openConnection } from './connection.js'
 
@@ -34,7 +35,11 @@ declare module 'fastify' {
   }
 }
 
+// ConnectionOptions' names, plus those Fastify's register() itself reads and leaves in the options object.
+const KNOWN_OPTIONS: ReadonlySet<string> = new Set(['url', 'client', 'closeClient', 'cluster', 'sentinel', 'commandTimeout', 'prefix', 'logLevel', 'logSerializers'])
+
 const plugin: FastifyPluginAsync<CodexRedisOptions> = async (fastify, options) => {
+  rejectUnknownOptions(options, KNOWN_OPTIONS, 'codexRedis')
   assertNoFallback(fastify)
   const connection = await openConnection(fastify, options)
   fastify.decorate<RedisClientLike>('codexRedis', connection.client)

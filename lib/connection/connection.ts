@@ -4,8 +4,7 @@ import { createRedisClient } from './create-client.js'
 import { DeadlineQueue } from './deadline.js'
 import { DeadlineSignals } from './deadline-signals.js'
 import type { ResolvedConnectionOptions } from './options.js'
-import { installSentinelNewMasterFix } from './sentinel-new-master.js'
-import { failureKind, translateRedisError, translateSetupError } from './translate-error.js'
+import { failureKind, tlsHint, translateProtocolError, translateRedisError, translateSetupError } from './translate-error.js'
 
 export type RedisErrorListener = (err: Error) => void
 
@@ -32,6 +31,8 @@ export class RedisConnection {
   readonly owned: boolean
   readonly #created: boolean
   readonly #label: string
+  /** The url of a single node, to hint at a TLS mismatch. */
+  readonly #url: string | undefined
   readonly #managed: ManagedClient
   readonly #deadlines: DeadlineQueue
   readonly #signals: DeadlineSignals<CommandClient> | undefined
@@ -42,12 +43,11 @@ export class RedisConnection {
   constructor (options: ResolvedConnectionOptions, onError?: RedisErrorListener) {
     this.client = createRedisClient(options)
     this.kind = kindOf(this.client)
-    // Without it, @redis/client waits ~1 s after a Sentinel failover for Sentinel's own link to the new master.
-    if (this.kind === 'sentinel') installSentinelNewMasterFix()
     this.commandTimeout = options.commandTimeout
     this.#created = options.kind !== 'client'
     this.owned = options.kind !== 'client' || options.closeClient
     this.#label = options.kind === 'single' ? options.label : `Redis ${this.kind}`
+    this.#url = options.kind === 'single' && 'url' in options.address ? options.address.url : undefined
     this.#managed = this.client as unknown as ManagedClient
     this.commands = this.#managed.withCommandOptions({ timeout: 0 }) as CommandClient
     // Cluster and sentinel layers (and a passed-in client's offline queue) can hold a command and send it after its
@@ -81,10 +81,10 @@ export class RedisConnection {
     if (this.#managed.isOpen) return
     let lastError: Error | undefined
     let refuse: (err: Error) => void = () => {}
-    // @redis/client retries a refused setup forever; a wrong database or password will not fix itself.
+    // @redis/client retries a refused setup forever; a wrong database, password or protocol will not fix itself.
     const remember = (err: Error): void => {
       lastError = err
-      const setupError = translateSetupError(err, this.#label)
+      const setupError = translateSetupError(err, this.#label) ?? translateProtocolError(err, this.#label)
       if (setupError !== undefined) refuse(setupError)
     }
     this.#listen(remember)
@@ -100,7 +100,7 @@ export class RedisConnection {
       // Reject now; close() waits for the teardown (a sentinel's can last one of its 1 s retry pauses).
       // A client the caller passed in stays theirs: we only stop listening to it.
       this.#closing ??= this.owned ? this.#destroy().then(() => this.#guardLateConnect()) : this.#close()
-      throw translateSetupError(err, this.#label) ?? translateRedisError(err)
+      throw translateSetupError(err, this.#label) ?? translateProtocolError(err, this.#label) ?? translateRedisError(err)
     } finally {
       clearTimeout(timer)
       this.#unlisten(remember)
@@ -112,9 +112,10 @@ export class RedisConnection {
 
   #connectTimedOut (lastError: Error | undefined): Error {
     const message = `could not connect to ${this.#label} within ${this.commandTimeout} ms`
+    const hint = tlsHint(this.#url, lastError)
     return lastError === undefined
-      ? new RedisUnavailableError(`${message} (no answer)`)
-      : new RedisUnavailableError(`${message} (last error: ${failureKind(lastError)})`, { cause: lastError })
+      ? new RedisUnavailableError(`${message} (no answer${hint})`)
+      : new RedisUnavailableError(`${message} (last error: ${failureKind(lastError)}${hint})`, { cause: lastError })
   }
 
   /** The single-node clients to SCAN: every master of a cluster, else the client itself. */

@@ -1,5 +1,5 @@
 import type { RedisClusterOptions, RedisSentinelOptions } from '@redis/client'
-import { InvalidOptionsError } from '../errors.js'
+import { InvalidOptionsError, describe } from '../errors.js'
 import type { RedisClientLike } from './client-types.js'
 import { parseRedisUrl, redactUrl, type ClientAddress } from './url.js'
 
@@ -40,7 +40,7 @@ export function hasConnectionOption (options: ConnectionOptions): boolean {
 export function resolveCommandTimeout (value: unknown): number {
   if (value === undefined) return DEFAULT_COMMAND_TIMEOUT
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_COMMAND_TIMEOUT) {
-    throw new InvalidOptionsError(`commandTimeout must be a positive number of milliseconds up to ${MAX_COMMAND_TIMEOUT}, got ${String(value)}`)
+    throw new InvalidOptionsError(`commandTimeout must be a positive number of milliseconds up to ${MAX_COMMAND_TIMEOUT}, got ${typeof value === 'string' ? `the string '${value}'` : describe(value)}`)
   }
   return value
 }

@@ -33,6 +33,34 @@ export function translateSetupError (err: unknown, target: string): Error | unde
   return new InvalidOptionsError(`${target} refused the connection's setup (check the url's database, username and password): ${reply.message}`)
 }
 
+// @redis/client's RESP decoder names the first byte it cannot read: `Unknown RESP type 72 "H"`.
+const UNKNOWN_RESP_TYPE = /^Unknown RESP type (\d+)/
+
+/**
+ * A server that answered in another protocol (an HTTP server on the Redis port): retrying cannot cure it, so it is
+ * refused at once as unavailable, in words that say what was found; `undefined` for anything else.
+ */
+export function translateProtocolError (err: unknown, target: string): Error | undefined {
+  if (isCodexError(err)) return undefined
+  // A sentinel wraps its node clients' errors with the original as cause.
+  const found = [err, (err as { cause?: unknown } | null)?.cause].find((e) => e instanceof Error && UNKNOWN_RESP_TYPE.test(e.message))
+  if (found === undefined) return undefined
+  const byte = Number(UNKNOWN_RESP_TYPE.exec((found as Error).message)?.[1])
+  // HTTP responses start with "HTTP/", TLS records with 0x15 (alert) or 0x16 (handshake).
+  const like = byte === 0x48 ? 'like an HTTP server' : byte === 0x15 || byte === 0x16 ? 'in TLS: use rediss://' : `with the byte ${byte}`
+  return new RedisUnavailableError(`the server at ${target} does not speak the Redis protocol (it answered ${like})`, { cause: found })
+}
+
+// A TLS handshake that fails at the protocol level (or is never answered: a plain-text Redis waits for a newline).
+const TLS_MISMATCH = /^(ERR_SSL_|EPROTO$|ECONNRESET$|SocketClosedUnexpectedlyError$)/
+
+/** What to add to a failed rediss:// connect's message when the server may not speak TLS; '' when nothing helps. */
+export function tlsHint (url: string | undefined, lastError: Error | undefined): string {
+  if (url === undefined || !/^rediss:/i.test(url)) return ''
+  if (lastError !== undefined && !TLS_MISMATCH.test(failureKind(lastError))) return ''
+  return '; rediss:// needs a TLS Redis; is this server plain-text? try redis://'
+}
+
 /**
  * Whether Redis answered with an error. Also recognises replies from another copy of @redis/client
  * (the `redis` package bundles its own), whose ErrorReply class is not ours.

@@ -79,13 +79,32 @@ t.test('invalid options fail registration with FST_CODEX_INVALID_OPTIONS and ope
     for (const plugin of [codexRedis, codexCache]) {
       const before = await connectionsAccepted(redis)
       const fastify = app(t)
-      fastify.register(plugin, { keyPrefix: 'x', ...options })
+      fastify.register(plugin, plugin === codexCache ? { keyPrefix: 'x', ...options } : options)
       await t.rejects(async () => { await fastify.ready() }, { code: 'FST_CODEX_INVALID_OPTIONS' }, what)
       await fastify.close()
       t.equal(await connectionsAccepted(redis), before + 1, `${what}: no connection was opened`)
     }
   }
   t.notOk(client.isOpen, 'a client passed with bad options is not connected either')
+})
+
+t.test('codexRedis refuses an option it does not know (a typo) and opens nothing', async (t) => {
+  const redis = await redisForTest(t)
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['commandtimeout', { url: redis.url, commandtimeout: 500 }, /did you mean 'commandTimeout'/],
+    ['keyPrefix, a codexCache option', { url: redis.url, keyPrefix: 'x' }, /'keyPrefix'/]
+  ]
+  for (const [what, options, message] of cases) {
+    const before = await connectionsAccepted(redis)
+    const fastify = app(t)
+    fastify.register(codexRedis, options as CodexRedisOptions)
+    await t.rejects(async () => { await fastify.ready() }, { code: 'FST_CODEX_INVALID_OPTIONS', message }, what)
+    await fastify.close()
+    t.equal(await connectionsAccepted(redis), before + 1, `${what}: no connection was opened`)
+  }
+  const prefixed = app(t)
+  prefixed.register(codexRedis, { url: redis.url, prefix: '/api', logLevel: 'warn' } as CodexRedisOptions)
+  await t.resolves(async () => { await prefixed.ready() }, "Fastify's own register options pass")
 })
 
 t.test('codexCache reuses codexRedis: one connection, closed once, gone after close', async (t) => {

@@ -4,13 +4,13 @@ import { LandingLog, PromotionWatch, SwitchMasterWatch, wallNow } from '../helpe
 import { sentinelForTest } from '../helpers/redis-sentinel.js'
 
 const COMMAND_TIMEOUT = Number(process.env.FAILOVER_COMMAND_TIMEOUT ?? 1000)
-// The client opens the new master within ~0.2 s of +switch-master from the sentinel it asks (the first root node)
-// (lib/connection/sentinel-new-master.ts; without it ~0.9 s later, once Sentinel's own link to it is up): 0.5 s is
-// the goal and holds on a loaded 2-core machine. Another sentinel may have switched up to ~0.8 s earlier.
-const SWITCH_BOUND_MS = Number(process.env.FAILOVER_SWITCH_BOUND_MS ?? 500)
-// Every loop answers again 0.1–0.3 s after +switch-master when this file runs alone, 0.1–1.5 s when another suite
-// shares the 2 cores, and once ~2 s (requests held by a slow re-ask of Sentinel timed out): the end-to-end bound.
-const RECOVERY_BOUND_MS = Number(process.env.FAILOVER_BOUND_MS ?? 2500)
+// Stock @redis/client opens the new master once Sentinel's own link to it is up (it refuses a master flagged
+// `disconnected`): 0.86–1.0 s after +switch-master of the sentinel it asks when this file runs alone. The fix belongs
+// upstream (docs/upstream/redis-client-sentinel-switch-master.md); the bound holds on a loaded 2-core machine.
+const SWITCH_BOUND_MS = Number(process.env.FAILOVER_SWITCH_BOUND_MS ?? 2500)
+// Every loop answers again within ~30 ms of the client opening the new master when this file runs alone (0.9–1.0 s
+// after +switch-master); another suite sharing the 2 cores adds up to ~1.5 s: the end-to-end bound.
+const RECOVERY_BOUND_MS = Number(process.env.FAILOVER_BOUND_MS ?? 4000)
 
 // Starting six or seven servers and waiting out a real failover takes 20–40 s on a loaded 2-core machine.
 t.setTimeout(120_000)

@@ -72,3 +72,8 @@ t.test('invalid options are rejected with FST_CODEX_INVALID_OPTIONS', async (t) 
     t.throws(() => resolveConnectionOptions(options as ConnectionOptions, noEnv), { code: 'FST_CODEX_INVALID_OPTIONS' }, why)
   }
 })
+
+t.test('a commandTimeout of the wrong type is named as such in the message', async (t) => {
+  t.throws(() => resolveConnectionOptions({ commandTimeout: '2000' as unknown as number }, noEnv), { code: 'FST_CODEX_INVALID_OPTIONS', message: /got the string '2000'/ })
+  t.throws(() => resolveConnectionOptions({ commandTimeout: -5 }, noEnv), { code: 'FST_CODEX_INVALID_OPTIONS', message: /got -5$/ })
+})
