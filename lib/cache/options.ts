@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '../errors.js'
+import { InvalidOptionsError, describe } from '../errors.js'
 import { assertVersion, defaultKeyFunction, type KeyFunction, type KeyVersion } from '../keys.js'
 import { jsonSerializer, type Serializer } from '../serializer.js'
 import { resolveDefaultTtl, type Ttl } from '../ttl.js'
@@ -31,6 +31,11 @@ export interface CacheOptions {
    * factory (once per key per process) and returns its result unstored.
    */
   failOpen?: boolean
+  /**
+   * Ms after which a getOrSet computation is abandoned when the call gives no `hardTimeout` of its own: a factory
+   * that never settles must not hang its callers or hold its compute lock forever. Default 30000.
+   */
+  hardTimeout?: number
   /** Where getOrSet reports a failed refresh it answered with a stale value. Default: the plugin's `fastify.log`, else a process warning. */
   logger?: CacheLogger
 }
@@ -56,9 +61,14 @@ export interface ResolvedCacheOptions {
   readonly nearCache: ResolvedNearCacheOptions | undefined
   readonly failOpen: boolean
   readonly logger: CacheLogger
+  readonly hardTimeout: number
 }
 
 export const DEFAULT_CACHE_TTL = 300
+/** getOrSet's hardTimeout when neither the call nor the cache gives one. */
+export const DEFAULT_HARD_TIMEOUT_MS = 30_000
+// setTimeout fires at once (with a warning) past this.
+export const MAX_TIMER_MS = 2 ** 31 - 1
 
 export function resolveCacheOptions (options: CacheOptions): ResolvedCacheOptions {
   const { keyPrefix = '', version = 1, keyFunction = defaultKeyFunction, serializer = jsonSerializer } = options
@@ -82,7 +92,11 @@ export function resolveCacheOptions (options: CacheOptions): ResolvedCacheOption
     throw new InvalidOptionsError('ttl must be null or a finite number of seconds')
   }
   const nearCache = resolveNearCache(options.nearCache)
-  return Object.freeze({ keyPrefix, version, ttl, keyFunction, serializer, nearCache, failOpen, logger })
+  const { hardTimeout = DEFAULT_HARD_TIMEOUT_MS } = options
+  if (typeof hardTimeout !== 'number' || !(hardTimeout > 0 && hardTimeout <= MAX_TIMER_MS)) {
+    throw new InvalidOptionsError(`hardTimeout must be a number of milliseconds > 0 and <= ${MAX_TIMER_MS}, got ${describe(hardTimeout)}`)
+  }
+  return Object.freeze({ keyPrefix, version, ttl, keyFunction, serializer, nearCache, failOpen, logger, hardTimeout })
 }
 
 function resolveNearCache (options: unknown): ResolvedNearCacheOptions | undefined {

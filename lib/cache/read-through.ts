@@ -50,7 +50,7 @@ export class ReadThrough {
   }
 
   async getOrSet<T> (key: string, factory: Factory<T>, opts?: GetOrSetOptions): Promise<T> {
-    const plan = resolvePlan(opts, this.#host.options.ttl)
+    const plan = resolvePlan(opts, this.#host.options)
     if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSet needs a factory function')
     const fullKey = this.#host.makeKey(key, plan.version)
     let flight = this.#flights.get(fullKey)
@@ -208,7 +208,7 @@ export class ReadThrough {
     const HARD = Symbol('hard')
     const racers: Array<Promise<Outcome | typeof STALE | typeof HARD>> = [flight.result]
     timers.push(setTimeout(() => flight.stopWaiting(), plan.lockTimeout))
-    if (plan.hardTimeout !== undefined) racers.push(after(plan.hardTimeout, () => HARD))
+    racers.push(after(plan.hardTimeout, () => HARD))
     const graceful = plan.graceMs > 0
     if (graceful && plan.timeout !== undefined) {
       // Only a stale value at hand ends the wait early; without one, this racer never settles.
@@ -225,7 +225,7 @@ export class ReadThrough {
       const outcome = await Promise.race(racers)
       if (outcome === STALE) return decodeValue(serializer, (await flight.staleText)!)
       if (outcome === HARD) {
-        const err = new FactoryTimeoutError(plan.hardTimeout!)
+        const err = new FactoryTimeoutError(plan.hardTimeout)
         // The computation runs under the options of the call that started it: that call's deadline abandons it.
         if (started) flight.controller.abort(err)
         return await serveStale(err)

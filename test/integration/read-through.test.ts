@@ -226,6 +226,18 @@ t.test('hardTimeout: the signal aborts; FST_CODEX_FACTORY_TIMEOUT (504), or the 
   t.equal(await cache.getOrSet('s', async () => { await sleep(1000); return 'new' }, { grace: 30, hardTimeout: 100 }), 'old')
 })
 
+t.test('a factory that never settles, without hardTimeout: the cache default abandons it and frees the compute lock', async t => {
+  const redis = await redisForTest(t)
+  // The default is 30 s (test/unit/read-through-parts.test.ts); a short cache-level one keeps this test short.
+  const { cache, client } = await cacheOn(t, redis, { hardTimeout: 100 })
+  let signal: AbortSignal | undefined
+  const stuck = cache.getOrSet('k', (ctx) => { signal = ctx.signal; return new Promise<string>(() => {}) })
+  await t.rejects(stuck, { code: 'FST_CODEX_FACTORY_TIMEOUT', statusCode: 504 })
+  t.equal(signal?.aborted, true, 'the factory is told to stop')
+  t.equal(await settlesTo(() => client.exists('rt:~codex:compute:rt:1:k'), 0), 0, 'the compute lock is released, not extended forever')
+  t.equal(await cache.getOrSet('k', () => 'next'), 'next', 'the next caller computes')
+})
+
 t.test('lockTimeout: a caller waits at most that long for another process, then computes itself', async t => {
   const redis = await redisForTest(t)
   const { cache: a } = await cacheOn(t, redis)
