@@ -17,7 +17,7 @@ export { CacheCoder } from './lib/coder.js'
 export {
   RedisUnavailableError, RedisCommandError, NotSerializableError, CorruptValueError, InvalidKeyError, InvalidTtlError,
   InvalidDeltaError, KeyNotFoundError, ClearRefusedError, SessionInterruptedError, InvalidOptionsError,
-  FactoryTimeoutError, LockBusyError, LockLostError
+  FactoryTimeoutError, LockBusyError, LockLostError, ValueTooLargeError
 } from './lib/errors.js'
 export { codexSession, type CodexSessionOptions } from './plugins/session.js'
 export { RedisSessionStore, type RedisSessionStoreOptions } from './lib/session/store.js'

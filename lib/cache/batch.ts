@@ -5,7 +5,7 @@ import { unlinkKeys } from '../unlink.js'
 import { EXPIRED, type Ttl } from '../ttl.js'
 import { translateRedisError } from '../connection/translate-error.js'
 import { RedisUnavailableError } from '../errors.js'
-import { decodeValue, encodeValue } from '../value-codec.js'
+import { assertValueSize, decodeValue, encodeValue } from '../value-codec.js'
 import type { ResolvedCacheOptions } from './options.js'
 import type { Tracker } from './tracking.js'
 
@@ -68,7 +68,12 @@ export async function setMany (
   if (pairs.length === 0) return []
   // Every key and value is checked before the first write: bad input writes nothing.
   const fullKeys = pairs.map(([key]) => cache.makeKey(key, version))
-  const texts = pairs.map(([, value]) => encodeValue(cache.options.serializer, value))
+  const { serializer, maxValueBytes } = cache.options
+  const texts = pairs.map(([key, value]) => {
+    const text = encodeValue(serializer, value, `setMany entry ${JSON.stringify(key)}`)
+    assertValueSize(text, maxValueBytes, key)
+    return text
+  })
   try {
     return await writeMany(connection, pairs, fullKeys, texts, ttl, tagging)
   } finally {

@@ -13,7 +13,7 @@ import { standaloneConnection } from '../connection/standalone.js'
 import { assertKey, assertVersion, type KeyVersion } from '../keys.js'
 import { INCR_EXISTING, PERSIST_EXISTING } from '../scripts.js'
 import { EXPIRED, resolveTtl, secondsFromPttl } from '../ttl.js'
-import { decodeValue, encodeValue } from '../value-codec.js'
+import { assertValueSize, decodeValue, encodeValue } from '../value-codec.js'
 import type { Factory } from './factory.js'
 import { InternalKeys } from './internal-keys.js'
 import { Notifier } from './notify.js'
@@ -96,6 +96,7 @@ export class RedisCache {
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const text = encodeValue(this.options.serializer, value)
+    assertValueSize(text, this.options.maxValueBytes, key)
     if (ttl === EXPIRED) {
       await this.#near.write(fullKey, (c) => c.unlink(fullKey))
       return
@@ -119,6 +120,7 @@ export class RedisCache {
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const text = encodeValue(this.options.serializer, value)
+    assertValueSize(text, this.options.maxValueBytes, key)
     if (ttl === EXPIRED) return false
     const options = opts?.ttl === undefined ? this.#defaultAddOptions : setOptions(ttl, 'NX')
     const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)

@@ -36,6 +36,11 @@ export interface CacheOptions {
    * that never settles must not hang its callers or hold its compute lock forever. Default 30000.
    */
   hardTimeout?: number
+  /**
+   * Largest payload (UTF-8 bytes of the serialized value) a write sends; a larger one is refused with
+   * FST_CODEX_VALUE_TOO_LARGE before anything is sent. `null`: no limit. Default 1048576 (1 MiB, as memcached).
+   */
+  maxValueBytes?: number | null
   /** Where getOrSet reports a failed refresh it answered with a stale value. Default: the plugin's `fastify.log`, else a process warning. */
   logger?: CacheLogger
 }
@@ -62,11 +67,14 @@ export interface ResolvedCacheOptions {
   readonly failOpen: boolean
   readonly logger: CacheLogger
   readonly hardTimeout: number
+  readonly maxValueBytes: number | null
 }
 
 export const DEFAULT_CACHE_TTL = 300
 /** getOrSet's hardTimeout when neither the call nor the cache gives one. */
 export const DEFAULT_HARD_TIMEOUT_MS = 30_000
+/** The largest payload a write sends unless `maxValueBytes` says otherwise. */
+export const DEFAULT_MAX_VALUE_BYTES = 1_048_576
 // setTimeout fires at once (with a warning) past this.
 export const MAX_TIMER_MS = 2 ** 31 - 1
 
@@ -96,7 +104,11 @@ export function resolveCacheOptions (options: CacheOptions): ResolvedCacheOption
   if (typeof hardTimeout !== 'number' || !(hardTimeout > 0 && hardTimeout <= MAX_TIMER_MS)) {
     throw new InvalidOptionsError(`hardTimeout must be a number of milliseconds > 0 and <= ${MAX_TIMER_MS}, got ${describe(hardTimeout)}`)
   }
-  return Object.freeze({ keyPrefix, version, ttl, keyFunction, serializer, nearCache, failOpen, logger, hardTimeout })
+  const { maxValueBytes = DEFAULT_MAX_VALUE_BYTES } = options
+  if (maxValueBytes !== null && (typeof maxValueBytes !== 'number' || !Number.isSafeInteger(maxValueBytes) || maxValueBytes < 1)) {
+    throw new InvalidOptionsError(`maxValueBytes must be a positive integer or null (no limit), got ${describe(maxValueBytes)}`)
+  }
+  return Object.freeze({ keyPrefix, version, ttl, keyFunction, serializer, nearCache, failOpen, logger, hardTimeout, maxValueBytes })
 }
 
 function resolveNearCache (options: unknown): ResolvedNearCacheOptions | undefined {
