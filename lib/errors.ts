@@ -43,7 +43,7 @@ export const InvalidKeyError = named('InvalidKeyError', createError<'FST_CODEX_I
   'FST_CODEX_INVALID_KEY', 'Cache key must be a non-empty string, got %s', 500, TypeError))
 
 export const InvalidTtlError = named('InvalidTtlError', createError<'FST_CODEX_INVALID_TTL', 500, [string]>(
-  'FST_CODEX_INVALID_TTL', 'TTL must be null or a finite number of seconds, got %s', 500, TypeError))
+  'FST_CODEX_INVALID_TTL', 'Invalid TTL: %s', 500, TypeError))
 
 export const KeyNotFoundError = named('KeyNotFoundError', createError<'FST_CODEX_KEY_NOT_FOUND', 500, [string]>(
   'FST_CODEX_KEY_NOT_FOUND', 'Key %s does not exist', 500))

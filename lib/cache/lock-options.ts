@@ -20,7 +20,9 @@ export interface ResolvedLockOptions {
 
 /** A lock ttl in seconds → milliseconds. A lock needs an expiry (a crashed holder must not block forever): > 0 only. */
 export function lockTtl (seconds: unknown): number {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) throw new InvalidTtlError(describe(seconds))
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new InvalidTtlError(`a lock's ttl must be a number of seconds > 0 (a lock needs an expiry), got ${describe(seconds)}`)
+  }
   return Math.max(1, Math.round(seconds * 1000))
 }
 
@@ -34,7 +36,7 @@ function milliseconds (name: string, value: unknown, fallback: number | undefine
 
 export function resolveLockOptions (name: unknown, options: LockOptions | undefined): ResolvedLockOptions {
   assertKey(name)
-  if (typeof options !== 'object' || options === null) throw new InvalidTtlError(describe(options))
+  if (typeof options !== 'object' || options === null) throw new InvalidTtlError(`a lock needs options with its ttl in seconds, got ${describe(options)}`)
   return {
     ttlMs: lockTtl(options.ttl),
     wait: milliseconds('wait', options.wait, 0)!,

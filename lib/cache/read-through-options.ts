@@ -48,7 +48,7 @@ export interface PlanDefaults {
 /** Validates one call's options (before any round trip) into what the computation and the wait use. */
 export function resolvePlan (opts: GetOrSetOptions | undefined, defaults: PlanDefaults): Plan {
   const grace = opts?.grace ?? 0
-  if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) throw new InvalidTtlError(`grace ${describe(grace)}`)
+  if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) throw new InvalidTtlError(`grace must be a finite number of seconds >= 0, got ${describe(grace)}`)
   return {
     version: opts?.version,
     ttl: resolveTtl(opts?.ttl, defaults.ttl),

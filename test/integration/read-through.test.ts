@@ -151,7 +151,7 @@ t.test('ctx.setTtl picks the TTL; a non-JSON result rejects and stores nothing',
   await t.rejects(cache.getOrSet('bad', () => new Date()), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
   t.equal(await client.exists('rt:1:bad'), 0)
   await t.rejects(cache.getOrSet('k2', () => 1, { grace: -1 }), { code: 'FST_CODEX_INVALID_TTL' })
-  await t.rejects(cache.getOrSet('k2', () => 1, { tags: [''] }), { code: 'FST_CODEX_INVALID_KEY' })
+  await t.rejects(cache.getOrSet('k2', () => 1, { tags: [''] }), { code: 'FST_CODEX_INVALID_OPTIONS' })
 })
 
 t.test('get, has and getMany never see a getOrSet value past its ttl, even with grace', async t => {

@@ -6,12 +6,12 @@ import { DEFAULT_HARD_TIMEOUT_MS, resolveCacheOptions } from '../../lib/cache/op
 import { resolvePlan } from '../../lib/cache/read-through-options.js'
 import { resolveTags } from '../../lib/cache/tags.js'
 
-t.test('tags: arrays of non-empty strings, duplicates dropped; anything else is FST_CODEX_INVALID_KEY', async t => {
+t.test('tags: arrays of non-empty strings, duplicates dropped; anything else is FST_CODEX_INVALID_OPTIONS, saying what tags must be', async t => {
   t.equal(resolveTags(undefined), undefined)
   t.equal(resolveTags([]), undefined)
   t.same(resolveTags(['a', 'b', 'a']), ['a', 'b'])
   for (const bad of ['a', [''], [1], [null], {}, new Set(['a'])]) {
-    t.throws(() => resolveTags(bad), { code: 'FST_CODEX_INVALID_KEY' }, JSON.stringify(bad))
+    t.throws(() => resolveTags(bad), { code: 'FST_CODEX_INVALID_OPTIONS', message: /tags must be an array of non-empty strings/ }, JSON.stringify(bad))
   }
 })
 
