@@ -1,6 +1,7 @@
 import { InvalidDeltaError, InvalidOptionsError, KeyNotFoundError, describe } from '../errors.js'
-import { resolveCacheOptions, type ResolvedCacheOptions } from './options.js'
-import { isOptionsObject, setOptions, type KeyOptions, type RedisCacheOptions, type StandaloneCacheOptions, type WriteOptions } from './method-options.js'
+import { CACHE_OPTION_NAMES, resolveCacheOptions, type ResolvedCacheOptions } from './options.js'
+import { rejectUnknownOptions } from '../known-options.js'
+import { checkOptionNames, isOptionsObject, KEY_OPTION_NAMES, setOptions, WRITE_OPTION_NAMES, type KeyOptions, type RedisCacheOptions, type StandaloneCacheOptions, type WriteOptions } from './method-options.js'
 import { clearPrefix } from './clear.js'
 import { deleteMany, getMany, getManyNear, setMany, type CacheEntries } from './batch.js'
 import { NearAccess } from './near-access.js'
@@ -22,6 +23,9 @@ import { ReadCoalescer } from './read-coalesce.js'
 import { invalidateTags, recordTags, resolveTags } from './tags.js'
 
 export type { KeyOptions, WriteOptions, StandaloneCacheOptions, RedisCacheOptions } from './method-options.js'
+
+// What `new RedisCache(client, options)` takes; the plugin checks its own options (connection options too).
+const STANDALONE_OPTION_NAMES: ReadonlySet<string> = new Set([...CACHE_OPTION_NAMES, 'commandTimeout'])
 
 /** Redis-backed cache with strict JSON values and namespaced, versioned keys. */
 export class RedisCache {
@@ -49,6 +53,7 @@ export class RedisCache {
     } else {
       const { client, ...rest } = isOptionsObject(target) ? target : { ...options, client: target }
       if (typeof client !== 'object' || client === null) throw new InvalidOptionsError('RedisCache needs a connected @redis/client client')
+      rejectUnknownOptions(rest, STANDALONE_OPTION_NAMES, 'RedisCache')
       this.options = resolveCacheOptions(rest)
       this.#connection = standaloneConnection(client, rest.commandTimeout)
     }
@@ -93,6 +98,7 @@ export class RedisCache {
 
   async set (key: string, value: unknown, opts?: WriteOptions): Promise<void> {
     this.#coalescer.writing()
+    checkOptionNames(opts, WRITE_OPTION_NAMES, 'set')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const text = encodeValue(this.options.serializer, value)
@@ -117,6 +123,7 @@ export class RedisCache {
   /** Stores only if the key is absent, atomically (one SET NX with its expiry): `true` if stored. */
   async add (key: string, value: unknown, opts?: WriteOptions): Promise<boolean> {
     this.#coalescer.writing()
+    checkOptionNames(opts, WRITE_OPTION_NAMES, 'add')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const text = encodeValue(this.options.serializer, value)
@@ -133,6 +140,7 @@ export class RedisCache {
   /** Whether a key was removed. */
   async delete (key: string, opts?: KeyOptions): Promise<boolean> {
     this.#coalescer.writing()
+    checkOptionNames(opts, KEY_OPTION_NAMES, 'delete')
     const fullKey = this.makeKey(key, opts?.version)
     return await this.#near.write(fullKey, (c) => c.unlink(fullKey)) > 0
   }
@@ -146,6 +154,7 @@ export class RedisCache {
   /** Re-applies a TTL (the default when omitted); whether the key existed. */
   async touch (key: string, opts?: WriteOptions): Promise<boolean> {
     this.#coalescer.writing()
+    checkOptionNames(opts, WRITE_OPTION_NAMES, 'touch')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     // The local copy's lifetime came from the old TTL: it goes too.
@@ -163,6 +172,7 @@ export class RedisCache {
   /** Adds `delta` atomically, keeping the key's TTL; a missing key is an error and is not created. */
   async incr (key: string, delta = 1, opts?: KeyOptions): Promise<number> {
     this.#coalescer.writing()
+    checkOptionNames(opts, KEY_OPTION_NAMES, 'incr')
     const fullKey = this.makeKey(key, opts?.version)
     if (!Number.isSafeInteger(delta)) throw new InvalidDeltaError(describe(delta))
     const reply = await this.#near.write(fullKey, (c) => INCR_EXISTING.run(c, [fullKey], [String(delta)]))
@@ -185,6 +195,7 @@ export class RedisCache {
   /** Writes every entry in one round trip after serializing them all; returns the keys that failed. */
   async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]> {
     this.#coalescer.writing()
+    checkOptionNames(opts, WRITE_OPTION_NAMES, 'setMany')
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
     const tagging = tags === undefined ? undefined : (fullKeys: string[]) => recordTags(this.#connection, this.#keys, tags, fullKeys.map((fullKey) => ({ fullKey, lifetime: ttl })))
@@ -194,6 +205,7 @@ export class RedisCache {
   /** Number of keys removed. */
   async deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
     this.#coalescer.writing()
+    checkOptionNames(opts, KEY_OPTION_NAMES, 'deleteMany')
     return deleteMany(this.#connection, this, keys, opts?.version, this.#near.tracker)
   }
 

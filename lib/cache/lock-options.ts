@@ -1,5 +1,6 @@
 import { InvalidOptionsError, InvalidTtlError, describe } from '../errors.js'
 import { assertKey } from '../keys.js'
+import { checkOptionNames } from './method-options.js'
 
 export interface LockOptions {
   /** Seconds the lock is held unless released or extended (fractions keep millisecond precision). Required. */
@@ -11,6 +12,8 @@ export interface LockOptions {
 }
 
 export type WithLockOptions = LockOptions
+
+const LOCK_OPTION_NAMES: ReadonlySet<string> = new Set(['ttl', 'wait', 'retryDelay'] satisfies Array<keyof LockOptions>)
 
 export interface ResolvedLockOptions {
   ttlMs: number
@@ -37,6 +40,7 @@ function milliseconds (name: string, value: unknown, fallback: number | undefine
 export function resolveLockOptions (name: unknown, options: LockOptions | undefined): ResolvedLockOptions {
   assertKey(name)
   if (typeof options !== 'object' || options === null) throw new InvalidTtlError(`a lock needs options with its ttl in seconds, got ${describe(options)}`)
+  checkOptionNames(options, LOCK_OPTION_NAMES, 'lock')
   return {
     ttlMs: lockTtl(options.ttl),
     wait: milliseconds('wait', options.wait, 0)!,

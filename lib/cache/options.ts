@@ -70,6 +70,14 @@ export interface ResolvedCacheOptions {
   readonly maxValueBytes: number | null
 }
 
+/** Every CacheOptions name: a plain-JavaScript typo (`keyprefix`, `tll`) is refused, not ignored. */
+const cacheOptionNames = [
+  'keyPrefix', 'version', 'ttl', 'keyFunction', 'serializer', 'nearCache', 'failOpen', 'hardTimeout', 'maxValueBytes', 'logger'
+] as const satisfies Array<keyof CacheOptions>
+// Fails to compile when CacheOptions gains a name the list lacks.
+export const everyCacheOptionListed: Exclude<keyof CacheOptions, typeof cacheOptionNames[number]> extends never ? true : never = true
+export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set(cacheOptionNames)
+
 export const DEFAULT_CACHE_TTL = 300
 /** getOrSet's hardTimeout when neither the call nor the cache gives one. */
 export const DEFAULT_HARD_TIMEOUT_MS = 30_000
@@ -81,6 +89,10 @@ export const MAX_TIMER_MS = 2 ** 31 - 1
 export function resolveCacheOptions (options: CacheOptions): ResolvedCacheOptions {
   const { keyPrefix = '', version = 1, keyFunction = defaultKeyFunction, serializer = jsonSerializer } = options
   if (typeof keyPrefix !== 'string') throw new InvalidOptionsError('keyPrefix must be a string')
+  // Keys are `{keyPrefix}:{version}:{key}` (and clear() matches `{keyPrefix}:*`): 'app:' would make 'app::1:key'.
+  if (keyPrefix.endsWith(':')) {
+    throw new InvalidOptionsError(`keyPrefix ${JSON.stringify(keyPrefix)} ends with ':': give keyPrefix without the trailing ':' (${JSON.stringify(keyPrefix.replace(/:+$/, ''))}), the separator is added for you`)
+  }
   try {
     assertVersion(version)
   } catch {

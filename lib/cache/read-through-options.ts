@@ -1,6 +1,7 @@
 import { InvalidOptionsError, InvalidTtlError, describe } from '../errors.js'
 import type { KeyVersion } from '../keys.js'
 import { resolveTtl, type Ttl } from '../ttl.js'
+import { checkOptionNames } from './method-options.js'
 import { MAX_TIMER_MS } from './options.js'
 import { resolveTags } from './tags.js'
 
@@ -20,6 +21,10 @@ export interface GetOrSetOptions {
   /** Ms this caller waits for another process's computation before computing itself. Default 10000. */
   lockTimeout?: number
 }
+
+export const GET_OR_SET_OPTION_NAMES: ReadonlySet<string> = new Set([
+  'version', 'ttl', 'tags', 'grace', 'timeout', 'hardTimeout', 'lockTimeout'
+] satisfies Array<keyof GetOrSetOptions>)
 
 export interface Plan {
   readonly version: KeyVersion | undefined
@@ -47,6 +52,7 @@ export interface PlanDefaults {
 
 /** Validates one call's options (before any round trip) into what the computation and the wait use. */
 export function resolvePlan (opts: GetOrSetOptions | undefined, defaults: PlanDefaults): Plan {
+  checkOptionNames(opts, GET_OR_SET_OPTION_NAMES, 'getOrSet')
   const grace = opts?.grace ?? 0
   if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) throw new InvalidTtlError(`grace must be a finite number of seconds >= 0, got ${describe(grace)}`)
   return {

@@ -57,7 +57,8 @@ t.test('property: strict JSON in, the same JSON out; anything else refused with 
 t.test('property: random keys, versions and prefixes never read or delete outside their namespace', async (t) => {
   const redis = await redisForTest(t)
   const raw = await rawClient(t, redis)
-  const namespaces = fc.tuple(namespaceText, namespaceText).filter(([a, b]) => disjointPrefixes(a, b))
+  // A keyPrefix ending with ':' is refused (it would make 'p::…' keys).
+  const namespaces = fc.tuple(namespaceText, namespaceText).filter(([a, b]) => disjointPrefixes(a, b) && !a.endsWith(':') && !b.endsWith(':'))
   const keys = fc.uniqueArray(keyText, { minLength: 1, maxLength: 6 })
 
   await fc.assert(fc.asyncProperty(namespaces, keys, version, version, async ([prefixA, prefixB], names, versionA, versionB) => {
