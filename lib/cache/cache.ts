@@ -16,6 +16,7 @@ import { INCR_EXISTING, PERSIST_EXISTING } from '../scripts.js'
 import { EXPIRED, resolveTtl, secondsFromPttl } from '../ttl.js'
 import { assertValueSize, decodeValue, encodeValue } from '../value-codec.js'
 import type { Factory } from './factory.js'
+import type { JsonSafe } from './json-value.js'
 import { InternalKeys } from './internal-keys.js'
 import { Notifier } from './notify.js'
 import { ReadThrough, type GetOrSetOptions } from './read-through.js'
@@ -96,7 +97,8 @@ export class RedisCache {
     return text === null ? undefined : decodeValue(this.options.serializer, text) as T
   }
 
-  async set (key: string, value: unknown, opts?: WriteOptions): Promise<void> {
+  /** Stores `value` (strict JSON: the compiler refuses a Date, Map, bigint…; cast to `any` for a custom serializer). */
+  async set<T> (key: string, value: T & JsonSafe<T>, opts?: WriteOptions): Promise<void> {
     this.#coalescer.writing()
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'set')
     const fullKey = this.makeKey(key, opts?.version)
@@ -121,7 +123,7 @@ export class RedisCache {
   }
 
   /** Stores only if the key is absent, atomically (one SET NX with its expiry): `true` if stored. */
-  async add (key: string, value: unknown, opts?: WriteOptions): Promise<boolean> {
+  async add<T> (key: string, value: T & JsonSafe<T>, opts?: WriteOptions): Promise<boolean> {
     this.#coalescer.writing()
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'add')
     const fullKey = this.makeKey(key, opts?.version)
@@ -193,6 +195,10 @@ export class RedisCache {
   }
 
   /** Writes every entry in one round trip after serializing them all; returns the keys that failed. */
+  async setMany<T> (entries: Readonly<Record<string, T & JsonSafe<T>>>, opts?: WriteOptions): Promise<string[]>
+  async setMany<T> (entries: ReadonlyMap<string, T & JsonSafe<T>>, opts?: WriteOptions): Promise<string[]>
+  // Pairs are inferred one by one: `[['a', 1], ['b', 'x']]` mixes value types.
+  async setMany<P extends readonly [string, unknown]> (entries: Iterable<P & readonly [string, JsonSafe<P[1]>]>, opts?: WriteOptions): Promise<string[]>
   async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]> {
     this.#coalescer.writing()
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'setMany')
@@ -223,9 +229,9 @@ export class RedisCache {
    * The cached value, or `factory(ctx)`'s result stored as `set` would store it: computed once per key across every
    * process sharing the Redis. Options: `ttl`, `version`, `tags`, `grace`, `timeout`, `hardTimeout`, `lockTimeout`.
    */
-  getOrSet<T> (key: string, factory: Factory<T>, opts?: GetOrSetOptions): Promise<T> {
+  getOrSet<T> (key: string, factory: Factory<T> & Factory<JsonSafe<NoInfer<T>>>, opts?: GetOrSetOptions): Promise<T> {
     // Not async: the inner call is, and one promise fewer per hit is measurable on a hot key.
-    return this.#readThrough.getOrSet(key, factory, opts)
+    return this.#readThrough.getOrSet<T>(key, factory, opts)
   }
 
   /** Once resolved, no read in any process returns a value written with one of `tags` before the call. */

@@ -148,7 +148,7 @@ t.test('ctx.setTtl picks the TTL; a non-JSON result rejects and stores nothing',
   t.ok(pttl > 4000 && pttl <= 5000, `setTtl applied (${pttl})`)
   await cache.getOrSet('forever', (ctx) => { ctx.setTtl(null); return 1 })
   t.equal(await client.pTTL('rt:1:forever'), -1)
-  await t.rejects(cache.getOrSet('bad', () => new Date()), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
+  await t.rejects(cache.getOrSet('bad', () => new Date() as never), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
   t.equal(await client.exists('rt:1:bad'), 0)
   await t.rejects(cache.getOrSet('k2', () => 1, { grace: -1 }), { code: 'FST_CODEX_INVALID_TTL' })
   await t.rejects(cache.getOrSet('k2', () => 1, { tags: [''] }), { code: 'FST_CODEX_INVALID_OPTIONS' })
