@@ -199,7 +199,8 @@ export class RedisCache {
   async setMany<T> (entries: ReadonlyMap<string, T & JsonSafe<T>>, opts?: WriteOptions): Promise<string[]>
   // Pairs are inferred one by one: `[['a', 1], ['b', 'x']]` mixes value types.
   async setMany<P extends readonly [string, unknown]> (entries: Iterable<P & readonly [string, JsonSafe<P[1]>]>, opts?: WriteOptions): Promise<string[]>
-  async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]> {
+  async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]>
+  async setMany (entries: CacheEntries<unknown>, opts?: WriteOptions): Promise<string[]> {
     this.#coalescer.writing()
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'setMany')
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)

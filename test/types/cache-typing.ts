@@ -1,6 +1,6 @@
 // Type-level checks, compiled by `tsc --noEmit` (npm test): a wrong type here fails the build.
 import Fastify from 'fastify'
-import { codexCache, RedisCache, type CodexCacheOptions, type JsonValue } from '../../index.js'
+import { codexCache, RedisCache, type CodexCacheOptions, type CacheEntries, type JsonValue } from '../../index.js'
 
 const app = Fastify()
 await app.register(codexCache, { keyPrefix: 'app', ttl: 60, commandTimeout: 500 })
@@ -86,3 +86,5 @@ await cache.getOrSet('k', async () => ({ at: new Date() }))
 await cache.getOrSet('k', () => 10n)
 // @ts-expect-error and in pairs
 await cache.setMany([['a', 1], ['b', new Date()]])
+const entries: CacheEntries = Math.random() > 0.5 ? { a: 1 } : new Map([['b', 'two']])
+await cache.setMany(entries)
