@@ -33,8 +33,8 @@ export const RedisCommandError = named('RedisCommandError', createError<'FST_COD
 export const NotSerializableError = named('NotSerializableError', createError<'FST_CODEX_NOT_SERIALIZABLE', 500, [string, string]>(
   'FST_CODEX_NOT_SERIALIZABLE', 'Value at %s is not strict JSON: %s', 500, TypeError))
 
-export const ValueTooLargeError = named('ValueTooLargeError', createError<'FST_CODEX_VALUE_TOO_LARGE', 500, [string, number, number]>(
-  'FST_CODEX_VALUE_TOO_LARGE', 'Value of %s is %d bytes of JSON, more than maxValueBytes (%d): nothing was written', 500, RangeError))
+export const ValueTooLargeError = named('ValueTooLargeError', createError<'FST_CODEX_VALUE_TOO_LARGE', 500, [string, string, number]>(
+  'FST_CODEX_VALUE_TOO_LARGE', 'Value of %s is %s bytes of JSON, more than maxValueBytes (%d): nothing was written', 500, RangeError))
 
 export const CorruptValueError = named('CorruptValueError', createError<'FST_CODEX_CORRUPT_VALUE', 500, [string, { cause: unknown }?]>(
   'FST_CODEX_CORRUPT_VALUE', 'Stored value is unreadable or unsafe: %s', 500))
