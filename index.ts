@@ -3,6 +3,7 @@ export type { RedisHealth } from './lib/connection/user-commands.js'
 export { codexCache, type CodexCacheOptions } from './plugins/cache.js'
 export { RedisCache, type KeyOptions, type WriteOptions, type RedisCacheOptions, type StandaloneCacheOptions } from './lib/cache/cache.js'
 export type { CacheEntries } from './lib/cache/batch.js'
+export type { JsonValue, JsonSafe } from './lib/cache/json-value.js'
 export type { CacheOptions, CacheLogger, NearCacheOptions } from './lib/cache/options.js'
 export type { GetOrSetOptions } from './lib/cache/read-through.js'
 export type { Factory, FactoryContext } from './lib/cache/factory.js'
@@ -17,7 +18,7 @@ export { CacheCoder } from './lib/coder.js'
 export {
   RedisUnavailableError, RedisCommandError, NotSerializableError, CorruptValueError, InvalidKeyError, InvalidTtlError,
   InvalidDeltaError, KeyNotFoundError, ClearRefusedError, SessionInterruptedError, InvalidOptionsError,
-  FactoryTimeoutError, LockBusyError, LockLostError
+  FactoryTimeoutError, LockBusyError, LockLostError, ValueTooLargeError
 } from './lib/errors.js'
 export { codexSession, type CodexSessionOptions } from './plugins/session.js'
 export { RedisSessionStore, type RedisSessionStoreOptions } from './lib/session/store.js'

@@ -33,6 +33,9 @@ export const RedisCommandError = named('RedisCommandError', createError<'FST_COD
 export const NotSerializableError = named('NotSerializableError', createError<'FST_CODEX_NOT_SERIALIZABLE', 500, [string, string]>(
   'FST_CODEX_NOT_SERIALIZABLE', 'Value at %s is not strict JSON: %s', 500, TypeError))
 
+export const ValueTooLargeError = named('ValueTooLargeError', createError<'FST_CODEX_VALUE_TOO_LARGE', 500, [string, string, number]>(
+  'FST_CODEX_VALUE_TOO_LARGE', 'Value of %s is %s bytes of JSON, more than maxValueBytes (%d): nothing was written', 500, RangeError))
+
 export const CorruptValueError = named('CorruptValueError', createError<'FST_CODEX_CORRUPT_VALUE', 500, [string, { cause: unknown }?]>(
   'FST_CODEX_CORRUPT_VALUE', 'Stored value is unreadable or unsafe: %s', 500))
 
@@ -40,7 +43,7 @@ export const InvalidKeyError = named('InvalidKeyError', createError<'FST_CODEX_I
   'FST_CODEX_INVALID_KEY', 'Cache key must be a non-empty string, got %s', 500, TypeError))
 
 export const InvalidTtlError = named('InvalidTtlError', createError<'FST_CODEX_INVALID_TTL', 500, [string]>(
-  'FST_CODEX_INVALID_TTL', 'TTL must be null or a finite number of seconds, got %s', 500, TypeError))
+  'FST_CODEX_INVALID_TTL', 'Invalid TTL: %s', 500, TypeError))
 
 export const KeyNotFoundError = named('KeyNotFoundError', createError<'FST_CODEX_KEY_NOT_FOUND', 500, [string]>(
   'FST_CODEX_KEY_NOT_FOUND', 'Key %s does not exist', 500))

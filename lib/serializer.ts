@@ -131,11 +131,11 @@ function mayHidePrototypeKey (text: string): boolean {
   return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')
 }
 
-function refusePrototypeKeys (value: object): void {
+function refusePrototypeKeys (value: object, root: string): void {
   try {
     sjson.scan(value, { protoAction: 'error', constructorAction: 'error' })
   } catch {
-    throw new NotSerializableError('value', 'it holds a __proto__ or constructor.prototype key, which reading refuses as prototype poisoning')
+    throw new NotSerializableError(root, 'it holds a __proto__ or constructor.prototype key, which reading refuses as prototype poisoning')
   }
 }
 
@@ -143,9 +143,9 @@ function refusePrototypeKeys (value: object): void {
  * The slow path, for a value the fast walk did not pass: throws for what JSON.stringify would drop or convert, and
  * for what parse() would refuse (a key would then hold a value nobody can read). The fast walk passes neither.
  */
-function checkSlowly (value: unknown): void {
-  explain(value, 'value', [], [])
-  if (typeof value === 'object' && value !== null) refusePrototypeKeys(value)
+function checkSlowly (value: unknown, root: string): void {
+  explain(value, root, [], [])
+  if (typeof value === 'object' && value !== null) refusePrototypeKeys(value, root)
 }
 
 /**
@@ -153,8 +153,9 @@ function checkSlowly (value: unknown): void {
  * Getters are read by the check and again by JSON.stringify: they must return the same kind of value each time.
  */
 export class JsonSerializer implements Serializer {
-  stringify (value: unknown): string {
-    if (!isStrict(value)) checkSlowly(value)
+  /** `root` names the value in errors (a batch names the entry). */
+  stringify (value: unknown, root = 'value'): string {
+    if (!isStrict(value)) checkSlowly(value, root)
     return JSON.stringify(value)
   }
 
@@ -163,7 +164,7 @@ export class JsonSerializer implements Serializer {
    * stringify() checks: what stringify(value) would return, or its error, without stringifying twice.
    */
   checked (value: unknown, text: string): string {
-    if (!isStrict(value)) checkSlowly(value)
+    if (!isStrict(value)) checkSlowly(value, 'value')
     return text
   }
 

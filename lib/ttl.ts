@@ -13,7 +13,7 @@ export const EXPIRED = 0
 export function resolveTtl (seconds: unknown, fallback: Ttl): Ttl {
   if (seconds === undefined) return fallback
   if (seconds === null) return NO_EXPIRY
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) throw new InvalidTtlError(describe(seconds))
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) throw new InvalidTtlError(`ttl must be null or a finite number of seconds, got ${describe(seconds)}`)
   if (seconds <= 0) return EXPIRED
   // A positive TTL under half a millisecond still means "keep it for a moment", not "delete it".
   return Math.max(1, Math.round(seconds * 1000))

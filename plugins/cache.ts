@@ -2,9 +2,10 @@ import fp from 'fastify-plugin'
 import type { FastifyCodexTypes, FastifyPluginAsync } from 'fastify'
 import './redis.js'
 import { RedisCache } from '../lib/cache/cache.js'
-import { resolveCacheOptions, type CacheOptions } from '../lib/cache/options.js'
+import { CACHE_OPTION_NAMES, resolveCacheOptions, type CacheOptions } from '../lib/cache/options.js'
 import type { ConnectionOptions } from '../lib/connection/options.js'
 import { InvalidOptionsError } from '../lib/errors.js'
+import { rejectUnknownOptions } from '../lib/known-options.js'
 import { acquireConnection, targetOf } from './connection.js'
 import { claimNamespace } from './namespaces.js'
 
@@ -26,7 +27,11 @@ declare module 'fastify' {
   interface FastifyInstance extends CodexCacheDecoration {}
 }
 
+const CONNECTION_OPTION_NAMES = ['url', 'client', 'closeClient', 'cluster', 'sentinel', 'commandTimeout'] satisfies Array<keyof ConnectionOptions>
+const CODEX_CACHE_OPTION_NAMES: ReadonlySet<string> = new Set([...CONNECTION_OPTION_NAMES, ...CACHE_OPTION_NAMES, 'decorator'])
+
 const plugin: FastifyPluginAsync<CodexCacheOptions> = async (fastify, options) => {
+  rejectUnknownOptions(options, CODEX_CACHE_OPTION_NAMES, 'codexCache')
   const { decorator = 'cache', ...rest } = options
   if (typeof decorator !== 'string' || decorator === '') throw new InvalidOptionsError('decorator must be a non-empty string')
   // Options are checked before any connection is opened: bad options never leave a socket behind.

@@ -3,6 +3,7 @@ import { BentoCache, bentostore } from 'bentocache'
 import { memoryDriver } from 'bentocache/drivers/memory'
 import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis'
 import { RedisCache } from '../../lib/cache/cache.js'
+import type { JsonValue } from '../../lib/cache/json-value.js'
 
 export const NETWORK = 'fastify-codex (network get)'
 export const NEAR = 'fastify-codex nearCache'
@@ -28,7 +29,7 @@ export async function codexContestant (name: string, url: string, maxEntries: nu
   return {
     name,
     get: (key) => cache.get(key),
-    set: (key, value) => cache.set(key, value),
+    set: (key, value) => cache.set(key, value as JsonValue),
     async close () {
       await cache.close()
       await client.close()

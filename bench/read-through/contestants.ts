@@ -7,6 +7,7 @@ import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis'
 import { createCache as createCacheManager } from 'cache-manager'
 import { Redis } from 'ioredis'
 import { RedisCache } from '../../lib/cache/cache.js'
+import type { JsonValue } from '../../lib/cache/json-value.js'
 
 export const CODEX = 'fastify-codex getOrSet'
 export const CODEX_NEAR = 'fastify-codex getOrSet + nearCache'
@@ -35,7 +36,7 @@ export async function openHotKeyContestant (name: HotKeyContestantName, url: str
       await cache.nearCacheReady
       const options = { ttl: ttlSeconds }
       return {
-        getOrSet: (key, factory) => cache.getOrSet(key, factory, options),
+        getOrSet: (key, factory) => cache.getOrSet(key, factory as () => Promise<JsonValue>, options),
         async close () {
           await cache.close()
           await client.close()

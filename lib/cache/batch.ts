@@ -5,19 +5,20 @@ import { unlinkKeys } from '../unlink.js'
 import { EXPIRED, type Ttl } from '../ttl.js'
 import { translateRedisError } from '../connection/translate-error.js'
 import { RedisUnavailableError } from '../errors.js'
-import { decodeValue, encodeValue } from '../value-codec.js'
+import { assertValueSize, decodeValue, encodeValue } from '../value-codec.js'
 import type { ResolvedCacheOptions } from './options.js'
+import type { JsonValue } from './json-value.js'
 import type { Tracker } from './tracking.js'
 
-/** Entries for `setMany`: a plain object, a Map, or any iterable of `[key, value]` pairs. */
-export type CacheEntries = Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown> | Iterable<readonly [string, unknown]>
+/** Entries for `setMany`: a plain object, a Map, or any iterable of `[key, value]` pairs (values: JSON). */
+export type CacheEntries<V = JsonValue> = Readonly<Record<string, V>> | ReadonlyMap<string, V> | Iterable<readonly [string, V]>
 
 interface KeyMaker {
   readonly options: ResolvedCacheOptions
   makeKey (key: string, version?: KeyVersion): string
 }
 
-function toPairs (entries: CacheEntries): Array<readonly [string, unknown]> {
+function toPairs (entries: CacheEntries<unknown>): Array<readonly [string, unknown]> {
   if (entries instanceof Map) return [...entries]
   if (typeof (entries as Iterable<unknown>)[Symbol.iterator] === 'function') {
     return [...entries as Iterable<readonly [string, unknown]>]
@@ -61,14 +62,19 @@ export async function getManyNear<T> (near: Tracker, cache: KeyMaker, keys: Iter
 }
 
 export async function setMany (
-  connection: RedisConnection, cache: KeyMaker, entries: CacheEntries, ttl: Ttl, version?: KeyVersion,
+  connection: RedisConnection, cache: KeyMaker, entries: CacheEntries<unknown>, ttl: Ttl, version?: KeyVersion,
   tagging?: (fullKeys: string[]) => Promise<unknown>, near?: Tracker
 ): Promise<string[]> {
   const pairs = toPairs(entries)
   if (pairs.length === 0) return []
   // Every key and value is checked before the first write: bad input writes nothing.
   const fullKeys = pairs.map(([key]) => cache.makeKey(key, version))
-  const texts = pairs.map(([, value]) => encodeValue(cache.options.serializer, value))
+  const { serializer, maxValueBytes } = cache.options
+  const texts = pairs.map(([key, value]) => {
+    const text = encodeValue(serializer, value, `setMany entry ${JSON.stringify(key)}`)
+    assertValueSize(text, maxValueBytes, key)
+    return text
+  })
   try {
     return await writeMany(connection, pairs, fullKeys, texts, ttl, tagging)
   } finally {

@@ -1,6 +1,7 @@
 import { InvalidDeltaError, InvalidOptionsError, KeyNotFoundError, describe } from '../errors.js'
-import { resolveCacheOptions, type ResolvedCacheOptions } from './options.js'
-import { isOptionsObject, setOptions, type KeyOptions, type RedisCacheOptions, type StandaloneCacheOptions, type WriteOptions } from './method-options.js'
+import { CACHE_OPTION_NAMES, resolveCacheOptions, type ResolvedCacheOptions } from './options.js'
+import { rejectUnknownOptions } from '../known-options.js'
+import { checkOptionNames, isOptionsObject, KEY_OPTION_NAMES, setOptions, WRITE_OPTION_NAMES, type KeyOptions, type RedisCacheOptions, type StandaloneCacheOptions, type WriteOptions } from './method-options.js'
 import { clearPrefix } from './clear.js'
 import { deleteMany, getMany, getManyNear, setMany, type CacheEntries } from './batch.js'
 import { NearAccess } from './near-access.js'
@@ -13,8 +14,9 @@ import { standaloneConnection } from '../connection/standalone.js'
 import { assertKey, assertVersion, type KeyVersion } from '../keys.js'
 import { INCR_EXISTING, PERSIST_EXISTING } from '../scripts.js'
 import { EXPIRED, resolveTtl, secondsFromPttl } from '../ttl.js'
-import { decodeValue, encodeValue } from '../value-codec.js'
+import { assertValueSize, decodeValue, encodeValue } from '../value-codec.js'
 import type { Factory } from './factory.js'
+import type { JsonSafe } from './json-value.js'
 import { InternalKeys } from './internal-keys.js'
 import { Notifier } from './notify.js'
 import { ReadThrough, type GetOrSetOptions } from './read-through.js'
@@ -22,6 +24,9 @@ import { ReadCoalescer } from './read-coalesce.js'
 import { invalidateTags, recordTags, resolveTags } from './tags.js'
 
 export type { KeyOptions, WriteOptions, StandaloneCacheOptions, RedisCacheOptions } from './method-options.js'
+
+// What `new RedisCache(client, options)` takes; the plugin checks its own options (connection options too).
+const STANDALONE_OPTION_NAMES: ReadonlySet<string> = new Set([...CACHE_OPTION_NAMES, 'commandTimeout'])
 
 /** Redis-backed cache with strict JSON values and namespaced, versioned keys. */
 export class RedisCache {
@@ -49,6 +54,7 @@ export class RedisCache {
     } else {
       const { client, ...rest } = isOptionsObject(target) ? target : { ...options, client: target }
       if (typeof client !== 'object' || client === null) throw new InvalidOptionsError('RedisCache needs a connected @redis/client client')
+      rejectUnknownOptions(rest, STANDALONE_OPTION_NAMES, 'RedisCache')
       this.options = resolveCacheOptions(rest)
       this.#connection = standaloneConnection(client, rest.commandTimeout)
     }
@@ -91,11 +97,14 @@ export class RedisCache {
     return text === null ? undefined : decodeValue(this.options.serializer, text) as T
   }
 
-  async set (key: string, value: unknown, opts?: WriteOptions): Promise<void> {
+  /** Stores `value` (strict JSON: the compiler refuses a Date, Map, bigint…; cast to `any` for a custom serializer). */
+  async set<T> (key: string, value: T & JsonSafe<T>, opts?: WriteOptions): Promise<void> {
     this.#coalescer.writing()
+    checkOptionNames(opts, WRITE_OPTION_NAMES, 'set')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const text = encodeValue(this.options.serializer, value)
+    assertValueSize(text, this.options.maxValueBytes, key)
     if (ttl === EXPIRED) {
       await this.#near.write(fullKey, (c) => c.unlink(fullKey))
       return
@@ -114,11 +123,13 @@ export class RedisCache {
   }
 
   /** Stores only if the key is absent, atomically (one SET NX with its expiry): `true` if stored. */
-  async add (key: string, value: unknown, opts?: WriteOptions): Promise<boolean> {
+  async add<T> (key: string, value: T & JsonSafe<T>, opts?: WriteOptions): Promise<boolean> {
     this.#coalescer.writing()
+    checkOptionNames(opts, WRITE_OPTION_NAMES, 'add')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const text = encodeValue(this.options.serializer, value)
+    assertValueSize(text, this.options.maxValueBytes, key)
     if (ttl === EXPIRED) return false
     const options = opts?.ttl === undefined ? this.#defaultAddOptions : setOptions(ttl, 'NX')
     const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
@@ -131,6 +142,7 @@ export class RedisCache {
   /** Whether a key was removed. */
   async delete (key: string, opts?: KeyOptions): Promise<boolean> {
     this.#coalescer.writing()
+    checkOptionNames(opts, KEY_OPTION_NAMES, 'delete')
     const fullKey = this.makeKey(key, opts?.version)
     return await this.#near.write(fullKey, (c) => c.unlink(fullKey)) > 0
   }
@@ -144,6 +156,7 @@ export class RedisCache {
   /** Re-applies a TTL (the default when omitted); whether the key existed. */
   async touch (key: string, opts?: WriteOptions): Promise<boolean> {
     this.#coalescer.writing()
+    checkOptionNames(opts, WRITE_OPTION_NAMES, 'touch')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     // The local copy's lifetime came from the old TTL: it goes too.
@@ -161,6 +174,7 @@ export class RedisCache {
   /** Adds `delta` atomically, keeping the key's TTL; a missing key is an error and is not created. */
   async incr (key: string, delta = 1, opts?: KeyOptions): Promise<number> {
     this.#coalescer.writing()
+    checkOptionNames(opts, KEY_OPTION_NAMES, 'incr')
     const fullKey = this.makeKey(key, opts?.version)
     if (!Number.isSafeInteger(delta)) throw new InvalidDeltaError(describe(delta))
     const reply = await this.#near.write(fullKey, (c) => INCR_EXISTING.run(c, [fullKey], [String(delta)]))
@@ -181,8 +195,14 @@ export class RedisCache {
   }
 
   /** Writes every entry in one round trip after serializing them all; returns the keys that failed. */
-  async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]> {
+  async setMany<T> (entries: Readonly<Record<string, T & JsonSafe<T>>>, opts?: WriteOptions): Promise<string[]>
+  async setMany<T> (entries: ReadonlyMap<string, T & JsonSafe<T>>, opts?: WriteOptions): Promise<string[]>
+  // Pairs are inferred one by one: `[['a', 1], ['b', 'x']]` mixes value types.
+  async setMany<P extends readonly [string, unknown]> (entries: Iterable<P & readonly [string, JsonSafe<P[1]>]>, opts?: WriteOptions): Promise<string[]>
+  async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]>
+  async setMany (entries: CacheEntries<unknown>, opts?: WriteOptions): Promise<string[]> {
     this.#coalescer.writing()
+    checkOptionNames(opts, WRITE_OPTION_NAMES, 'setMany')
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
     const tagging = tags === undefined ? undefined : (fullKeys: string[]) => recordTags(this.#connection, this.#keys, tags, fullKeys.map((fullKey) => ({ fullKey, lifetime: ttl })))
@@ -192,6 +212,7 @@ export class RedisCache {
   /** Number of keys removed. */
   async deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
     this.#coalescer.writing()
+    checkOptionNames(opts, KEY_OPTION_NAMES, 'deleteMany')
     return deleteMany(this.#connection, this, keys, opts?.version, this.#near.tracker)
   }
 
@@ -209,9 +230,9 @@ export class RedisCache {
    * The cached value, or `factory(ctx)`'s result stored as `set` would store it: computed once per key across every
    * process sharing the Redis. Options: `ttl`, `version`, `tags`, `grace`, `timeout`, `hardTimeout`, `lockTimeout`.
    */
-  getOrSet<T> (key: string, factory: Factory<T>, opts?: GetOrSetOptions): Promise<T> {
+  getOrSet<T> (key: string, factory: Factory<T> & Factory<JsonSafe<NoInfer<T>>>, opts?: GetOrSetOptions): Promise<T> {
     // Not async: the inner call is, and one promise fewer per hit is measurable on a hot key.
-    return this.#readThrough.getOrSet(key, factory, opts)
+    return this.#readThrough.getOrSet<T>(key, factory, opts)
   }
 
   /** Once resolved, no read in any process returns a value written with one of `tags` before the call. */

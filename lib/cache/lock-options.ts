@@ -1,5 +1,6 @@
 import { InvalidOptionsError, InvalidTtlError, describe } from '../errors.js'
 import { assertKey } from '../keys.js'
+import { checkOptionNames } from './method-options.js'
 
 export interface LockOptions {
   /** Seconds the lock is held unless released or extended (fractions keep millisecond precision). Required. */
@@ -12,6 +13,8 @@ export interface LockOptions {
 
 export type WithLockOptions = LockOptions
 
+const LOCK_OPTION_NAMES: ReadonlySet<string> = new Set(['ttl', 'wait', 'retryDelay'] satisfies Array<keyof LockOptions>)
+
 export interface ResolvedLockOptions {
   ttlMs: number
   wait: number
@@ -20,7 +23,9 @@ export interface ResolvedLockOptions {
 
 /** A lock ttl in seconds → milliseconds. A lock needs an expiry (a crashed holder must not block forever): > 0 only. */
 export function lockTtl (seconds: unknown): number {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) throw new InvalidTtlError(describe(seconds))
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new InvalidTtlError(`a lock's ttl must be a number of seconds > 0 (a lock needs an expiry), got ${describe(seconds)}`)
+  }
   return Math.max(1, Math.round(seconds * 1000))
 }
 
@@ -34,7 +39,8 @@ function milliseconds (name: string, value: unknown, fallback: number | undefine
 
 export function resolveLockOptions (name: unknown, options: LockOptions | undefined): ResolvedLockOptions {
   assertKey(name)
-  if (typeof options !== 'object' || options === null) throw new InvalidTtlError(describe(options))
+  if (typeof options !== 'object' || options === null) throw new InvalidTtlError(`a lock needs options with its ttl in seconds, got ${describe(options)}`)
+  checkOptionNames(options, LOCK_OPTION_NAMES, 'lock')
   return {
     ttlMs: lockTtl(options.ttl),
     wait: milliseconds('wait', options.wait, 0)!,

@@ -1,4 +1,5 @@
 import type { RedisClientLike, SetCommandOptions } from '../connection/client-types.js'
+import { rejectUnknownOptions } from '../known-options.js'
 import type { KeyVersion } from '../keys.js'
 import type { Ttl } from '../ttl.js'
 import type { CacheOptions } from './options.js'
@@ -13,6 +14,23 @@ export interface WriteOptions extends KeyOptions {
   ttl?: number | null
   /** Tags to invalidate the value by, with `invalidateTags` (non-empty strings). */
   tags?: string[]
+}
+
+export const KEY_OPTION_NAMES: ReadonlySet<string> = new Set(['version'] satisfies Array<keyof KeyOptions>)
+export const WRITE_OPTION_NAMES: ReadonlySet<string> = new Set(['version', 'ttl', 'tags'] satisfies Array<keyof WriteOptions>)
+
+/**
+ * Refuses a per-call option name the method does not know (`tll`): FST_CODEX_INVALID_OPTIONS. A for…in over the few
+ * names given allocates nothing; the exact check (and its did-you-mean) runs only once a name is unknown.
+ */
+export function checkOptionNames (opts: object | undefined, known: ReadonlySet<string>, where: string): void {
+  if (opts === undefined || opts === null) return
+  for (const name in opts) {
+    if (!known.has(name)) {
+      rejectUnknownOptions(opts, known, where)
+      return
+    }
+  }
 }
 
 /** SET options for a resolved TTL (and an NX/XX condition). */

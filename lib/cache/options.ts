@@ -1,4 +1,4 @@
-import { InvalidOptionsError } from '../errors.js'
+import { InvalidOptionsError, describe } from '../errors.js'
 import { assertVersion, defaultKeyFunction, type KeyFunction, type KeyVersion } from '../keys.js'
 import { jsonSerializer, type Serializer } from '../serializer.js'
 import { resolveDefaultTtl, type Ttl } from '../ttl.js'
@@ -31,6 +31,16 @@ export interface CacheOptions {
    * factory (once per key per process) and returns its result unstored.
    */
   failOpen?: boolean
+  /**
+   * Ms after which a getOrSet computation is abandoned when the call gives no `hardTimeout` of its own: a factory
+   * that never settles must not hang its callers or hold its compute lock forever. Default 30000.
+   */
+  hardTimeout?: number
+  /**
+   * Largest payload (UTF-8 bytes of the serialized value) a write sends; a larger one is refused with
+   * FST_CODEX_VALUE_TOO_LARGE before anything is sent. `null`: no limit. Default 1048576 (1 MiB, as memcached).
+   */
+  maxValueBytes?: number | null
   /** Where getOrSet reports a failed refresh it answered with a stale value. Default: the plugin's `fastify.log`, else a process warning. */
   logger?: CacheLogger
 }
@@ -56,13 +66,33 @@ export interface ResolvedCacheOptions {
   readonly nearCache: ResolvedNearCacheOptions | undefined
   readonly failOpen: boolean
   readonly logger: CacheLogger
+  readonly hardTimeout: number
+  readonly maxValueBytes: number | null
 }
 
+/** Every CacheOptions name: a plain-JavaScript typo (`keyprefix`, `tll`) is refused, not ignored. */
+const cacheOptionNames = [
+  'keyPrefix', 'version', 'ttl', 'keyFunction', 'serializer', 'nearCache', 'failOpen', 'hardTimeout', 'maxValueBytes', 'logger'
+] as const satisfies Array<keyof CacheOptions>
+// Fails to compile when CacheOptions gains a name the list lacks.
+export const everyCacheOptionListed: Exclude<keyof CacheOptions, typeof cacheOptionNames[number]> extends never ? true : never = true
+export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set(cacheOptionNames)
+
 export const DEFAULT_CACHE_TTL = 300
+/** getOrSet's hardTimeout when neither the call nor the cache gives one. */
+export const DEFAULT_HARD_TIMEOUT_MS = 30_000
+/** The largest payload a write sends unless `maxValueBytes` says otherwise. */
+export const DEFAULT_MAX_VALUE_BYTES = 1_048_576
+// setTimeout fires at once (with a warning) past this.
+export const MAX_TIMER_MS = 2 ** 31 - 1
 
 export function resolveCacheOptions (options: CacheOptions): ResolvedCacheOptions {
   const { keyPrefix = '', version = 1, keyFunction = defaultKeyFunction, serializer = jsonSerializer } = options
   if (typeof keyPrefix !== 'string') throw new InvalidOptionsError('keyPrefix must be a string')
+  // Keys are `{keyPrefix}:{version}:{key}` (and clear() matches `{keyPrefix}:*`): 'app:' would make 'app::1:key'.
+  if (keyPrefix.endsWith(':')) {
+    throw new InvalidOptionsError(`keyPrefix ${JSON.stringify(keyPrefix)} ends with ':': give keyPrefix without the trailing ':' (${JSON.stringify(keyPrefix.replace(/:+$/, ''))}), the separator is added for you`)
+  }
   try {
     assertVersion(version)
   } catch {
@@ -82,7 +112,15 @@ export function resolveCacheOptions (options: CacheOptions): ResolvedCacheOption
     throw new InvalidOptionsError('ttl must be null or a finite number of seconds')
   }
   const nearCache = resolveNearCache(options.nearCache)
-  return Object.freeze({ keyPrefix, version, ttl, keyFunction, serializer, nearCache, failOpen, logger })
+  const { hardTimeout = DEFAULT_HARD_TIMEOUT_MS } = options
+  if (typeof hardTimeout !== 'number' || !(hardTimeout > 0 && hardTimeout <= MAX_TIMER_MS)) {
+    throw new InvalidOptionsError(`hardTimeout must be a number of milliseconds > 0 and <= ${MAX_TIMER_MS}, got ${describe(hardTimeout)}`)
+  }
+  const { maxValueBytes = DEFAULT_MAX_VALUE_BYTES } = options
+  if (maxValueBytes !== null && (typeof maxValueBytes !== 'number' || !Number.isSafeInteger(maxValueBytes) || maxValueBytes < 1)) {
+    throw new InvalidOptionsError(`maxValueBytes must be a positive integer or null (no limit), got ${describe(maxValueBytes)}`)
+  }
+  return Object.freeze({ keyPrefix, version, ttl, keyFunction, serializer, nearCache, failOpen, logger, hardTimeout, maxValueBytes })
 }
 
 function resolveNearCache (options: unknown): ResolvedNearCacheOptions | undefined {

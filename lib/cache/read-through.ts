@@ -2,7 +2,7 @@ import type { RedisConnection } from '../connection/connection.js'
 import { FactoryTimeoutError, InvalidOptionsError, RedisUnavailableError } from '../errors.js'
 import type { KeyVersion } from '../keys.js'
 import { EXPIRED, type Ttl } from '../ttl.js'
-import { decodeValue, encodeValue } from '../value-codec.js'
+import { assertValueSize, decodeValue, encodeValue } from '../value-codec.js'
 import { ComputeLock } from './compute-lock.js'
 import { runFactory, type Factory } from './factory.js'
 import type { InternalKeys } from './internal-keys.js'
@@ -50,7 +50,7 @@ export class ReadThrough {
   }
 
   async getOrSet<T> (key: string, factory: Factory<T>, opts?: GetOrSetOptions): Promise<T> {
-    const plan = resolvePlan(opts, this.#host.options.ttl)
+    const plan = resolvePlan(opts, this.#host.options)
     if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSet needs a factory function')
     const fullKey = this.#host.makeKey(key, plan.version)
     let flight = this.#flights.get(fullKey)
@@ -68,16 +68,16 @@ export class ReadThrough {
       }
       if (text !== null) return read.take(text) as T
       const joined = this.#flights.get(fullKey)
-      if (joined === undefined) return await this.#wait(this.#start(fullKey, factory as Factory<unknown>, plan, offline), fullKey, plan, true) as T
+      if (joined === undefined) return await this.#wait(this.#start(key, fullKey, factory as Factory<unknown>, plan, offline), fullKey, plan, true) as T
       flight = joined
     }
     return await this.#wait(flight, fullKey, plan, false) as T
   }
 
-  #start (fullKey: string, factory: Factory<unknown>, plan: Plan, offline: boolean): Flight {
+  #start (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, offline: boolean): Flight {
     const flight = new Flight()
     this.#flights.set(fullKey, flight)
-    const flying = offline ? this.#computeOffline(flight, factory, plan) : this.#fly(flight, fullKey, factory, plan)
+    const flying = offline ? this.#computeOffline(flight, key, factory, plan) : this.#fly(flight, key, fullKey, factory, plan)
     flight.result = flying.finally(() => {
       flight.setStale(null)
       this.#flights.delete(fullKey)
@@ -87,7 +87,7 @@ export class ReadThrough {
     return flight
   }
 
-  async #fly (flight: Flight, fullKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
+  async #fly (flight: Flight, key: string, fullKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
     const staleKey = this.#keys.stale(fullKey)
     const lock = new ComputeLock(this.#connection, this.#keys.computeLock(fullKey))
     let turn
@@ -95,14 +95,14 @@ export class ReadThrough {
       turn = await awaitTurn(this.#connection, this.#notifier, flight, fullKey, staleKey, lock)
     } catch (err) {
       if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
-      return await this.#computeOffline(flight, factory, plan)
+      return await this.#computeOffline(flight, key, factory, plan)
     }
     if (turn.kind === 'landed') return { text: turn.text }
     const owned = turn.kind === 'owner'
     let stored = false
     try {
       if (owned) lock.keepAlive()
-      const outcome = await this.#compute(flight, fullKey, staleKey, factory, plan)
+      const outcome = await this.#compute(flight, key, fullKey, staleKey, factory, plan)
       stored = 'text' in outcome
       return outcome
     } finally {
@@ -115,19 +115,26 @@ export class ReadThrough {
   }
 
   /** Fail open: compute here (this flight is the once per process), store nothing. */
-  async #computeOffline (flight: Flight, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
+  async #computeOffline (flight: Flight, key: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
     flight.setStale(null)
     const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller)
-    return run.skipped ? { value: run.value } : { text: encodeValue(this.#host.options.serializer, run.value) }
+    return run.skipped ? { value: run.value } : { text: this.#encode(key, run.value) }
   }
 
-  async #compute (flight: Flight, fullKey: string, staleKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
+  /** As `set` checks a value: strict JSON within maxValueBytes, or an error and nothing stored. */
+  #encode (key: string, value: unknown): string {
+    const text = encodeValue(this.#host.options.serializer, value)
+    assertValueSize(text, this.#host.options.maxValueBytes, key)
+    return text
+  }
+
+  async #compute (flight: Flight, key: string, fullKey: string, staleKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
     const { serializer, failOpen } = this.#host.options
     let epochs: Array<string | null> | undefined
     try {
       epochs = plan.tags === undefined ? undefined : await readEpochs(this.#connection, this.#keys, plan.tags)
     } catch (err) {
-      if (failOpen && isUnavailable(err)) return await this.#computeOffline(flight, factory, plan)
+      if (failOpen && isUnavailable(err)) return await this.#computeOffline(flight, key, factory, plan)
       throw err
     }
     const staleText = await flight.staleText
@@ -139,7 +146,7 @@ export class ReadThrough {
     }
     const run = await runFactory(factory, stale, plan.hardTimeout, flight.controller)
     if (run.skipped) return { value: run.value }
-    const text = encodeValue(serializer, run.value)
+    const text = this.#encode(key, run.value)
     try {
       await this.#store(fullKey, staleKey, text, run.ttl === undefined ? plan.ttl : run.ttl, plan, epochs)
     } catch (err) {
@@ -208,7 +215,7 @@ export class ReadThrough {
     const HARD = Symbol('hard')
     const racers: Array<Promise<Outcome | typeof STALE | typeof HARD>> = [flight.result]
     timers.push(setTimeout(() => flight.stopWaiting(), plan.lockTimeout))
-    if (plan.hardTimeout !== undefined) racers.push(after(plan.hardTimeout, () => HARD))
+    racers.push(after(plan.hardTimeout, () => HARD))
     const graceful = plan.graceMs > 0
     if (graceful && plan.timeout !== undefined) {
       // Only a stale value at hand ends the wait early; without one, this racer never settles.
@@ -225,7 +232,7 @@ export class ReadThrough {
       const outcome = await Promise.race(racers)
       if (outcome === STALE) return decodeValue(serializer, (await flight.staleText)!)
       if (outcome === HARD) {
-        const err = new FactoryTimeoutError(plan.hardTimeout!)
+        const err = new FactoryTimeoutError(plan.hardTimeout)
         // The computation runs under the options of the call that started it: that call's deadline abandons it.
         if (started) flight.controller.abort(err)
         return await serveStale(err)

@@ -1,5 +1,5 @@
 import type { RedisConnection } from '../connection/connection.js'
-import { InvalidKeyError, describe } from '../errors.js'
+import { InvalidOptionsError, describe } from '../errors.js'
 import { TAG_ADD } from '../scripts.js'
 import type { Ttl } from '../ttl.js'
 import { unlinkKeys } from '../unlink.js'
@@ -16,12 +16,16 @@ export interface TaggedEntry {
   readonly lifetime: Ttl
 }
 
-/** Validates `tags` once per call: an array of non-empty strings (duplicates dropped). */
+/**
+ * Validates `tags` once per call: an array of non-empty strings (duplicates dropped). A per-call option, not a key:
+ * FST_CODEX_INVALID_OPTIONS (INVALID_KEY is for keys, versions and lock names; INVALID_TTL for lifetimes).
+ */
 export function resolveTags (tags: unknown): readonly string[] | undefined {
   if (tags === undefined) return undefined
-  if (!Array.isArray(tags)) throw new InvalidKeyError(`tags ${describe(tags)}`)
-  for (const tag of tags) {
-    if (typeof tag !== 'string' || tag === '') throw new InvalidKeyError(`tag ${describe(tag)}`)
+  if (!Array.isArray(tags)) throw new InvalidOptionsError(`tags must be an array of non-empty strings, got ${describe(tags)}`)
+  for (let i = 0; i < tags.length; i++) {
+    const tag: unknown = tags[i]
+    if (typeof tag !== 'string' || tag === '') throw new InvalidOptionsError(`tags must be an array of non-empty strings, got ${describe(tag)} at tags[${i}]`)
   }
   return tags.length === 0 ? undefined : [...new Set(tags as string[])]
 }

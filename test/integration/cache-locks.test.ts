@@ -191,6 +191,10 @@ t.test('locks', async t => {
       await t.rejects(cache.withLock('bad-ttl', () => 1, { ttl: ttl as number }), { code: 'FST_CODEX_INVALID_TTL' })
     }
     await t.rejects(cache.lock('bad-ttl', undefined as unknown as { ttl: number }), { code: 'FST_CODEX_INVALID_TTL' }, 'no options')
+    // A lock needs an expiry: its message must not offer null, which other ttls accept.
+    const nullTtl = await cache.lock('null-ttl', { ttl: null as unknown as number }).catch((e: Error) => e)
+    t.match(nullTtl, { code: 'FST_CODEX_INVALID_TTL', message: /lock's ttl must be a number of seconds > 0.*got null/ })
+    t.notMatch((nullTtl as Error).message, /must be null/)
     for (const wait of [-1, Number.NaN, '10']) {
       await t.rejects(cache.lock('bad-wait', { ttl: 1, wait: wait as number }), { code: 'FST_CODEX_INVALID_OPTIONS' })
       await t.rejects(cache.lock('bad-wait', { ttl: 1, retryDelay: wait as number }), { code: 'FST_CODEX_INVALID_OPTIONS' })

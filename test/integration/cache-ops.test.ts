@@ -130,7 +130,8 @@ t.test('cache operations', async t => {
     t.equal(await raw.pTTL('test:1:p1'), -1)
     t.equal((await commandCalls(redis)).set, 5)
 
-    await t.rejects(cache.setMany({ good1: 1, bad: new Date(), good2: 2 }), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
+    await t.rejects(cache.setMany({ good1: 1, bad: new Date() as never, good2: 2 }), { code: 'FST_CODEX_NOT_SERIALIZABLE', message: /setMany entry "bad"/ })
+    await t.rejects(cache.setMany(new Map([['b', { deep: new Map() as never }]])), { code: 'FST_CODEX_NOT_SERIALIZABLE', message: /setMany entry "b"\.deep/ }, 'names the entry')
     t.equal(await raw.exists(['test:1:good1', 'test:1:good2']), 0, 'nothing written when one value is bad')
     await t.rejects(cache.setMany({ good3: 1 }, { ttl: Number.NaN }), { code: 'FST_CODEX_INVALID_TTL' })
     t.equal(await raw.exists('test:1:good3'), 0)
@@ -166,4 +167,23 @@ t.test('clear() removes only our namespace, in batches, and never flushes', asyn
   const unprefixed = await cacheApp(t, redis, { keyPrefix: '' })
   await t.rejects(unprefixed.cache.clear(), { code: 'FST_CODEX_CLEAR_REFUSED' })
   t.equal(await raw.dbSize(), 5, 'refusal deletes nothing')
+})
+
+t.test('a per-call option name the method does not know is refused (did you mean …), nothing written', async t => {
+  const redis = await redisForTest(t)
+  const app = await cacheApp(t, redis)
+  const raw = await rawClient(t, redis)
+  const { cache } = app
+  const typo = (name: string, suggestion: string) => ({ code: 'FST_CODEX_INVALID_OPTIONS', message: new RegExp(`has no option '${name}' \\(did you mean '${suggestion}'\\?\\)`) })
+  await t.rejects(cache.set('k', 1, { tll: 5 } as never), typo('tll', 'ttl'))
+  await t.rejects(cache.add('k', 1, { tag: ['a'] } as never), typo('tag', 'tags'))
+  await t.rejects(cache.setMany({ k: 1 }, { verison: 2 } as never), typo('verison', 'version'))
+  await t.rejects(cache.touch('k', { tll: 5 } as never), typo('tll', 'ttl'))
+  await t.rejects(cache.delete('k', { verion: 2 } as never), typo('verion', 'version'))
+  await t.rejects(cache.deleteMany(['k'], { verion: 2 } as never), typo('verion', 'version'))
+  await t.rejects(cache.incr('k', 1, { verion: 2 } as never), typo('verion', 'version'))
+  await t.rejects(cache.getOrSet('k', () => 1, { hardtimeout: 5 } as never), typo('hardtimeout', 'hardTimeout'))
+  await t.rejects(cache.lock('k', { ttl: 1, wiat: 5 } as never), typo('wiat', 'wait'))
+  await t.rejects(cache.withLock('k', () => 1, { ttl: 1, retrydelay: 5 } as never), typo('retrydelay', 'retryDelay'))
+  t.same(await raw.keys('*'), [], 'nothing written')
 })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import t from 'tap'
-import { RedisCache } from '../../index.js'
+import { RedisCache, type JsonValue } from '../../index.js'
 import { rawClient } from '../helpers/cache-app.js'
 import { asStored, disjointPrefixes, holdsPrototypeKey, jsonValue, keyText, namespaceText, valueWithNonJsonPart, version } from '../helpers/arbitraries.js'
 import { redisForTest } from '../helpers/redis-server.js'
@@ -34,7 +34,7 @@ t.test('property: strict JSON in, the same JSON out; anything else refused with 
     }), { numRuns: 20 })
     t.pass('20 generated values with prototype keys refused')
     const poisoned = JSON.parse('{"a":[{"__proto__":{"admin":true}}]}') as unknown
-    await t.rejects(cache.set('guarded', poisoned), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
+    await t.rejects(cache.set('guarded', poisoned as JsonValue), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
     await t.rejects(cache.add('guarded-new', { constructor: { prototype: { admin: true } } }), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
     t.equal(await raw.exists('p:1:guarded-new'), 0)
     t.equal(({} as Record<string, unknown>).admin, undefined)
@@ -44,9 +44,9 @@ t.test('property: strict JSON in, the same JSON out; anything else refused with 
     await fc.assert(fc.asyncProperty(valueWithNonJsonPart, jsonValue, async ({ what, value }, good) => {
       if (holdsPrototypeKey(good)) good = null
       await raw.set('p:1:kept', '"original"')
-      await assert.rejects(cache.set('kept', value), { code: 'FST_CODEX_NOT_SERIALIZABLE' }, `set refuses ${what}`)
-      await assert.rejects(cache.add('added', value), { code: 'FST_CODEX_NOT_SERIALIZABLE' }, `add refuses ${what}`)
-      await assert.rejects(cache.setMany([['good', good], ['bad', value]]), { code: 'FST_CODEX_NOT_SERIALIZABLE' }, `setMany refuses ${what}`)
+      await assert.rejects(cache.set('kept', value as never), { code: 'FST_CODEX_NOT_SERIALIZABLE' }, `set refuses ${what}`)
+      await assert.rejects(cache.add('added', value as never), { code: 'FST_CODEX_NOT_SERIALIZABLE' }, `add refuses ${what}`)
+      await assert.rejects(cache.setMany([['good', good], ['bad', value as never]]), { code: 'FST_CODEX_NOT_SERIALIZABLE' }, `setMany refuses ${what}`)
       assert.equal(await raw.get('p:1:kept'), '"original"', 'the stored value is untouched')
       assert.equal(await raw.exists(['p:1:added', 'p:1:good', 'p:1:bad']), 0, 'nothing new was written')
     }), { numRuns: RUNS })
@@ -57,7 +57,8 @@ t.test('property: strict JSON in, the same JSON out; anything else refused with 
 t.test('property: random keys, versions and prefixes never read or delete outside their namespace', async (t) => {
   const redis = await redisForTest(t)
   const raw = await rawClient(t, redis)
-  const namespaces = fc.tuple(namespaceText, namespaceText).filter(([a, b]) => disjointPrefixes(a, b))
+  // A keyPrefix ending with ':' is refused (it would make 'p::…' keys).
+  const namespaces = fc.tuple(namespaceText, namespaceText).filter(([a, b]) => disjointPrefixes(a, b) && !a.endsWith(':') && !b.endsWith(':'))
   const keys = fc.uniqueArray(keyText, { minLength: 1, maxLength: 6 })
 
   await fc.assert(fc.asyncProperty(namespaces, keys, version, version, async ([prefixA, prefixB], names, versionA, versionB) => {

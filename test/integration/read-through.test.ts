@@ -148,10 +148,10 @@ t.test('ctx.setTtl picks the TTL; a non-JSON result rejects and stores nothing',
   t.ok(pttl > 4000 && pttl <= 5000, `setTtl applied (${pttl})`)
   await cache.getOrSet('forever', (ctx) => { ctx.setTtl(null); return 1 })
   t.equal(await client.pTTL('rt:1:forever'), -1)
-  await t.rejects(cache.getOrSet('bad', () => new Date()), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
+  await t.rejects(cache.getOrSet('bad', () => new Date() as never), { code: 'FST_CODEX_NOT_SERIALIZABLE' })
   t.equal(await client.exists('rt:1:bad'), 0)
   await t.rejects(cache.getOrSet('k2', () => 1, { grace: -1 }), { code: 'FST_CODEX_INVALID_TTL' })
-  await t.rejects(cache.getOrSet('k2', () => 1, { tags: [''] }), { code: 'FST_CODEX_INVALID_KEY' })
+  await t.rejects(cache.getOrSet('k2', () => 1, { tags: [''] }), { code: 'FST_CODEX_INVALID_OPTIONS' })
 })
 
 t.test('get, has and getMany never see a getOrSet value past its ttl, even with grace', async t => {
@@ -224,6 +224,18 @@ t.test('hardTimeout: the signal aborts; FST_CODEX_FACTORY_TIMEOUT (504), or the 
   await cache.getOrSet('s', () => 'old', { ttl: 0.1, grace: 30 })
   await sleep(200)
   t.equal(await cache.getOrSet('s', async () => { await sleep(1000); return 'new' }, { grace: 30, hardTimeout: 100 }), 'old')
+})
+
+t.test('a factory that never settles, without hardTimeout: the cache default abandons it and frees the compute lock', async t => {
+  const redis = await redisForTest(t)
+  // The default is 30 s (test/unit/read-through-parts.test.ts); a short cache-level one keeps this test short.
+  const { cache, client } = await cacheOn(t, redis, { hardTimeout: 100 })
+  let signal: AbortSignal | undefined
+  const stuck = cache.getOrSet('k', (ctx) => { signal = ctx.signal; return new Promise<string>(() => {}) })
+  await t.rejects(stuck, { code: 'FST_CODEX_FACTORY_TIMEOUT', statusCode: 504 })
+  t.equal(signal?.aborted, true, 'the factory is told to stop')
+  t.equal(await settlesTo(() => client.exists('rt:~codex:compute:rt:1:k'), 0), 0, 'the compute lock is released, not extended forever')
+  t.equal(await cache.getOrSet('k', () => 'next'), 'next', 'the next caller computes')
 })
 
 t.test('lockTimeout: a caller waits at most that long for another process, then computes itself', async t => {

@@ -37,6 +37,22 @@ t.test('invalidateTags in one cache: the other sees every tagged value gone', as
   t.equal(await a.getOrSet('g', () => 'recomputed', { tags: ['user:1'] }), 'recomputed', 'getOrSet recomputes')
 })
 
+t.test('tags that are not an array of non-empty strings: FST_CODEX_INVALID_OPTIONS saying so (not a key error), nothing written', async t => {
+  const redis = await redisForTest(t)
+  const { cache, client } = await cacheOn(t, redis)
+  for (const [tags, named] of [['a', /tags must be an array of non-empty strings, got a string$/], [[''], /got an empty string at tags\[0\]/], [['ok', 3], /got 3 at tags\[1\]/]] as Array<[unknown, RegExp]>) {
+    const message = { code: 'FST_CODEX_INVALID_OPTIONS', message: named }
+    await t.rejects(cache.set('k', 1, { tags: tags as string[] }), message, `set ${JSON.stringify(tags)}`)
+    await t.rejects(cache.add('k', 1, { tags: tags as string[] }), message)
+    await t.rejects(cache.setMany({ k: 1 }, { tags: tags as string[] }), message)
+    await t.rejects(cache.getOrSet('k', () => 1, { tags: tags as string[] }), message)
+    await t.rejects(cache.invalidateTags(tags as string[]), message)
+  }
+  const err = await cache.set('k', 1, { tags: 'a' as unknown as string[] }).catch((e: Error) => e)
+  t.notMatch((err as Error).message, /key/i, 'the message does not blame a key')
+  t.equal(await client.dbSize(), 0)
+})
+
 t.test('an add that did not write does not tag the existing value', async t => {
   const redis = await redisForTest(t)
   const { cache } = await cacheOn(t, redis)

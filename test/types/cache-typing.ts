@@ -1,6 +1,6 @@
 // Type-level checks, compiled by `tsc --noEmit` (npm test): a wrong type here fails the build.
 import Fastify from 'fastify'
-import { codexCache, RedisCache, type CodexCacheOptions } from '../../index.js'
+import { codexCache, RedisCache, type CodexCacheOptions, type CacheEntries, type JsonValue } from '../../index.js'
 
 const app = Fastify()
 await app.register(codexCache, { keyPrefix: 'app', ttl: 60, commandTimeout: 500 })
@@ -42,3 +42,49 @@ await cache.set('k', 1, { tags: [1] })
 // @ts-expect-error failOpen is a boolean
 await app.register(codexCache, { failOpen: 'yes' })
 export const refusedToo = wrong
+
+// Values are typed as JSON: what the serializer refuses does not compile. Interfaces (no index signature) still do.
+interface User { name: string, age?: number, roles: string[], manager: User | null }
+const ada: User = { name: 'Ada', roles: ['admin'], manager: null }
+await cache.set('user', ada)
+await cache.add('user', { ...ada, age: 36 })
+await cache.set('sparse', { keep: 1, drop: undefined })
+await cache.set('list', [ada, { name: 'Bob', roles: [], manager: ada }] as const)
+await cache.setMany({ a: ada, b: 2, c: 'three', d: null })
+await cache.setMany(new Map([['a', ada]]))
+await cache.setMany([['a', 1], ['b', 'x']])
+const parsed: unknown = JSON.parse('{}')
+await cache.set('checked', parsed as JsonValue)
+const computedUser: User = await cache.getOrSet('u', async () => ada)
+const anyValue: any = new Date()
+await cache.set('escape hatch (a custom serializer): any passes', anyValue)
+export const jsonTyped = [computedUser]
+// @ts-expect-error a Date is not JSON
+await cache.set('k', new Date())
+// @ts-expect-error nor a Map
+await cache.set('k', new Map([['a', 1]]))
+// @ts-expect-error nor a Set, however deep
+await cache.set('k', { a: { b: [new Set([1])] } })
+// @ts-expect-error nor a bigint
+await cache.set('k', 10n)
+// @ts-expect-error nor a function
+await cache.add('k', { fn: () => 1 })
+// @ts-expect-error nor undefined, outside an object property
+await cache.set('k', [1, undefined])
+// @ts-expect-error unknown must be checked (or cast to JsonValue) first
+await cache.set('k', parsed)
+interface Dated { at: Date }
+// @ts-expect-error an interface with a Date inside
+await cache.set('k', { at: new Date() } as Dated)
+// @ts-expect-error setMany checks every entry
+await cache.setMany({ a: 1, b: new Date() })
+// @ts-expect-error in a Map too
+await cache.setMany(new Map([['a', new Map()]]))
+// @ts-expect-error a factory's result is stored: JSON too
+await cache.getOrSet('k', async () => ({ at: new Date() }))
+// @ts-expect-error sync or async
+await cache.getOrSet('k', () => 10n)
+// @ts-expect-error and in pairs
+await cache.setMany([['a', 1], ['b', new Date()]])
+const entries: CacheEntries = Math.random() > 0.5 ? { a: 1 } : new Map([['b', 'two']])
+await cache.setMany(entries)

@@ -2,15 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { runFactory } from '../../lib/cache/factory.js'
 import { InternalKeys } from '../../lib/cache/internal-keys.js'
+import { DEFAULT_HARD_TIMEOUT_MS, resolveCacheOptions } from '../../lib/cache/options.js'
 import { resolvePlan } from '../../lib/cache/read-through-options.js'
 import { resolveTags } from '../../lib/cache/tags.js'
 
-t.test('tags: arrays of non-empty strings, duplicates dropped; anything else is FST_CODEX_INVALID_KEY', async t => {
+t.test('tags: arrays of non-empty strings, duplicates dropped; anything else is FST_CODEX_INVALID_OPTIONS, saying what tags must be', async t => {
   t.equal(resolveTags(undefined), undefined)
   t.equal(resolveTags([]), undefined)
   t.same(resolveTags(['a', 'b', 'a']), ['a', 'b'])
   for (const bad of ['a', [''], [1], [null], {}, new Set(['a'])]) {
-    t.throws(() => resolveTags(bad), { code: 'FST_CODEX_INVALID_KEY' }, JSON.stringify(bad))
+    t.throws(() => resolveTags(bad), { code: 'FST_CODEX_INVALID_OPTIONS', message: /tags must be an array of non-empty strings/ }, JSON.stringify(bad))
   }
 })
 
@@ -43,18 +44,31 @@ t.test('runFactory: hardTimeout aborts the signal and rejects with FST_CODEX_FAC
 })
 
 t.test('getOrSet options: grace and ttl in seconds, timeouts in ms, lockTimeout 10000 by default; bad values coded', async t => {
-  const plan = resolvePlan(undefined, 300_000)
-  t.match(plan, { ttl: 300_000, graceMs: 0, timeout: undefined, hardTimeout: undefined, lockTimeout: 10_000, tags: undefined })
-  t.match(resolvePlan({ ttl: 1.5, grace: 2.25, timeout: 0, hardTimeout: 250, lockTimeout: 40, tags: ['a'] }, 1000),
+  const d = { ttl: 1000, hardTimeout: 30_000 }
+  const plan = resolvePlan(undefined, { ttl: 300_000, hardTimeout: 30_000 })
+  t.match(plan, { ttl: 300_000, graceMs: 0, timeout: undefined, hardTimeout: 30_000, lockTimeout: 10_000, tags: undefined })
+  t.match(resolvePlan({ ttl: 1.5, grace: 2.25, timeout: 0, hardTimeout: 250, lockTimeout: 40, tags: ['a'] }, d),
     { ttl: 1500, graceMs: 2250, timeout: 0, hardTimeout: 250, lockTimeout: 40, tags: ['a'] })
-  t.equal(resolvePlan({ ttl: null }, 1000).ttl, null)
+  t.equal(resolvePlan({ ttl: null }, d).ttl, null)
   for (const grace of [-1, Number.NaN, Infinity, '5']) {
-    t.throws(() => resolvePlan({ grace: grace as number }, 1000), { code: 'FST_CODEX_INVALID_TTL' }, `grace ${String(grace)}`)
+    t.throws(() => resolvePlan({ grace: grace as number }, d), { code: 'FST_CODEX_INVALID_TTL' }, `grace ${String(grace)}`)
   }
-  t.throws(() => resolvePlan({ ttl: Number.NaN }, 1000), { code: 'FST_CODEX_INVALID_TTL' })
+  t.throws(() => resolvePlan({ ttl: Number.NaN }, d), { code: 'FST_CODEX_INVALID_TTL' })
   for (const name of ['timeout', 'hardTimeout', 'lockTimeout'] as const) {
-    for (const bad of [-1, Number.NaN, Infinity, '100']) {
-      t.throws(() => resolvePlan({ [name]: bad as number }, 1000), { code: 'FST_CODEX_INVALID_OPTIONS' }, `${name} ${String(bad)}`)
+    for (const bad of [-1, Number.NaN, Infinity, '100', 2 ** 31]) {
+      t.throws(() => resolvePlan({ [name]: bad as number }, d), { code: 'FST_CODEX_INVALID_OPTIONS' }, `${name} ${String(bad)}`)
     }
+  }
+})
+
+t.test('hardTimeout has a finite default (30 s at most), a cache option, that a call can override', async t => {
+  const defaults = resolveCacheOptions({})
+  t.equal(defaults.hardTimeout, DEFAULT_HARD_TIMEOUT_MS)
+  t.ok(Number.isFinite(DEFAULT_HARD_TIMEOUT_MS) && DEFAULT_HARD_TIMEOUT_MS <= 30_000)
+  t.equal(resolvePlan(undefined, defaults).hardTimeout, DEFAULT_HARD_TIMEOUT_MS, 'a call without one gets the default')
+  t.equal(resolvePlan(undefined, resolveCacheOptions({ hardTimeout: 250 })).hardTimeout, 250, 'the cache option')
+  t.equal(resolvePlan({ hardTimeout: 40 }, resolveCacheOptions({ hardTimeout: 250 })).hardTimeout, 40, 'the call wins')
+  for (const bad of [0, -1, Number.NaN, Infinity, '100', null, 2 ** 31]) {
+    t.throws(() => resolveCacheOptions({ hardTimeout: bad as number }), { code: 'FST_CODEX_INVALID_OPTIONS' }, `hardTimeout ${String(bad)}`)
   }
 })
