@@ -52,7 +52,7 @@ try {
   run('npm', ['pack', '--pack-destination', tmp, '--silent'], root)
   const tarball = join(tmp, readdirSync(tmp).find(f => f.endsWith('.tgz')) ?? '')
   const files = run('tar', ['-tzf', tarball], tmp).split('\n').filter(f => f !== '')
-  for (const needed of ['package/LICENSE', 'package/README.md', 'package/dist/index.js', 'package/dist/index.d.ts']) {
+  for (const needed of ['package/LICENSE', 'package/README.md', 'package/docs/api.md', 'package/dist/index.js', 'package/dist/index.d.ts']) {
     if (!files.includes(needed)) throw new Error(`the tarball lacks ${needed}`)
   }
   const stray = files.filter(f => /^package\/(lib|plugins|test|bench|examples)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')))
