@@ -1,14 +1,14 @@
 import type { RedisConnection } from '../connection/connection.js'
 import type { KeyVersion } from '../keys.js'
-import { groupBySlot } from '../slots.js'
-import { unlinkKeys } from '../unlink.js'
+import { groupBySlot } from '../connection/slots.js'
+import { unlinkKeys } from '../connection/unlink.js'
 import { EXPIRED, type Ttl } from '../ttl.js'
 import { translateRedisError } from '../connection/translate-error.js'
 import { RedisUnavailableError } from '../errors.js'
 import { assertValueSize, decodeValue, encodeValue } from '../value-codec.js'
 import type { ResolvedCacheOptions } from './options.js'
 import type { JsonValue } from './json-value.js'
-import type { Tracker } from './tracking.js'
+import type { Tracker } from './near/tracking.js'
 
 /** Entries for `setMany`: a plain object, a Map, or any iterable of `[key, value]` pairs (values: JSON). */
 export type CacheEntries<V = JsonValue> = Readonly<Record<string, V>> | ReadonlyMap<string, V> | Iterable<readonly [string, V]>

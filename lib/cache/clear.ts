@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../connection/connection.js'
 import { ClearRefusedError } from '../errors.js'
-import { scanPrefix } from '../scan.js'
-import { unlinkKeys } from '../unlink.js'
+import { scanPrefix } from '../connection/scan.js'
+import { unlinkKeys } from '../connection/unlink.js'
 
 /** SCAN + UNLINK everything under `prefix:` on every master. Never FLUSHDB: the database may be shared. */
 export async function clearPrefix (connection: RedisConnection, prefix: string): Promise<number> {

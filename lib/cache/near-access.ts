@@ -1,7 +1,7 @@
 import type { CommandClient } from '../connection/client-types.js'
 import type { RedisConnection } from '../connection/connection.js'
-import type { ResolvedNearCacheOptions } from './near-cache.js'
-import { Tracker } from './tracking.js'
+import type { ResolvedNearCacheOptions } from './near/near-cache.js'
+import { Tracker } from './near/tracking.js'
 
 /**
  * How RedisCache reaches Redis with its optional near cache: reads answered in process when a copy may be served,

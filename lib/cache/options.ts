@@ -2,7 +2,7 @@ import { InvalidOptionsError, describe } from '../errors.js'
 import { assertVersion, defaultKeyFunction, type KeyFunction, type KeyVersion } from '../keys.js'
 import { jsonSerializer, type Serializer } from '../serializer.js'
 import { resolveDefaultTtl, type Ttl } from '../ttl.js'
-import type { ResolvedNearCacheOptions } from './near-cache.js'
+import type { ResolvedNearCacheOptions } from './near/near-cache.js'
 
 /** Opt-in in-process copies of values read, kept correct by Redis server-assisted invalidation. */
 export interface NearCacheOptions {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { runFactory } from '../../lib/cache/factory.js'
+import { runFactory } from '../../lib/cache/read-through/factory.js'
 import { InternalKeys } from '../../lib/cache/internal-keys.js'
 import { DEFAULT_HARD_TIMEOUT_MS, resolveCacheOptions } from '../../lib/cache/options.js'
 import { resolvePlan } from '../../lib/cache/read-through-options.js'

@@ -1,4 +1,4 @@
-import type { RedisConnection } from '../connection/connection.js'
+import type { RedisConnection } from '../../connection/connection.js'
 import type { ComputeLock } from './compute-lock.js'
 import type { Notifier } from './notify.js'
 

@@ -1,4 +1,4 @@
-import type { RedisConnection } from './connection/connection.js'
+import type { RedisConnection } from './connection.js'
 import { groupBySlot } from './slots.js'
 
 /** UNLINKs full Redis keys: one command, or one per hash slot on a cluster (nodes refuse cross-slot commands). */

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { RedisConnection } from '../connection/connection.js'
-import { LockBusyError, LockLostError, RedisUnavailableError } from '../errors.js'
-import { RELEASE_OWNED, LOCK_ACQUIRE } from '../scripts.js'
+import type { RedisConnection } from '../../connection/connection.js'
+import { LockBusyError, LockLostError, RedisUnavailableError } from '../../errors.js'
+import { RELEASE_OWNED, LOCK_ACQUIRE } from '../../connection/scripts.js'
 import { Lock } from './lock.js'
-import type { ResolvedLockOptions } from './lock-options.js'
+import type { ResolvedLockOptions } from '../lock-options.js'
 
 const DEFAULT_RETRY_DELAY = 50
 

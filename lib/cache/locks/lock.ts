@@ -1,6 +1,6 @@
-import type { RedisConnection } from '../connection/connection.js'
-import { EXTEND_OWNED, LOCK_RELEASE } from '../scripts.js'
-import { lockTtl } from './lock-options.js'
+import type { RedisConnection } from '../../connection/connection.js'
+import { EXTEND_OWNED, LOCK_RELEASE } from '../../connection/scripts.js'
+import { lockTtl } from '../lock-options.js'
 
 // A released lock's key keeps its last token this long, so the next token is last + 1 even if the Redis clock
 // stepped back meanwhile; after that (or after clear()), tokens come from the clock in µs.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { CommandClient } from './connection/client-types.js'
+import type { CommandClient } from './client-types.js'
 
 /** A Lua script sent by SHA, falling back to its source once per server that has not seen it. */
 export class LuaScript {

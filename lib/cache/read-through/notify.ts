@@ -1,4 +1,4 @@
-import type { RedisConnection } from '../connection/connection.js'
+import type { RedisConnection } from '../../connection/connection.js'
 
 type Listener = (message: string, channel: string) => unknown
 

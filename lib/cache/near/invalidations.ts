@@ -1,6 +1,6 @@
 import { BasicPooledClientSideCache } from '@redis/client'
-import type { RedisClientLike } from '../connection/client-types.js'
-import type { RedisConnection } from '../connection/connection.js'
+import type { RedisClientLike } from '../../connection/client-types.js'
+import type { RedisConnection } from '../../connection/connection.js'
 
 /** `key` changed in Redis, or `null`: everything may have (flush, new connection, lost connection). */
 export type Invalidated = (key: string | null) => void
