@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createClient } from '@redis/client'
-import { TOKEN_MEMORY_MS } from '../../lib/cache/locks/lock.js'
+import { TOKEN_MEMORY_MS } from '../../lib/cache/locks/locks.js'
 import { LOCK_ACQUIRE, LOCK_RELEASE } from '../../lib/connection/scripts.js'
 import type { AdminClient } from '../lib/redis.js'
 

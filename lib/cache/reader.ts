@@ -38,7 +38,7 @@ export class Reader {
   async texts (fullKeys: readonly string[]): Promise<Array<string | null>> {
     if (this.near !== undefined) return Promise.all(fullKeys.map((fullKey) => this.text(fullKey)))
     const connection = this.#connection
-    if (connection.kind !== 'cluster') return connection.run((c) => c.mGet(fullKeys as string[]))
+    if (connection.topology !== 'cluster') return connection.run((c) => c.mGet(fullKeys as string[]))
     const groups = groupBySlot(fullKeys.map((_, i) => i), (i) => fullKeys[i]!)
     const replies = await connection.run((c) => Promise.all(groups.map((group) => c.mGet(group.map((i) => fullKeys[i]!)))))
     const texts = new Array<string | null>(fullKeys.length).fill(null)

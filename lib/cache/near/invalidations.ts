@@ -36,7 +36,7 @@ export class TrackedTwin {
     })
     const overrides = { RESP: 3, clientSideCache: this.#cache }
     // Offline, fail at once: a read must not wait in a queue for a connection that lost its tracking.
-    this.client = (source.client as unknown as Duplicable).duplicate(source.kind === 'single' ? { ...overrides, disableOfflineQueue: true } : overrides)
+    this.client = (source.client as unknown as Duplicable).duplicate(source.topology === 'single' ? { ...overrides, disableOfflineQueue: true } : overrides)
     for (const event of LIFECYCLE_EVENTS) (this.client as unknown as Emitter).on(event, () => { invalidated(null) })
   }
 

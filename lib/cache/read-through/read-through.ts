@@ -12,9 +12,7 @@ import type { Writer } from '../writer.js'
 import type { ResolvedCacheOptions } from '../options.js'
 import { awaitTurn, Flight, type Outcome } from './single-flight.js'
 import { readEpochs, recordTags, sameEpochs } from '../tags.js'
-import { resolvePlan, type GetOrSetOptions, type Plan } from '../read-through-options.js'
-
-export type { GetOrSetOptions } from '../read-through-options.js'
+import { resolvePlan, type GetOrSetOptions, type Plan } from '../options.js'
 
 /** What getOrSet uses of its RedisCache: it reads through `reader` and writes through `writer`, as `get` and `set` do. */
 export interface ReadThroughParts {
@@ -98,8 +96,8 @@ export class ReadThrough {
       if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
       return await this.#computeOffline(flight, key, factory, plan)
     }
-    if (turn.kind === 'landed') return { text: turn.text }
-    const owned = turn.kind === 'owner'
+    if (turn.how === 'landed') return { text: turn.text }
+    const owned = turn.how === 'owner'
     let stored = false
     try {
       if (owned) lock.keepAlive()
@@ -218,7 +216,7 @@ export class ReadThrough {
     const serveStale = async (err: unknown): Promise<unknown> => {
       const text = graceful ? await flight.staleText : null
       if (text === null || !await this.#graceHolds(fullKey, text)) throw err
-      logger.error({ err, key: fullKey }, 'fastify-codex: getOrSet answered a stale value, the refresh failed')
+      logger.warn({ err, key: fullKey }, 'fastify-codex: getOrSet answered a stale value, the refresh failed')
       return reader.parse(text)
     }
     try {
