@@ -6,7 +6,7 @@ const DECIMAL = /^-?\d+$/
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 
 // Names the type of bad input without echoing it: it may be a secret.
-function kind (value: unknown): string {
+function typeName (value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   if (typeof value !== 'object') return typeof value
@@ -16,14 +16,14 @@ function kind (value: unknown): string {
 
 function dumpDate (value: Date): string {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-    throw new TypeError(`CacheCoder.dumpDate expects a valid Date, got ${value instanceof Date ? 'an invalid Date' : kind(value)}`)
+    throw new TypeError(`CacheCoder.dumpDate expects a valid Date, got ${value instanceof Date ? 'an invalid Date' : typeName(value)}`)
   }
   return value.toISOString()
 }
 
 /** Accepts ISO 8601 dates (`2024-03-01`) and date-times with `Z` or an offset; a local time would be ambiguous. */
 function loadDate (raw: unknown): Date {
-  if (typeof raw !== 'string') throw new TypeError(`CacheCoder.loadDate expects an ISO 8601 string, got ${kind(raw)}`)
+  if (typeof raw !== 'string') throw new TypeError(`CacheCoder.loadDate expects an ISO 8601 string, got ${typeName(raw)}`)
   const match = ISO_DATE.exec(raw)
   const date = new Date(raw)
   // Date rolls 2024-02-31 over to March 2; a calendar day that does not exist is bad input, not a date.
@@ -40,37 +40,37 @@ function isCalendarDay (year: number, month: number, day: number): boolean {
 }
 
 function dumpBigInt (value: bigint): string {
-  if (typeof value !== 'bigint') throw new TypeError(`CacheCoder.dumpBigInt expects a bigint, got ${kind(value)}`)
+  if (typeof value !== 'bigint') throw new TypeError(`CacheCoder.dumpBigInt expects a bigint, got ${typeName(value)}`)
   return value.toString()
 }
 
 function loadBigInt (raw: unknown): bigint {
   // BigInt() alone would also take '', ' 1 ' and '0x1f'.
   if (typeof raw !== 'string' || !DECIMAL.test(raw)) {
-    throw new TypeError(`CacheCoder.loadBigInt expects a decimal integer string, got ${typeof raw === 'string' ? 'another string' : kind(raw)}`)
+    throw new TypeError(`CacheCoder.loadBigInt expects a decimal integer string, got ${typeof raw === 'string' ? 'another string' : typeName(raw)}`)
   }
   return BigInt(raw)
 }
 
 function dumpSet<T> (value: ReadonlySet<T>): T[] {
-  if (!(value instanceof Set)) throw new TypeError(`CacheCoder.dumpSet expects a Set, got ${kind(value)}`)
+  if (!(value instanceof Set)) throw new TypeError(`CacheCoder.dumpSet expects a Set, got ${typeName(value)}`)
   return [...value]
 }
 
 /** Elements are not checked against `T`: pass what dumpSet produced. */
 function loadSet<T = unknown> (raw: unknown): Set<T> {
-  if (!Array.isArray(raw)) throw new TypeError(`CacheCoder.loadSet expects an array, got ${kind(raw)}`)
+  if (!Array.isArray(raw)) throw new TypeError(`CacheCoder.loadSet expects an array, got ${typeName(raw)}`)
   return new Set(raw as T[])
 }
 
 function dumpMap<K, V> (value: ReadonlyMap<K, V>): Array<[K, V]> {
-  if (!(value instanceof Map)) throw new TypeError(`CacheCoder.dumpMap expects a Map, got ${kind(value)}`)
+  if (!(value instanceof Map)) throw new TypeError(`CacheCoder.dumpMap expects a Map, got ${typeName(value)}`)
   return [...value]
 }
 
 /** Keys and values are not checked against `K`/`V`: pass what dumpMap produced. */
 function loadMap<K = unknown, V = unknown> (raw: unknown): Map<K, V> {
-  if (!Array.isArray(raw)) throw new TypeError(`CacheCoder.loadMap expects an array of [key, value] pairs, got ${kind(raw)}`)
+  if (!Array.isArray(raw)) throw new TypeError(`CacheCoder.loadMap expects an array of [key, value] pairs, got ${typeName(raw)}`)
   const map = new Map<K, V>()
   for (let i = 0; i < raw.length; i++) {
     const entry: unknown = raw[i]
@@ -83,7 +83,7 @@ function loadMap<K = unknown, V = unknown> (raw: unknown): Map<K, V> {
 }
 
 function dumpBytes (value: Uint8Array): string {
-  if (!(value instanceof Uint8Array)) throw new TypeError(`CacheCoder.dumpBytes expects a Buffer or Uint8Array, got ${kind(value)}`)
+  if (!(value instanceof Uint8Array)) throw new TypeError(`CacheCoder.dumpBytes expects a Buffer or Uint8Array, got ${typeName(value)}`)
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
 }
 
@@ -91,18 +91,18 @@ function dumpBytes (value: Uint8Array): string {
 function loadBytes (raw: unknown): Buffer {
   // Buffer.from(…, 'base64') skips characters it does not know; corrupt text must not become other bytes.
   if (typeof raw !== 'string' || !BASE64.test(raw)) {
-    throw new TypeError(`CacheCoder.loadBytes expects a padded base64 string, got ${typeof raw === 'string' ? 'another string' : kind(raw)}`)
+    throw new TypeError(`CacheCoder.loadBytes expects a padded base64 string, got ${typeof raw === 'string' ? 'another string' : typeName(raw)}`)
   }
   return Buffer.from(raw, 'base64')
 }
 
 function dumpUrl (value: URL): string {
-  if (!(value instanceof URL)) throw new TypeError(`CacheCoder.dumpUrl expects a URL, got ${kind(value)}`)
+  if (!(value instanceof URL)) throw new TypeError(`CacheCoder.dumpUrl expects a URL, got ${typeName(value)}`)
   return value.href
 }
 
 function loadUrl (raw: unknown): URL {
-  if (typeof raw !== 'string') throw new TypeError(`CacheCoder.loadUrl expects an absolute URL string, got ${kind(raw)}`)
+  if (typeof raw !== 'string') throw new TypeError(`CacheCoder.loadUrl expects an absolute URL string, got ${typeName(raw)}`)
   try {
     return new URL(raw)
   } catch (cause) {

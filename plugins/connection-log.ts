@@ -44,7 +44,7 @@ export class ConnectionLog {
     this.#downSince = undefined
     this.#last = ''
     // A cluster reports each node's reconnection; single-node and sentinel clients report their own.
-    const event = connection.kind === 'cluster' ? 'node-ready' : 'ready'
+    const event = connection.topology === 'cluster' ? 'node-ready' : 'ready'
     const client = connection.client as unknown as EventSource
     const onReady = (): void => {
       if (this.#downSince === undefined) return

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createClient } from '@redis/client'
-import { TOKEN_MEMORY_MS } from '../../lib/cache/lock.js'
-import { LOCK_ACQUIRE, LOCK_RELEASE } from '../../lib/scripts.js'
+import { TOKEN_MEMORY_MS } from '../../lib/cache/locks/locks.js'
+import { LOCK_ACQUIRE, LOCK_RELEASE } from '../../lib/connection/scripts.js'
 import type { AdminClient } from '../lib/redis.js'
 
 /** Time Redis spends executing one acquire + release (INFO commandstats usec: no I/O, no event loop), best of the rounds. */

@@ -1,29 +1,28 @@
-import { InvalidDeltaError, InvalidOptionsError, KeyNotFoundError, describe } from '../errors.js'
-import { CACHE_OPTION_NAMES, resolveCacheOptions, type ResolvedCacheOptions } from './options.js'
-import { rejectUnknownOptions } from '../known-options.js'
-import { checkOptionNames, isOptionsObject, KEY_OPTION_NAMES, setOptions, WRITE_OPTION_NAMES, type KeyOptions, type RedisCacheOptions, type StandaloneCacheOptions, type WriteOptions } from './method-options.js'
-import { clearPrefix } from './clear.js'
-import { deleteMany, getMany, getManyNear, setMany, type CacheEntries } from './batch.js'
-import { NearAccess } from './near-access.js'
-import type { Lock } from './lock.js'
-import { resolveLockOptions, type LockOptions, type WithLockOptions } from './lock-options.js'
-import { acquireLock, runLocked, type LockedFunction } from './locks.js'
 import type { RedisClientLike, SetCommandOptions } from '../connection/client-types.js'
 import { RedisConnection } from '../connection/connection.js'
+import { scanPrefix } from '../connection/scan.js'
+import { INCR_EXISTING, PERSIST_EXISTING } from '../connection/scripts.js'
 import { standaloneConnection } from '../connection/standalone.js'
+import { unlinkAll } from '../connection/unlink.js'
+import { ClearRefusedError, InvalidDeltaError, InvalidOptionsError, KeyNotFoundError, describe } from '../errors.js'
 import { assertKey, assertVersion, type KeyVersion } from '../keys.js'
-import { INCR_EXISTING, PERSIST_EXISTING } from '../scripts.js'
+import { rejectUnknownOptions } from '../known-options.js'
 import { EXPIRED, resolveTtl, secondsFromPttl } from '../ttl.js'
-import { assertValueSize, decodeValue, encodeValue } from '../value-codec.js'
-import type { Factory } from './factory.js'
-import type { JsonSafe } from './json-value.js'
+import { assertValueSize, encodeValue } from '../value-codec.js'
+import { failedKeys, toPairs, type CacheEntries } from './batch.js'
 import { InternalKeys } from './internal-keys.js'
-import { Notifier } from './notify.js'
-import { ReadThrough, type GetOrSetOptions } from './read-through.js'
-import { ReadCoalescer } from './read-coalesce.js'
+import type { JsonSafe } from './json-value.js'
+import { acquireLock, runLocked, type Lock, type LockedFunction } from './locks/locks.js'
+import {
+  CACHE_OPTION_NAMES, checkOptionNames, isOptionsObject, KEY_OPTION_NAMES, resolveCacheOptions, resolveLockOptions, setOptions, WRITE_OPTION_NAMES,
+  type GetOrSetOptions, type KeyOptions, type LockOptions, type RedisCacheOptions, type ResolvedCacheOptions, type StandaloneCacheOptions, type WriteOptions
+} from './options.js'
+import { Reader } from './reader.js'
+import type { Factory } from './read-through/factory.js'
+import { Notifier } from './read-through/notify.js'
+import { ReadThrough } from './read-through/read-through.js'
+import { Writer } from './writer.js'
 import { invalidateTags, recordTags, resolveTags } from './tags.js'
-
-export type { KeyOptions, WriteOptions, StandaloneCacheOptions, RedisCacheOptions } from './method-options.js'
 
 // What `new RedisCache(client, options)` takes; the plugin checks its own options (connection options too).
 const STANDALONE_OPTION_NAMES: ReadonlySet<string> = new Set([...CACHE_OPTION_NAMES, 'commandTimeout'])
@@ -35,13 +34,13 @@ export class RedisCache {
   // SET options for the default TTL, built once: the common call allocates no options object.
   readonly #defaultSetOptions: SetCommandOptions | undefined
   readonly #defaultAddOptions: SetCommandOptions | undefined
-  readonly #near: NearAccess
+  readonly #reader: Reader
+  readonly #writer: Writer
   /** Resolves once the near cache's tracking connection is up (or has failed for now: it keeps retrying). */
   readonly nearCacheReady: Promise<void>
   readonly #keys: InternalKeys
   readonly #notifier: Notifier
   readonly #readThrough: ReadThrough
-  readonly #coalescer: ReadCoalescer
 
   /**
    * `new RedisCache(client, options?)` or `new RedisCache({ client, ...options })`: a connected @redis/client
@@ -60,25 +59,20 @@ export class RedisCache {
     }
     this.#defaultSetOptions = setOptions(this.options.ttl)
     this.#defaultAddOptions = setOptions(this.options.ttl, 'NX')
-    this.#near = new NearAccess(this.#connection, this.options.nearCache)
-    this.nearCacheReady = this.#near.ready
+    this.#reader = new Reader(this.#connection, this.options.serializer, this.options.nearCache)
+    this.#writer = new Writer(this.#connection, this.#reader)
+    this.nearCacheReady = this.#reader.ready
     this.#keys = new InternalKeys(this.options.keyPrefix)
     this.#notifier = new Notifier(this.#connection, this.#keys.channel)
-    // A near-cache hit is a hit for getOrSet too. Concurrent hits on a key share one read; get() stays one GET per call.
-    this.#coalescer = new ReadCoalescer(this.options.serializer, (fullKey) => this.#near.read(fullKey))
-    this.#readThrough = new ReadThrough(this.#connection, {
+    this.#readThrough = new ReadThrough({
+      connection: this.#connection,
       options: this.options,
       makeKey: (key, version) => this.makeKey(key, version),
-      read: (fullKey) => this.#coalescer.read(fullKey),
-      writing: () => this.#coalescer.writing(),
-      // Its writes drop the local copy as set() does.
-      forget: (fullKey) => this.#near.forget(fullKey)
-    }, this.#keys, this.#notifier)
-  }
-
-  /** The near cache's payload text for a full key, if one may be served now (no round trip). @internal */
-  nearGet (fullKey: string): string | undefined {
-    return this.#near.lookup(fullKey)
+      reader: this.#reader,
+      writer: this.#writer,
+      keys: this.#keys,
+      notifier: this.#notifier
+    })
   }
 
   /** The full Redis key for `key`. */
@@ -93,38 +87,36 @@ export class RedisCache {
 
   /** The stored value, or `undefined` when the key is missing (a stored `null` is `null`). */
   async get<T = unknown> (key: string, opts?: KeyOptions): Promise<T | undefined> {
-    const text = await this.#near.read(this.makeKey(key, opts?.version))
-    return text === null ? undefined : decodeValue(this.options.serializer, text) as T
+    const text = await this.#reader.text(this.makeKey(key, opts?.version))
+    return text === null ? undefined : this.#reader.parse(text) as T
   }
 
   /** Stores `value` (strict JSON: the compiler refuses a Date, Map, bigint…; cast to `any` for a custom serializer). */
   async set<T> (key: string, value: T & JsonSafe<T>, opts?: WriteOptions): Promise<void> {
-    this.#coalescer.writing()
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'set')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const text = encodeValue(this.options.serializer, value)
     assertValueSize(text, this.options.maxValueBytes, key)
     if (ttl === EXPIRED) {
-      await this.#near.write(fullKey, (c) => c.unlink(fullKey))
+      await this.#writer.write(fullKey, (c) => c.unlink(fullKey))
       return
     }
     const options = opts?.ttl === undefined ? this.#defaultSetOptions : setOptions(ttl)
     const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
     if (tags === undefined) {
-      await this.#near.write(fullKey, (c) => c.set(fullKey, text, options))
+      await this.#writer.write(fullKey, (c) => c.set(fullKey, text, options))
       return
     }
     // Issued in one tick: the value and its tag entries go out in one round trip.
     await Promise.all([
-      this.#near.write(fullKey, (c) => c.set(fullKey, text, options)),
+      this.#writer.write(fullKey, (c) => c.set(fullKey, text, options)),
       recordTags(this.#connection, this.#keys, tags, [{ fullKey, lifetime: ttl }])
     ])
   }
 
   /** Stores only if the key is absent, atomically (one SET NX with its expiry): `true` if stored. */
   async add<T> (key: string, value: T & JsonSafe<T>, opts?: WriteOptions): Promise<boolean> {
-    this.#coalescer.writing()
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'add')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
@@ -133,7 +125,7 @@ export class RedisCache {
     if (ttl === EXPIRED) return false
     const options = opts?.ttl === undefined ? this.#defaultAddOptions : setOptions(ttl, 'NX')
     const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
-    const added = await this.#near.write(fullKey, (c) => c.set(fullKey, text, options)) !== null
+    const added = await this.#writer.write(fullKey, (c) => c.set(fullKey, text, options)) !== null
     // Tagged only once we know the value is ours: tagging someone else's value would over-invalidate it.
     if (added && tags !== undefined) await recordTags(this.#connection, this.#keys, tags, [{ fullKey, lifetime: ttl }])
     return added
@@ -141,28 +133,26 @@ export class RedisCache {
 
   /** Whether a key was removed. */
   async delete (key: string, opts?: KeyOptions): Promise<boolean> {
-    this.#coalescer.writing()
     checkOptionNames(opts, KEY_OPTION_NAMES, 'delete')
     const fullKey = this.makeKey(key, opts?.version)
-    return await this.#near.write(fullKey, (c) => c.unlink(fullKey)) > 0
+    return await this.#writer.write(fullKey, (c) => c.unlink(fullKey)) > 0
   }
 
   async has (key: string, opts?: KeyOptions): Promise<boolean> {
     const fullKey = this.makeKey(key, opts?.version)
-    if (this.#near.holds(fullKey)) return true
+    if (this.#reader.holds(fullKey)) return true
     return await this.#connection.run((c) => c.exists(fullKey)) > 0
   }
 
   /** Re-applies a TTL (the default when omitted); whether the key existed. */
   async touch (key: string, opts?: WriteOptions): Promise<boolean> {
-    this.#coalescer.writing()
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'touch')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     // The local copy's lifetime came from the old TTL: it goes too.
-    if (ttl === EXPIRED) return await this.#near.write(fullKey, (c) => c.unlink(fullKey)) > 0
-    if (ttl === null) return await this.#near.write(fullKey, (c) => PERSIST_EXISTING.run(c, [fullKey], [])) === 1
-    return await this.#near.write(fullKey, (c) => c.pExpire(fullKey, ttl)) === 1
+    if (ttl === EXPIRED) return await this.#writer.write(fullKey, (c) => c.unlink(fullKey)) > 0
+    if (ttl === null) return await this.#writer.write(fullKey, (c) => PERSIST_EXISTING.run(c, [fullKey], [])) === 1
+    return await this.#writer.write(fullKey, (c) => c.pExpire(fullKey, ttl)) === 1
   }
 
   /** Seconds left, `null` for no expiry, `undefined` for a missing key. */
@@ -173,11 +163,10 @@ export class RedisCache {
 
   /** Adds `delta` atomically, keeping the key's TTL; a missing key is an error and is not created. */
   async incr (key: string, delta = 1, opts?: KeyOptions): Promise<number> {
-    this.#coalescer.writing()
     checkOptionNames(opts, KEY_OPTION_NAMES, 'incr')
     const fullKey = this.makeKey(key, opts?.version)
     if (!Number.isSafeInteger(delta)) throw new InvalidDeltaError(describe(delta))
-    const reply = await this.#near.write(fullKey, (c) => INCR_EXISTING.run(c, [fullKey], [String(delta)]))
+    const reply = await this.#writer.write(fullKey, (c) => INCR_EXISTING.run(c, [fullKey], [String(delta)]))
     // The caller's key, never the full Redis key: this message can reach HTTP clients.
     if (reply === null) throw new KeyNotFoundError(JSON.stringify(key))
     return Number(reply)
@@ -190,8 +179,16 @@ export class RedisCache {
 
   /** Found keys only, keyed by the caller's key: one MGET (per hash slot on a cluster). */
   async getMany<T = unknown> (keys: Iterable<string>, opts?: KeyOptions): Promise<Map<string, T>> {
-    const near = this.#near.tracker
-    return near === undefined ? getMany<T>(this.#connection, this, keys, opts?.version) : getManyNear<T>(near, this, keys, opts?.version)
+    // A copy: a caller changing its array during the round trip cannot misalign the replies.
+    const callerKeys = [...keys]
+    const found = new Map<string, T>()
+    if (callerKeys.length === 0) return found
+    const texts = await this.#reader.texts(callerKeys.map((key) => this.makeKey(key, opts?.version)))
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]
+      if (text !== null && text !== undefined) found.set(callerKeys[i]!, this.#reader.parse(text) as T)
+    }
+    return found
   }
 
   /** Writes every entry in one round trip after serializing them all; returns the keys that failed. */
@@ -201,29 +198,51 @@ export class RedisCache {
   async setMany<P extends readonly [string, unknown]> (entries: Iterable<P & readonly [string, JsonSafe<P[1]>]>, opts?: WriteOptions): Promise<string[]>
   async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]>
   async setMany (entries: CacheEntries<unknown>, opts?: WriteOptions): Promise<string[]> {
-    this.#coalescer.writing()
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'setMany')
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
-    const tagging = tags === undefined ? undefined : (fullKeys: string[]) => recordTags(this.#connection, this.#keys, tags, fullKeys.map((fullKey) => ({ fullKey, lifetime: ttl })))
-    return setMany(this.#connection, this, entries, ttl, opts?.version, tagging, this.#near.tracker)
+    const pairs = toPairs(entries)
+    if (pairs.length === 0) return []
+    // Every key and value is checked before the first write: bad input writes nothing.
+    const fullKeys = pairs.map(([key]) => this.makeKey(key, opts?.version))
+    const { serializer, maxValueBytes } = this.options
+    const texts = pairs.map(([key, value]) => {
+      const text = encodeValue(serializer, value, `setMany entry ${JSON.stringify(key)}`)
+      assertValueSize(text, maxValueBytes, key)
+      return text
+    })
+    if (ttl === EXPIRED) {
+      await this.#writer.write(fullKeys, unlinkAll(this.#connection, fullKeys))
+      return []
+    }
+    const options = setOptions(ttl)
+    // Issued in one tick, @redis/client writes them as one pipeline: one round trip. A key that then fails stays
+    // tagged, which can only over-invalidate.
+    const [results] = await Promise.all([
+      this.#writer.write(fullKeys, (c) => Promise.allSettled(fullKeys.map((key, i) => c.set(key, texts[i]!, options)))),
+      tags === undefined ? undefined : recordTags(this.#connection, this.#keys, tags, fullKeys.map((fullKey) => ({ fullKey, lifetime: ttl })))
+    ])
+    return failedKeys(results, pairs)
   }
 
   /** Number of keys removed. */
   async deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
-    this.#coalescer.writing()
     checkOptionNames(opts, KEY_OPTION_NAMES, 'deleteMany')
-    return deleteMany(this.#connection, this, keys, opts?.version, this.#near.tracker)
+    const fullKeys = [...keys].map((key) => this.makeKey(key, opts?.version))
+    return fullKeys.length === 0 ? 0 : await this.#writer.write(fullKeys, unlinkAll(this.#connection, fullKeys))
   }
 
   /** Removes every key under `keyPrefix:` (SCAN + UNLINK, every master); never FLUSHDB. */
   async clear (): Promise<number> {
-    this.#coalescer.writing()
-    try {
-      return await clearPrefix(this.#connection, this.options.keyPrefix)
-    } finally {
-      this.#near.clear()
-    }
+    const { keyPrefix } = this.options
+    if (keyPrefix === '') throw new ClearRefusedError()
+    let removed = 0
+    await this.#writer.write(null, () => scanPrefix(this.#connection, keyPrefix, async (keys) => {
+      // Read the total after the await: masters are scanned concurrently.
+      const count = await this.#connection.run(unlinkAll(this.#connection, keys))
+      removed += count
+    }))
+    return removed
   }
 
   /**
@@ -231,24 +250,19 @@ export class RedisCache {
    * process sharing the Redis. Options: `ttl`, `version`, `tags`, `grace`, `timeout`, `hardTimeout`, `lockTimeout`.
    */
   getOrSet<T> (key: string, factory: Factory<T> & Factory<JsonSafe<NoInfer<T>>>, opts?: GetOrSetOptions): Promise<T> {
-    // Not async: the inner call is, and one promise fewer per hit is measurable on a hot key.
+    // Not async: the inner call is, and a hit on a hot key must not pay a second promise.
     return this.#readThrough.getOrSet<T>(key, factory, opts)
   }
 
   /** Once resolved, no read in any process returns a value written with one of `tags` before the call. */
   async invalidateTags (tags: string[]): Promise<void> {
-    this.#coalescer.writing()
-    try {
-      await invalidateTags(this.#connection, this.#keys, tags)
-    } finally {
-      // Other processes' copies go with Redis's invalidation of the deleted keys; ours go now.
-      this.#near.clear()
-    }
+    // Other processes' copies go with Redis's invalidation of the deleted keys; ours go once it is done.
+    await this.#writer.write(null, () => invalidateTags(this.#connection, this.#keys, tags))
   }
 
   /** Closes what the cache opened itself (near-cache tracking, getOrSet's subscriber); the Redis client is left as it is. */
   async close (): Promise<void> {
-    await Promise.all([this.#near.close(), this.#notifier.close()])
+    await Promise.all([this.#reader.close(), this.#notifier.close()])
   }
 
   /** Takes lock `name` for `ttl` seconds, trying for up to `wait` ms: a Lock, or `null` if another owner kept it. */
@@ -261,7 +275,7 @@ export class RedisCache {
    * Runs `fn` holding lock `name`, extended while it runs and released when it settles; `signal` aborts with
    * FST_CODEX_LOCK_LOST if the lock could not be kept. Not acquired within `wait`: FST_CODEX_LOCK_BUSY.
    */
-  async withLock<T> (name: string, fn: LockedFunction<T>, options: WithLockOptions): Promise<T> {
+  async withLock<T> (name: string, fn: LockedFunction<T>, options: LockOptions): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidOptionsError('withLock needs a function to run')
     return runLocked(await this.lock(name, options), name, fn)
   }

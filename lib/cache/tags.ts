@@ -1,8 +1,8 @@
 import type { RedisConnection } from '../connection/connection.js'
 import { InvalidOptionsError, describe } from '../errors.js'
-import { TAG_ADD } from '../scripts.js'
+import { TAG_ADD } from '../connection/scripts.js'
 import type { Ttl } from '../ttl.js'
-import { unlinkKeys } from '../unlink.js'
+import { unlinkKeys } from '../connection/unlink.js'
 import type { InternalKeys } from './internal-keys.js'
 
 /** Members read and deleted per round trip while invalidating a tag. */

@@ -3,7 +3,7 @@ import type { RedisClientType, RedisClusterType, RedisSentinelType } from '@redi
 /** A client users may pass in: a single node, a cluster or a sentinel-managed master, as @redis/client creates them. */
 export type RedisClientLike = RedisClientType | RedisClusterType | RedisSentinelType
 
-export type ClientKind = 'single' | 'cluster' | 'sentinel'
+export type Topology = 'single' | 'cluster' | 'sentinel'
 
 /** SET's options as @redis/client 6 spells them; PX keeps the contract's millisecond precision. */
 export interface SetCommandOptions {

@@ -1,5 +1,5 @@
 import { RedisUnavailableError } from '../errors.js'
-import type { ClientKind, ClusterClient, CommandClient, ManagedClient, RedisClientLike } from './client-types.js'
+import type { Topology, ClusterClient, CommandClient, ManagedClient, RedisClientLike } from './client-types.js'
 import { createRedisClient } from './create-client.js'
 import { DeadlineQueue } from './deadline.js'
 import { DeadlineSignals } from './deadline-signals.js'
@@ -8,7 +8,7 @@ import { failureKind, tlsHint, translateProtocolError, translateRedisError, tran
 
 export type RedisErrorListener = (err: Error) => void
 
-function kindOf (client: RedisClientLike): ClientKind {
+function topologyOf (client: RedisClientLike): Topology {
   if ('nodeClient' in client) return 'cluster'
   if ('getMasterNode' in client) return 'sentinel'
   return 'single'
@@ -23,7 +23,7 @@ function withoutOfflineQueue (client: RedisClientLike): boolean {
  * Owns (connects and closes) only a client it created, unless told `closeClient`.
  */
 export class RedisConnection {
-  readonly kind: ClientKind
+  readonly topology: Topology
   readonly commandTimeout: number
   readonly client: RedisClientLike
   /** Commands without @redis/client's per-command timeout; every call goes through `run`. */
@@ -42,18 +42,18 @@ export class RedisConnection {
   /** `onError` receives the client's error events; without one, the caller must have attached its own. */
   constructor (options: ResolvedConnectionOptions, onError?: RedisErrorListener) {
     this.client = createRedisClient(options)
-    this.kind = kindOf(this.client)
+    this.topology = topologyOf(this.client)
     this.commandTimeout = options.commandTimeout
     this.#created = options.kind !== 'client'
     this.owned = options.kind !== 'client' || options.closeClient
-    this.#label = options.kind === 'single' ? options.label : `Redis ${this.kind}`
+    this.#label = options.kind === 'single' ? options.label : `Redis ${this.topology}`
     this.#url = options.kind === 'single' && 'url' in options.address ? options.address.url : undefined
     this.#managed = this.client as unknown as ManagedClient
     this.commands = this.#managed.withCommandOptions({ timeout: 0 }) as CommandClient
     // Cluster and sentinel layers (and a passed-in client's offline queue) can hold a command and send it after its
     // 503: such commands carry a signal aborted at their deadline. A single-node client without an offline queue (ours,
     // or yours made with disableOfflineQueue) never holds one: it rejects while disconnected and flushes all on a drop.
-    const holdsNothing = this.kind === 'single' && (this.#created || withoutOfflineQueue(this.client))
+    const holdsNothing = this.topology === 'single' && (this.#created || withoutOfflineQueue(this.client))
     const signals = holdsNothing ? undefined : new DeadlineSignals(options.commandTimeout, this.#view)
     this.#signals = signals
     this.#deadlines = new DeadlineQueue(options.commandTimeout, signals === undefined ? undefined : (now) => signals.abortDue(now))
@@ -120,7 +120,7 @@ export class RedisConnection {
 
   /** The single-node clients to SCAN: every master of a cluster, else the client itself. */
   async scanTargets (): Promise<CommandClient[]> {
-    if (this.kind !== 'cluster') return [this.commands]
+    if (this.topology !== 'cluster') return [this.commands]
     const cluster = this.client as unknown as ClusterClient
     const nodes = await this.run(() => Promise.all(cluster.masters.map((master) => cluster.nodeClient(master))))
     return nodes.map((node) => (node as ManagedClient).withCommandOptions({ timeout: 0 }) as CommandClient)
@@ -159,19 +159,19 @@ export class RedisConnection {
   // @redis/client 6 lets a reconnect whose TCP connect was in flight at close() complete and stay open,
   // which would keep the process alive; nobody may reconnect a client we created and closed, so end it.
   #guardLateConnect (): void {
-    if (!this.#created || this.kind === 'sentinel') return
+    if (!this.#created || this.topology === 'sentinel') return
     // Likewise a cluster's topology refresh in flight at close() (one runs on each reconnect attempt) opens node clients.
-    this.#managed.on(this.kind === 'cluster' ? 'node-connect' : 'connect', () => { this.#destroy().catch(() => {}) })
+    this.#managed.on(this.topology === 'cluster' ? 'node-connect' : 'connect', () => { this.#destroy().catch(() => {}) })
   }
 
   #listen (listener: RedisErrorListener): void {
     this.#managed.on('error', listener)
     // A cluster reports its node clients' failures as 'node-error'.
-    if (this.kind === 'cluster') this.#managed.on('node-error', listener)
+    if (this.topology === 'cluster') this.#managed.on('node-error', listener)
   }
 
   #unlisten (listener: RedisErrorListener): void {
     this.#managed.off('error', listener)
-    if (this.kind === 'cluster') this.#managed.off('node-error', listener)
+    if (this.topology === 'cluster') this.#managed.off('node-error', listener)
   }
 }

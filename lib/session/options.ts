@@ -1,13 +1,12 @@
 import type { Session } from 'fastify'
 import { InvalidOptionsError, InvalidTtlError, describe } from '../errors.js'
 import { rejectUnknownOptions } from '../known-options.js'
+import type { CodexLogger } from '../logger.js'
 import { jsonSerializer, type Serializer } from '../serializer.js'
 import { sessionPrefix } from './keys.js'
 
-/** Where the store reports payloads it had to ignore; `fastify.log` fits. */
-export interface SessionLogger {
-  warn (obj: object, msg: string): void
-}
+/** Where the store reports payloads it had to ignore: the shared CodexLogger. */
+export type SessionLogger = CodexLogger
 
 /** Fields of your `interface Session` holding a string or number; any name while `Session` declares no field. */
 export type SessionUserKey = [UserKeys] extends [never] ? string : UserKeys

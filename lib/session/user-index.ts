@@ -1,6 +1,6 @@
 import type { RedisConnection } from '../connection/connection.js'
-import { LuaScript } from '../scripts.js'
-import { unlinkKeys } from '../unlink.js'
+import { LuaScript } from '../connection/scripts.js'
+import { unlinkKeys } from '../connection/unlink.js'
 import { isSessionId, sessionKey, userIndexKey } from './keys.js'
 import { decodePayload, userIdOf } from './payload.js'
 import type { ResolvedSessionOptions } from './options.js'

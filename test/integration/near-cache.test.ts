@@ -1,8 +1,8 @@
 import Fastify from 'fastify'
 import t from 'tap'
 import { codexCache, RedisCache } from '../../index.js'
-import { TrackedTwin } from '../../lib/cache/invalidations.js'
-import { STALE_AFTER_MS } from '../../lib/cache/tracking.js'
+import { TrackedTwin } from '../../lib/cache/near/invalidations.js'
+import { STALE_AFTER_MS } from '../../lib/cache/near/tracking.js'
 import { cacheApp, rawClient } from '../helpers/cache-app.js'
 import { commandCalls, resetCommandStats } from '../helpers/commandstats.js'
 import { redisForTest } from '../helpers/redis-server.js'
@@ -132,10 +132,13 @@ t.test('maxEntries bounds the near cache under churn', async (t) => {
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < 200; i++) t.equal(await cache.get(`k${i}`), i)
   }
-  const near = cache as unknown as { nearGet (k: string): string | undefined }
-  const held = Array.from({ length: 200 }, (_, i) => near.nearGet(cache.makeKey(`k${i}`))).filter((text) => text !== undefined)
-  t.equal(held.length, 10, 'exactly maxEntries held: the most recent')
-  t.equal(near.nearGet(cache.makeKey('k199')), '199')
+  // `has` answers a held key locally (no EXISTS) and does not refresh it.
+  await resetCommandStats(redis)
+  for (let i = 0; i < 200; i++) t.equal(await cache.has(`k${i}`), true)
+  t.equal((await commandCalls(redis)).exists, 190, 'exactly maxEntries held')
+  await resetCommandStats(redis)
+  t.equal(await cache.has('k199'), true)
+  t.equal((await commandCalls(redis)).exists ?? 0, 0, 'the most recent key is held')
   await resetCommandStats(redis)
   t.equal(await cache.get('k199'), 199)
   t.equal(await gets(redis), 0, 'the most recent key is still local')

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { RedisCache, type CacheLogger } from '../../index.js'
+import { RedisCache, type CodexLogger } from '../../index.js'
 import { rawClient } from '../helpers/cache-app.js'
 import { milestone, settlesTo } from '../helpers/read-through.js'
 import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
@@ -9,9 +9,9 @@ import { timed } from '../helpers/stall-meter.js'
 
 interface Logged { obj: object, msg: string }
 
-function recordingLogger (): CacheLogger & { logged: Logged[] } {
+function recordingLogger (): CodexLogger & { logged: Logged[] } {
   const logged: Logged[] = []
-  return { logged, error (obj, msg) { logged.push({ obj, msg }) } }
+  return { logged, warn (obj, msg) { logged.push({ obj, msg }) } }
 }
 
 /** A cache on its own client: two of them behave like two processes (separate flights, separate connections). */

@@ -2,7 +2,7 @@ import Fastify from 'fastify'
 import t from 'tap'
 import { codexCache, RedisCache } from '../../index.js'
 import { resolveCacheOptions } from '../../lib/cache/options.js'
-import { checkOptionNames, WRITE_OPTION_NAMES } from '../../lib/cache/method-options.js'
+import { checkOptionNames, WRITE_OPTION_NAMES } from '../../lib/cache/options.js'
 
 // A client nobody talks to: options are refused before the client is used.
 const idle = {} as never

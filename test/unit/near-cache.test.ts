@@ -1,5 +1,5 @@
 import t from 'tap'
-import { NearCache } from '../../lib/cache/near-cache.js'
+import { NearCache } from '../../lib/cache/near/near-cache.js'
 
 function deferred<T> (): { promise: Promise<T>, resolve: (value: T) => void } {
   let resolve!: (value: T) => void

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { runFactory } from '../../lib/cache/factory.js'
+import { runFactory } from '../../lib/cache/read-through/factory.js'
 import { InternalKeys } from '../../lib/cache/internal-keys.js'
 import { DEFAULT_HARD_TIMEOUT_MS, resolveCacheOptions } from '../../lib/cache/options.js'
-import { resolvePlan } from '../../lib/cache/read-through-options.js'
+import { resolvePlan } from '../../lib/cache/options.js'
 import { resolveTags } from '../../lib/cache/tags.js'
 
 t.test('tags: arrays of non-empty strings, duplicates dropped; anything else is FST_CODEX_INVALID_OPTIONS, saying what tags must be', async t => {

@@ -1,7 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { cloneJson } from '../../lib/json-clone.js'
-import { SharedRead } from '../../lib/cache/read-coalesce.js'
+import { cloneJson, SharedRead } from '../../lib/cache/reader.js'
 import { jsonSerializer, type Serializer } from '../../lib/serializer.js'
 
 /** Every object or array reachable from a value. */

@@ -1,5 +1,5 @@
-import { FactoryTimeoutError } from '../errors.js'
-import { resolveTtl, type Ttl } from '../ttl.js'
+import { FactoryTimeoutError } from '../../errors.js'
+import { resolveTtl, type Ttl } from '../../ttl.js'
 
 /** What a getOrSet factory receives. */
 export interface FactoryContext<T> {

@@ -1,29 +1,28 @@
-import type { RedisConnection } from '../connection/connection.js'
-import { FactoryTimeoutError, InvalidOptionsError, RedisUnavailableError } from '../errors.js'
-import type { KeyVersion } from '../keys.js'
-import { EXPIRED, type Ttl } from '../ttl.js'
-import { assertValueSize, decodeValue, encodeValue } from '../value-codec.js'
+import type { RedisConnection } from '../../connection/connection.js'
+import { FactoryTimeoutError, InvalidOptionsError, RedisUnavailableError } from '../../errors.js'
+import type { KeyVersion } from '../../keys.js'
+import { EXPIRED, type Ttl } from '../../ttl.js'
+import { assertValueSize, encodeValue } from '../../value-codec.js'
 import { ComputeLock } from './compute-lock.js'
 import { runFactory, type Factory } from './factory.js'
-import type { InternalKeys } from './internal-keys.js'
+import type { InternalKeys } from '../internal-keys.js'
 import type { Notifier } from './notify.js'
-import type { SharedRead } from './read-coalesce.js'
-import type { ResolvedCacheOptions } from './options.js'
+import type { Reader } from '../reader.js'
+import type { Writer } from '../writer.js'
+import type { ResolvedCacheOptions } from '../options.js'
 import { awaitTurn, Flight, type Outcome } from './single-flight.js'
-import { readEpochs, recordTags, sameEpochs } from './tags.js'
-import { resolvePlan, type GetOrSetOptions, type Plan } from './read-through-options.js'
+import { readEpochs, recordTags, sameEpochs } from '../tags.js'
+import { resolvePlan, type GetOrSetOptions, type Plan } from '../options.js'
 
-export type { GetOrSetOptions } from './read-through-options.js'
-
-export interface ReadThroughHost {
+/** What getOrSet uses of its RedisCache: it reads through `reader` and writes through `writer`, as `get` and `set` do. */
+export interface ReadThroughParts {
+  readonly connection: RedisConnection
   readonly options: ResolvedCacheOptions
   makeKey (key: string, version?: KeyVersion): string
-  /** The stored text, as `get` reads it (near cache first when there is one), in a read shared with concurrent callers. */
-  read (fullKey: string): SharedRead
-  /** A write begins (called before its first command): later reads must not join an older in-flight read. */
-  writing (): void
-  /** Drops any local copy of a key getOrSet wrote or deleted. */
-  forget (fullKey: string): void
+  readonly reader: Reader
+  readonly writer: Writer
+  readonly keys: InternalKeys
+  readonly notifier: Notifier
 }
 
 function isUnavailable (err: unknown): boolean {
@@ -37,16 +36,16 @@ function isUnavailable (err: unknown): boolean {
  */
 export class ReadThrough {
   readonly #connection: RedisConnection
-  readonly #host: ReadThroughHost
+  readonly #host: ReadThroughParts
   readonly #keys: InternalKeys
   readonly #notifier: Notifier
   readonly #flights = new Map<string, Flight>()
 
-  constructor (connection: RedisConnection, host: ReadThroughHost, keys: InternalKeys, notifier: Notifier) {
-    this.#connection = connection
+  constructor (host: ReadThroughParts) {
+    this.#connection = host.connection
     this.#host = host
-    this.#keys = keys
-    this.#notifier = notifier
+    this.#keys = host.keys
+    this.#notifier = host.notifier
   }
 
   async getOrSet<T> (key: string, factory: Factory<T>, opts?: GetOrSetOptions): Promise<T> {
@@ -57,7 +56,7 @@ export class ReadThrough {
     if (flight === undefined) {
       let text: string | null = null
       let offline = false
-      const read = this.#host.read(fullKey)
+      const read = this.#host.reader.share(fullKey)
       try {
         text = await read.text
       } catch (err) {
@@ -97,8 +96,8 @@ export class ReadThrough {
       if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
       return await this.#computeOffline(flight, key, factory, plan)
     }
-    if (turn.kind === 'landed') return { text: turn.text }
-    const owned = turn.kind === 'owner'
+    if (turn.how === 'landed') return { text: turn.text }
+    const owned = turn.how === 'owner'
     let stored = false
     try {
       if (owned) lock.keepAlive()
@@ -129,7 +128,7 @@ export class ReadThrough {
   }
 
   async #compute (flight: Flight, key: string, fullKey: string, staleKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
-    const { serializer, failOpen } = this.#host.options
+    const { failOpen } = this.#host.options
     let epochs: Array<string | null> | undefined
     try {
       epochs = plan.tags === undefined ? undefined : await readEpochs(this.#connection, this.#keys, plan.tags)
@@ -140,7 +139,7 @@ export class ReadThrough {
     const staleText = await flight.staleText
     let stale: unknown
     try {
-      stale = staleText === null ? undefined : decodeValue(serializer, staleText)
+      stale = staleText === null ? undefined : this.#host.reader.parse(staleText)
     } catch {
       // An unreadable stale copy is no stale value: refresh as if there were none.
     }
@@ -158,26 +157,17 @@ export class ReadThrough {
 
   /** Writes as `set` would (plus the grace copy and tags); a tag invalidated since `epochs` were read undoes it. */
   async #store (fullKey: string, staleKey: string, text: string, ttl: Ttl, plan: Plan, epochs: Array<string | null> | undefined): Promise<void> {
-    this.#host.writing()
-    try {
-      await this.#write(fullKey, staleKey, text, ttl, plan, epochs)
-    } finally {
-      // As set() does: once Redis answered (or failed, maybe having applied it), this process's copy is gone.
-      this.#host.forget(fullKey)
-    }
-  }
-
-  async #write (fullKey: string, staleKey: string, text: string, ttl: Ttl, plan: Plan, epochs: Array<string | null> | undefined): Promise<void> {
     const connection = this.#connection
+    const writer = this.#host.writer
     if (ttl === EXPIRED) {
       // Not kept: neither may an older grace copy be, or a later failed refresh would serve what this one replaced.
-      await connection.run((c) => Promise.all([c.unlink(fullKey), c.unlink(staleKey)]))
+      await writer.write(fullKey, (c) => Promise.all([c.unlink(fullKey), c.unlink(staleKey)]))
       return
     }
     const withGrace = plan.graceMs > 0 && ttl !== null
     const lifetime = ttl === null ? null : ttl + (withGrace ? plan.graceMs : 0)
     await Promise.all([
-      connection.run((c) => Promise.all([
+      writer.write(fullKey, (c) => Promise.all([
         c.set(fullKey, text, ttl === null ? undefined : { expiration: { type: 'PX', value: ttl } }),
         // A write without grace drops an older grace copy: it must never outlive a newer value.
         withGrace ? c.set(staleKey, text, { expiration: { type: 'PX', value: lifetime! } }) : c.unlink(staleKey)
@@ -188,7 +178,7 @@ export class ReadThrough {
     // Write, then check: an invalidation that began before our write ends with our value deleted, either here
     // (its epoch bump is visible now) or by itself (its member scan, after the bump, sees our tag entry).
     if (!sameEpochs(epochs, await readEpochs(connection, this.#keys, plan.tags))) {
-      await connection.run((c) => Promise.all([c.unlink(fullKey), c.unlink(staleKey)]))
+      await writer.write(fullKey, (c) => Promise.all([c.unlink(fullKey), c.unlink(staleKey)]))
     }
   }
 
@@ -207,7 +197,8 @@ export class ReadThrough {
 
   /** One caller's wait on a flight, under its own lockTimeout, hardTimeout, timeout and grace. */
   async #wait (flight: Flight, fullKey: string, plan: Plan, started: boolean): Promise<unknown> {
-    const { serializer, logger } = this.#host.options
+    const { logger } = this.#host.options
+    const { reader } = this.#host
     const timers: NodeJS.Timeout[] = []
     const after = <R>(ms: number, value: () => R | Promise<R>): Promise<R> =>
       new Promise((resolve) => { timers.push(setTimeout(() => resolve(value()), ms)) })
@@ -225,19 +216,19 @@ export class ReadThrough {
     const serveStale = async (err: unknown): Promise<unknown> => {
       const text = graceful ? await flight.staleText : null
       if (text === null || !await this.#graceHolds(fullKey, text)) throw err
-      logger.error({ err, key: fullKey }, 'fastify-codex: getOrSet answered a stale value, the refresh failed')
-      return decodeValue(serializer, text)
+      logger.warn({ err, key: fullKey }, 'fastify-codex: getOrSet answered a stale value, the refresh failed')
+      return reader.parse(text)
     }
     try {
       const outcome = await Promise.race(racers)
-      if (outcome === STALE) return decodeValue(serializer, (await flight.staleText)!)
+      if (outcome === STALE) return reader.parse((await flight.staleText)!)
       if (outcome === HARD) {
         const err = new FactoryTimeoutError(plan.hardTimeout)
         // The computation runs under the options of the call that started it: that call's deadline abandons it.
         if (started) flight.controller.abort(err)
         return await serveStale(err)
       }
-      return 'text' in outcome ? decodeValue(serializer, outcome.text) : outcome.value
+      return 'text' in outcome ? reader.parse(outcome.text) : outcome.value
     } catch (err) {
       return await serveStale(err)
     } finally {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { CommandClient } from './connection/client-types.js'
+import type { CommandClient } from './client-types.js'
 
 /** A Lua script sent by SHA, falling back to its source once per server that has not seen it. */
 export class LuaScript {
@@ -58,7 +58,7 @@ return 1`)
 // A lock key holds its owner id while held and its last token (a number) once released, so the next token is
 // last + 1: it covers a clock stepped back. With no token remembered (first use, clear(), an expiry dropped it) the
 // token is the Redis clock in µs, still above every earlier one: a chain of last + 1 from a clock reading never
-// overtakes the clock, as no acquisition takes under a µs. TIME only then: every redis.call costs ~1 µs of Redis CPU.
+// overtakes the clock, as no acquisition takes under a µs. TIME only then: each redis.call costs Redis CPU.
 // An owner id is never a number, so tonumber() tells the two apart.
 // ARGV[1] = owner, ARGV[2] = ttl ms. Returns the token, or nil while another owner holds the lock.
 export const LOCK_ACQUIRE = new LuaScript(`

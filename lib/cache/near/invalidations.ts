@@ -1,6 +1,6 @@
 import { BasicPooledClientSideCache } from '@redis/client'
-import type { RedisClientLike } from '../connection/client-types.js'
-import type { RedisConnection } from '../connection/connection.js'
+import type { RedisClientLike } from '../../connection/client-types.js'
+import type { RedisConnection } from '../../connection/connection.js'
 
 /** `key` changed in Redis, or `null`: everything may have (flush, new connection, lost connection). */
 export type Invalidated = (key: string | null) => void
@@ -36,7 +36,7 @@ export class TrackedTwin {
     })
     const overrides = { RESP: 3, clientSideCache: this.#cache }
     // Offline, fail at once: a read must not wait in a queue for a connection that lost its tracking.
-    this.client = (source.client as unknown as Duplicable).duplicate(source.kind === 'single' ? { ...overrides, disableOfflineQueue: true } : overrides)
+    this.client = (source.client as unknown as Duplicable).duplicate(source.topology === 'single' ? { ...overrides, disableOfflineQueue: true } : overrides)
     for (const event of LIFECYCLE_EVENTS) (this.client as unknown as Emitter).on(event, () => { invalidated(null) })
   }
 

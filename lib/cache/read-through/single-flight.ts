@@ -1,4 +1,4 @@
-import type { RedisConnection } from '../connection/connection.js'
+import type { RedisConnection } from '../../connection/connection.js'
 import type { ComputeLock } from './compute-lock.js'
 import type { Notifier } from './notify.js'
 
@@ -7,9 +7,9 @@ export type Outcome = { readonly text: string } | { readonly value: unknown }
 
 /** How a flight got its answer: the value landed meanwhile, or this process computes (holding the lock or not). */
 export type Turn =
-  | { readonly kind: 'landed', readonly text: string }
-  | { readonly kind: 'owner' }
-  | { readonly kind: 'forced' }
+  | { readonly how: 'landed', readonly text: string }
+  | { readonly how: 'owner' }
+  | { readonly how: 'forced' }
 
 // With notifications, a re-check at least this often also covers a message lost while the subscriber reconnected.
 const MAX_WAIT_MS = 1000
@@ -81,10 +81,10 @@ export async function awaitTurn (connection: RedisConnection, notifier: Notifier
       if (round === 0) flight.setStale(staleText)
       if (text !== null) {
         if (acquired) await lock.release()
-        return { kind: 'landed', text }
+        return { how: 'landed', text }
       }
-      if (acquired) return { kind: 'owner' }
-      if (flight.forced) return { kind: 'forced' }
+      if (acquired) return { how: 'owner' }
+      if (flight.forced) return { how: 'forced' }
       if (round === 0) {
         // Subscribed only once this process has to wait (a process that never waits opens no subscriber);
         // the next round re-checks, so a value that landed meanwhile is not missed.
@@ -95,7 +95,7 @@ export async function awaitTurn (connection: RedisConnection, notifier: Notifier
       // -2: the lock is gone (retry at once); -1 cannot happen for a PX lock, but must not spin.
       const untilExpiry = pttl === -1 ? MAX_WAIT_MS : Math.max(0, pttl) + 2
       await flight.sleep(Math.min(untilExpiry, subscribed ? MAX_WAIT_MS : POLL_MS), (wake) => notifier.watch(fullKey, wake))
-      if (flight.forced) return { kind: 'forced' }
+      if (flight.forced) return { how: 'forced' }
     }
   } finally {
     unwatch()

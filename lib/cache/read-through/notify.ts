@@ -1,4 +1,4 @@
-import type { RedisConnection } from '../connection/connection.js'
+import type { RedisConnection } from '../../connection/connection.js'
 
 type Listener = (message: string, channel: string) => unknown
 
@@ -67,7 +67,7 @@ export class Notifier {
 
   /** Announces that `fullKey`'s computation is over (stored, skipped or failed). */
   publish (fullKey: string): Promise<number> {
-    return this.#connection.run((c) => this.#connection.kind === 'cluster'
+    return this.#connection.run((c) => this.#connection.topology === 'cluster'
       ? c.sPublish(this.#channel, fullKey)
       : c.publish(this.#channel, fullKey))
   }
@@ -85,7 +85,7 @@ export class Notifier {
     }
     // The shared client stays open (it is not ours to close here): only our listener goes.
     const client = this.#connection.client as unknown as PubSubClient
-    const leaving = this.#connection.kind === 'cluster'
+    const leaving = this.#connection.topology === 'cluster'
       ? client.sUnsubscribe(this.#channel, this.#onMessage)
       : client.unsubscribe(this.#channel, this.#onMessage)
     await leaving.catch(() => {})
@@ -97,9 +97,9 @@ export class Notifier {
     const timedOut = new Promise<false>((resolve) => { timer = setTimeout(resolve, connection.commandTimeout, false).unref() })
     let subscriber: DuplicableClient | undefined
     const attempt = async (): Promise<boolean> => {
-      if (connection.kind === 'cluster') {
+      if (connection.topology === 'cluster') {
         await (connection.client as unknown as PubSubClient).sSubscribe(this.#channel, this.#onMessage)
-      } else if (connection.kind === 'sentinel') {
+      } else if (connection.topology === 'sentinel') {
         await (connection.client as unknown as PubSubClient).subscribe(this.#channel, this.#onMessage)
       } else {
         subscriber = (connection.client as unknown as DuplicableClient).duplicate()
@@ -121,7 +121,7 @@ export class Notifier {
     try { subscriber?.destroy() } catch {}
     if (ok && subscriber === undefined) {
       const client = connection.client as unknown as PubSubClient
-      const leaving = connection.kind === 'cluster' ? client.sUnsubscribe(this.#channel, this.#onMessage) : client.unsubscribe(this.#channel, this.#onMessage)
+      const leaving = connection.topology === 'cluster' ? client.sUnsubscribe(this.#channel, this.#onMessage) : client.unsubscribe(this.#channel, this.#onMessage)
       await leaving.catch(() => {})
     }
     return false

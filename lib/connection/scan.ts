@@ -1,5 +1,5 @@
-import type { RedisConnection } from './connection/connection.js'
-import { prefixPattern } from './keys.js'
+import type { RedisConnection } from './connection.js'
+import { prefixPattern } from '../keys.js'
 
 // Large enough to keep round trips few, small enough that no single reply or UNLINK blocks Redis noticeably.
 const SCAN_BATCH = 1000

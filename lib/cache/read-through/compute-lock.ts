@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import type { CommandClient } from '../connection/client-types.js'
-import type { RedisConnection } from '../connection/connection.js'
-import { EXTEND_OWNED, RELEASE_OWNED } from '../scripts.js'
+import type { CommandClient } from '../../connection/client-types.js'
+import type { RedisConnection } from '../../connection/connection.js'
+import { EXTEND_OWNED, RELEASE_OWNED } from '../../connection/scripts.js'
 
 /** How long a computation's lock outlives its holder: the bound on taking over from a process that died. */
 export const COMPUTE_LOCK_TTL_MS = 5000

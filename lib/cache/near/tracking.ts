@@ -1,5 +1,5 @@
-import type { CommandClient, ManagedClient } from '../connection/client-types.js'
-import { RedisConnection } from '../connection/connection.js'
+import type { CommandClient, ManagedClient } from '../../connection/client-types.js'
+import { RedisConnection } from '../../connection/connection.js'
 import { TrackedTwin } from './invalidations.js'
 import { NearCache, type ResolvedNearCacheOptions } from './near-cache.js'
 

@@ -1,0 +1,150 @@
+import type { RedisConnection } from '../connection/connection.js'
+import { groupBySlot } from '../connection/slots.js'
+import { jsonSerializer, type Serializer } from '../serializer.js'
+import { decodeValue } from '../value-codec.js'
+import type { ResolvedNearCacheOptions } from './near/near-cache.js'
+import { Tracker } from './near/tracking.js'
+
+/**
+ * Every read of a value: the near copy when one may be served, else a GET (on the tracking connection when there is a
+ * near cache). getOrSet's callers share one in-flight read of a key; Writer detaches it when a write begins.
+ */
+export class Reader {
+  readonly serializer: Serializer
+  /** The near cache's tracking side, or `undefined` when the cache has none. */
+  readonly near: Tracker | undefined
+  /** Resolves once the tracking connection is up (or has failed for now: it keeps retrying). */
+  readonly ready: Promise<void>
+  readonly #connection: RedisConnection
+  readonly #shared = new Map<string, SharedRead>()
+  #writes = 0
+
+  constructor (connection: RedisConnection, serializer: Serializer, near: ResolvedNearCacheOptions | undefined) {
+    this.#connection = connection
+    this.serializer = serializer
+    this.near = near === undefined ? undefined : new Tracker(connection, near)
+    this.ready = this.near?.start() ?? Promise.resolve()
+  }
+
+  /** The stored text of one key, `null` if missing. Not async: a near hit costs no round trip and no extra promise. */
+  text (fullKey: string): Promise<string | null> {
+    const near = this.near
+    if (near === undefined) return this.#connection.run((c) => c.get(fullKey))
+    const copy = near.lookup(fullKey)
+    return copy === undefined ? near.read(fullKey) : Promise.resolve(copy)
+  }
+
+  /** The stored texts of many keys: near copies and pipelined GETs, else one MGET (per hash slot on a cluster). */
+  async texts (fullKeys: readonly string[]): Promise<Array<string | null>> {
+    if (this.near !== undefined) return Promise.all(fullKeys.map((fullKey) => this.text(fullKey)))
+    const connection = this.#connection
+    if (connection.topology !== 'cluster') return connection.run((c) => c.mGet(fullKeys as string[]))
+    const groups = groupBySlot(fullKeys.map((_, i) => i), (i) => fullKeys[i]!)
+    const replies = await connection.run((c) => Promise.all(groups.map((group) => c.mGet(group.map((i) => fullKeys[i]!)))))
+    const texts = new Array<string | null>(fullKeys.length).fill(null)
+    groups.forEach((group, g) => { group.forEach((i, j) => { texts[i] = replies[g]![j] ?? null }) })
+    return texts
+  }
+
+  /** A value from stored text; unreadable: FST_CODEX_CORRUPT_VALUE. */
+  parse (text: string): unknown {
+    return decodeValue(this.serializer, text)
+  }
+
+  /** The read to await (`.text`), then call `.settled()` and `.take(text)`: joined if no write began since it was issued. */
+  share (fullKey: string): SharedRead {
+    const current = this.#shared.get(fullKey)
+    if (current !== undefined && current.writes === this.#writes) {
+      current.callers++
+      return current
+    }
+    const read = new SharedRead(this.serializer, this.#writes, this.text(fullKey), this.#shared, fullKey)
+    this.#shared.set(fullKey, read)
+    return read
+  }
+
+  /** Whether a live local copy exists (for `has`). */
+  holds (fullKey: string): boolean {
+    return this.near?.holds(fullKey) === true
+  }
+
+  /** Writer only, before a write's first command: later reads must not join a read issued before it. */
+  detach (): void {
+    this.#writes++
+  }
+
+  async close (): Promise<void> {
+    await this.near?.close()
+  }
+}
+
+/**
+ * One in-flight read of a key, shared by the getOrSet callers that came while it was on the wire; each caller gets a
+ * value of its own to mutate. Nobody joins once the first caller resumed, so a lone caller just parses. With the
+ * default serializer, several callers cost two parses at most and a deep copy each (cheaper than parsing); a custom
+ * serializer's values may be anything, so it parses for every caller.
+ */
+export class SharedRead {
+  readonly writes: number
+  readonly text: Promise<string | null>
+  callers = 1
+  readonly #serializer: Serializer
+  readonly #reads: Map<string, SharedRead> | undefined
+  readonly #fullKey: string
+  #taken = 0
+  #original: { readonly value: unknown } | undefined
+
+  constructor (serializer: Serializer, writes: number, text: Promise<string | null>, reads?: Map<string, SharedRead>, fullKey = '') {
+    this.#serializer = serializer
+    this.writes = writes
+    this.text = text
+    this.#reads = reads
+    this.#fullKey = fullKey
+  }
+
+  /** Each caller's first call once `text` settled: closes the read to newcomers (only our own entry: a newer read may have replaced it). */
+  settled (): void {
+    const reads = this.#reads
+    if (reads !== undefined && reads.get(this.#fullKey) === this) reads.delete(this.#fullKey)
+  }
+
+  /** A value nobody else holds, from `text` (what `this.text` resolved to); unreadable: FST_CODEX_CORRUPT_VALUE for every caller. */
+  take (text: string): unknown {
+    const serializer = this.#serializer
+    if (this.callers === 1 || serializer !== jsonSerializer || this.#taken++ === 0) return decodeValue(serializer, text)
+    this.#original ??= { value: decodeValue(serializer, text) }
+    return cloneJson(this.#original.value)
+  }
+}
+
+/**
+ * A deep copy of a value JSON.parse produced: the same value JSON.parse would give again from the same text. Own keys
+ * only, so an enumerable property someone added to Object.prototype is not copied in, as JSON.parse would not.
+ */
+export function cloneJson<T> (value: T): T {
+  return typeof value === 'object' && value !== null ? copyContainer(value) as T : value
+}
+
+function copyContainer (value: object): object {
+  if (Array.isArray(value)) {
+    const length = value.length
+    const out = new Array<unknown>(length)
+    for (let i = 0; i < length; i++) {
+      const item: unknown = value[i]
+      out[i] = typeof item === 'object' && item !== null ? copyContainer(item) : item
+    }
+    return out
+  }
+  const source = value as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  const names = Object.keys(source)
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!
+    const item = source[name]
+    const copy = typeof item === 'object' && item !== null ? copyContainer(item) : item
+    // Assigning "__proto__" would set the prototype: JSON.parse makes it an own property.
+    if (name === '__proto__') Object.defineProperty(out, name, { value: copy, writable: true, enumerable: true, configurable: true })
+    else out[name] = copy
+  }
+  return out
+}

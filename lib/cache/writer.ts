@@ -1,0 +1,42 @@
+import type { CommandClient } from '../connection/client-types.js'
+import type { RedisConnection } from '../connection/connection.js'
+import type { Reader } from './reader.js'
+
+/**
+ * Every write of a value goes through `write`: shared reads issued before it are detached first, and once Redis
+ * answered (or failed: it may have applied the write) this process's local copies of the keys are gone.
+ */
+export class Writer {
+  readonly #connection: RedisConnection
+  readonly #reader: Reader
+
+  constructor (connection: RedisConnection, reader: Reader) {
+    this.#connection = connection
+    this.#reader = reader
+  }
+
+  /**
+   * Runs one command (or one pipelined batch) writing `keys`; with `null`, `command` is a write of several round
+   * trips whose keys are not known up front (clear, invalidateTags), and every local copy goes.
+   */
+  write<T> (keys: string | readonly string[], command: (c: CommandClient) => Promise<T>): Promise<T>
+  write<T> (keys: null, operation: () => Promise<T>): Promise<T>
+  async write<T> (keys: string | readonly string[] | null, command: (c: CommandClient) => Promise<T>): Promise<T> {
+    this.#reader.detach()
+    const near = this.#reader.near
+    if (keys === null) {
+      try {
+        return await (command as () => Promise<T>)()
+      } finally {
+        near?.clear()
+      }
+    }
+    if (near === undefined) return this.#connection.run(command)
+    try {
+      return await this.#connection.run(command)
+    } finally {
+      if (typeof keys === 'string') near.forget(keys)
+      else for (const key of keys) near.forget(key)
+    }
+  }
+}
