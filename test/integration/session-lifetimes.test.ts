@@ -100,8 +100,11 @@ t.test('absoluteTimeout and devices are validated at registration and by the sto
   for (const options of bad) {
     const app = Fastify()
     t.teardown(() => app.close())
-    await t.rejects(app.register(codexSession, { url: redis.url, secret: SECRET, ...(options as object) }).ready(),
-      { code: 'FST_CODEX_INVALID_OPTIONS' }, JSON.stringify(options))
+    await t.rejects(async () => {
+      await app.register(codexSession, { url: redis.url, secret: SECRET, ...(options as object) })
+      await app.ready()
+    },
+    { code: 'FST_CODEX_INVALID_OPTIONS' }, JSON.stringify(options))
   }
   const client = createClient({ url: redis.url })
   await client.connect()

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import { Gate } from '../helpers/gate.js'
 import { redisForTest } from '../helpers/redis-server.js'
@@ -24,7 +24,7 @@ function gates (): Record<Change['gate'], Gate> {
   return { a: new Gate(), b: new Gate(), c: new Gate() }
 }
 
-async function start (app: FastifyInstance, gate: Gate, cookie: string, change: Change): Promise<() => ReturnType<FastifyInstance['inject']>> {
+async function start (app: FastifyInstance, gate: Gate, cookie: string, change: Change): Promise<() => Promise<LightMyRequestResponse>> {
   const arrived = gate.arrival()
   const pending = app.inject({ method: 'POST', url: '/held', payload: change, headers: cookieHeader(cookie) })
   await arrived
