@@ -27,7 +27,10 @@ export function truncateIp (ip: string): string | undefined {
   const mapped = ip.toLowerCase().startsWith('::ffff:') ? ip.slice(7) : ip
   if (isIPv4(mapped)) return `${mapped.split('.').slice(0, 3).join('.')}.0`
   if (!isIPv6(ip)) return undefined
-  return `${expandIPv6(ip).slice(0, 3).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::`
+  const groups = expandIPv6(ip).slice(0, 3).map((group) => group.replace(/^0+(?=.)/, ''))
+  // Trailing zero groups fold into the '::' (RFC 5952): `fe80::`, not `fe80:0:0::`.
+  while (groups.at(-1) === '0') groups.pop()
+  return `${groups.join(':')}::`
 }
 
 /** The eight 16-bit groups of an IPv6 address (a zone or an embedded IPv4 tail only ever sits past the /48). */
