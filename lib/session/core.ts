@@ -4,10 +4,10 @@ import { cookieExpiry, hasMaxAge, planExpiry, writeTtl } from './expiry.js'
 import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { LuaScript } from '../scripts.js'
-import { mergeFields } from './merge.js'
 import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, restoredCookie, storedExpires, storedMeta, storedSeenAt, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
 import { NO_META, SessionState, carryState, deviceOf, failureOf, forgetFailure, inTurn, rememberFailure, rememberState, stateOf, type StoreMeta } from './state.js'
 import type { UserIndex } from './user-index.js'
+import { updateIfLoaded, type Write } from './update.js'
 
 // A refresh rewrites the payload (its storeExpires): only if it is still the text loaded, else another write has set both.
 const REFRESH_UNCHANGED = new LuaScript(`
@@ -15,30 +15,8 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`)
 
-// An update lands only over the text this request loaded; otherwise the text found comes back for a merge. One round trip
-// when nothing raced; a missing key (destroyed, expired) is never recreated.
-const UPDATE_IF_LOADED = new LuaScript(`
-local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-if current ~= ARGV[1] then return current end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1`)
-
-// Saves racing each other over one session merge and retry; past this many rounds something is rewriting it in a loop.
-const MAX_MERGES = 8
-
 /** What one save attempt sent: the text of a SET NX, should it time out and land later. */
 interface Attempt { created: string | undefined }
-
-/** One payload write: its text, PX and the stamps in its head. */
-interface Write {
-  readonly text: string
-  readonly px: number
-  readonly expires: string | null
-  readonly storeExpires: number
-  readonly seenAt: number | undefined
-  readonly meta: StoreMeta
-}
 
 /** PX no later than the cap (absoluteTimeout); `0` once it has passed. */
 function capTtl (px: number, now: number, cap: number | undefined): number {
@@ -207,7 +185,7 @@ export class SessionCore {
       return
     }
     if (state !== undefined) {
-      text = await this.#update(key, session, state, write)
+      text = await updateIfLoaded(this.#connection, this.#options.serializer, key, session, state, write)
     } else {
       // NX creates: never overwrites an id in use.
       const fresh = text
@@ -230,46 +208,6 @@ export class SessionCore {
       userId === undefined ? undefined : users.add(userId, id, px),
       previousUser === undefined || previousUser === userId ? undefined : users.remove(previousUser, id)
     ])
-  }
-
-  /**
-   * Writes over exactly the text this request loaded, in one round trip. When another save landed in between, the
-   * text found comes back: merged field by field (merge.ts) into this Session and written over that text in turn.
-   * The text written.
-   */
-  async #update (key: string, session: SessionLike, state: SessionState, write: Write): Promise<string> {
-    const { px, expires, storeExpires, seenAt, meta } = write
-    let expected = state.text
-    let text = write.text
-    let base: Record<string, unknown> | undefined
-    for (let round = 0; round <= MAX_MERGES; round++) {
-      const [from, next] = [expected, text]
-      const reply = await this.#connection.run((c) => UPDATE_IF_LOADED.run(c, [key], [from, next, String(px)]))
-      if (reply === 1) return text
-      if (typeof reply !== 'string') {
-        throw new SessionInterruptedError('was destroyed or expired while this request was running; the update was not written')
-      }
-      base ??= await this.#decode(state.text)
-      const theirs = await this.#decode(reply)
-      if (base === undefined || theirs === undefined) {
-        throw new SessionInterruptedError('was rewritten unreadably while this request was running; the update was not written')
-      }
-      // What the other save changed joins this Session; then this request's later saves compare with the merged text.
-      mergeFields(base, session, theirs)
-      base = theirs
-      expected = reply
-      text = encodePayload(this.#options.serializer, session, expires, storeExpires, seenAt, meta)
-    }
-    throw new SessionInterruptedError('kept changing under this request; the update was not written')
-  }
-
-  async #decode (text: string): Promise<Record<string, unknown> | undefined> {
-    try {
-      const decoded = decodePayload(this.#options.serializer, text)
-      return decoded instanceof Promise ? await decoded : decoded
-    } catch {
-      return undefined
-    }
   }
 
   #touch (id: string, session: SessionLike, state: SessionState, now: number, cap: number | undefined): Promise<void> | undefined {
