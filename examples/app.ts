@@ -17,6 +17,10 @@ export async function buildApp (redisUrl: string): Promise<FastifyInstance> {
     projectName: 'demo',
     userKey: 'userId',
     ttl: 3600,
+    // Idle for an hour at most (maxAge, rolling), and logged in for a day at most however active.
+    absoluteTimeout: 24 * 3600,
+    // The "active devices" page shows each session's browser and network (IPv4 /24, IPv6 /48).
+    devices: { userAgent: true, ip: 'truncated' },
     // 'auto': Secure on HTTPS, but the demo's plain-HTTP loopback still gets its cookie.
     cookie: { secure: 'auto', httpOnly: true, sameSite: 'lax', maxAge: 3600 * 1000 }
   })

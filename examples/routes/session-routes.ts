@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { DeviceSession } from '../../index.js'
 
 // What this app keeps in a session: declaring it types `request.session.get/set` and direct access.
 declare module 'fastify' {
@@ -25,12 +26,25 @@ function page (request: FastifyRequest, devices: number): string {
 <p>Any name works; the password is <code>demo</code>.</p>`
     : `<h1 id="greeting">Hello, ${escape(userId)}</h1>
 <p>Logged in since ${escape(request.session.loggedInAt ?? '?')} — <span id="devices">${devices}</span> active session(s). <a href="/me">/me</a></p>
+<p><a id="devices-link" href="/devices">Active devices</a></p>
 <form method="post" action="/logout"><button id="logout" type="submit">Log out</button></form>
 <form method="post" action="/logout-everywhere"><button id="logout-everywhere" type="submit">Log out everywhere</button></form>`
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>fastify-codex demo</title></head><body>${body}</body></html>`
 }
 
-/** Login page, /me, logout and "log out everywhere", on codexSession with `userKey: 'userId'`. */
+function devicesPage (devices: DeviceSession[]): string {
+  const when = (ms: number | null): string => ms === null ? '?' : new Date(ms).toISOString()
+  const rows = devices.map((d) => `<li class="device">${escape(d.userAgent ?? 'unknown browser')} — ${escape(d.ip ?? '?')},
+  signed in ${when(d.createdAt)}, last seen ${when(d.lastSeenAt)}
+  <form method="post" action="/devices/revoke"><input type="hidden" name="handle" value="${escape(d.handle)}"><button type="submit">Log out this device</button></form></li>`)
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Active devices</title></head><body>
+<h1>Active devices</h1>
+<ul id="devices">${rows.join('\n')}</ul>
+<form method="post" action="/logout-others"><button id="logout-others" type="submit">Log out everywhere else</button></form>
+<p><a href="/">Back</a></p></body></html>`
+}
+
+/** Login page, /me, the active devices page, logout and "log out everywhere", on codexSession with `userKey: 'userId'`. */
 export async function sessionRoutes (app: FastifyInstance): Promise<void> {
   // HTML forms post urlencoded bodies; a one-line parser spares a dependency.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
@@ -65,6 +79,26 @@ export async function sessionRoutes (app: FastifyInstance): Promise<void> {
   app.post('/logout', async (request, reply) => {
     await request.session.destroy()
     return reply.clearCookie(SESSION_COOKIE, { path: '/' }).redirect('/', 303)
+  })
+
+  // Each device by its handle: opaque, so the page never shows a session id.
+  app.get('/devices', async (request, reply) => {
+    const userId = request.session.userId
+    if (userId === undefined) return reply.redirect('/', 303)
+    return reply.type('text/html').send(devicesPage(await app.sessions.listUser(userId, { details: true })))
+  })
+
+  app.post<{ Body: { handle?: string } }>('/devices/revoke', async (request, reply) => {
+    const userId = request.session.userId
+    if (userId === undefined) return reply.redirect('/', 303)
+    await app.sessions.revoke(userId, request.body?.handle ?? '')
+    return reply.redirect('/devices', 303)
+  })
+
+  app.post('/logout-others', async (request, reply) => {
+    const userId = request.session.userId
+    if (userId !== undefined) await app.sessions.revokeUser(userId, { except: request.session.sessionId })
+    return reply.redirect('/devices', 303)
   })
 
   app.post('/logout-everywhere', async (request, reply) => {

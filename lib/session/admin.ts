@@ -7,7 +7,8 @@ import { SessionCursor } from './cursor.js'
 import { assertSessionId, isSessionKey, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { decodePayload, userIdOf, type SessionData } from './payload.js'
-import type { UserIndex } from './user-index.js'
+import { DeviceHandles } from './handles.js'
+import { deviceSession, type DeviceSession, type UserIndex } from './user-index.js'
 
 /** One entry of `all()`: the id beside the session, so no session field can collide with it. */
 export interface StoredSession {
@@ -22,12 +23,14 @@ export class SessionAdmin {
   readonly #options: ResolvedSessionOptions
   readonly #core: SessionCore
   readonly #users: UserIndex | undefined
+  readonly #handles: DeviceHandles
 
   constructor (connection: RedisConnection, options: ResolvedSessionOptions, core: SessionCore, users: UserIndex | undefined) {
     this.#connection = connection
     this.#options = options
     this.#core = core
     this.#users = users
+    this.#handles = new DeviceHandles(connection, options.prefix)
   }
 
   /** Destroys one session by id: whether it existed. A request still holding it cannot save it back. */
@@ -81,14 +84,38 @@ export class SessionAdmin {
     return sessions
   }
 
-  /** The ids of the user's live sessions. Needs the `userKey` option. */
-  async listUser (userId: string | number): Promise<string[]> {
-    return await this.#index().list(this.#userId(userId))
+  /**
+   * The ids of the user's live sessions; with `{ details: true }`, one entry per device instead (most recently
+   * seen first), with an opaque `handle` for `revoke()` in place of the id. Needs the `userKey` option.
+   */
+  async listUser (userId: string | number): Promise<string[]>
+  async listUser (userId: string | number, options: { details: true }): Promise<DeviceSession[]>
+  async listUser (userId: string | number, options?: { details?: boolean }): Promise<string[] | DeviceSession[]>
+  async listUser (userId: string | number, options?: { details?: boolean }): Promise<string[] | DeviceSession[]> {
+    const index = this.#index()
+    const user = this.#userId(userId)
+    if (options?.details !== true) return await index.list(user)
+    const [live, handleOf] = await Promise.all([index.live(user), this.#handles.handler()])
+    return live.map(({ id, data }) => deviceSession(handleOf(id), data))
+      .sort((a, b) => (b.lastSeenAt ?? 0) - (a.lastSeenAt ?? 0) || (a.handle < b.handle ? -1 : 1))
   }
 
-  /** Log out everywhere: destroys every session of the user, returns how many. Needs the `userKey` option. */
-  async revokeUser (userId: string | number): Promise<number> {
-    return await this.#index().revoke(this.#userId(userId))
+  /**
+   * Log out everywhere: destroys every session of the user, or every one but `except` (the current device's session
+   * id), and returns how many. Needs the `userKey` option.
+   */
+  async revokeUser (userId: string | number, options?: { except?: string }): Promise<number> {
+    const except = options?.except
+    return await this.#index().revoke(this.#userId(userId), except === undefined ? undefined : (session) => session.id !== except)
+  }
+
+  /** Ends one device's session, named by the `handle` of `listUser(userId, { details: true })`: whether it did. */
+  async revoke (userId: string | number, handle: string): Promise<boolean> {
+    const index = this.#index()
+    const user = this.#userId(userId)
+    if (typeof handle !== 'string' || handle === '') return false
+    const handleOf = await this.#handles.handler()
+    return await index.revoke(user, (session) => handleOf(session.id) === handle) > 0
   }
 
   // Without a namespace every key of the database would be a candidate: refuse rather than guess.
@@ -127,7 +154,7 @@ export class SessionAdmin {
   }
 
   #index (): UserIndex {
-    if (this.#users === undefined) throw new InvalidOptionsError('listUser and revokeUser need the userKey option')
+    if (this.#users === undefined) throw new InvalidOptionsError('listUser, revoke and revokeUser need the userKey option')
     return this.#users
   }
 

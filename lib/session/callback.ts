@@ -1,5 +1,5 @@
 import { translateRedisError } from '../connection/translate-error.js'
-import type { SessionLogger } from './options.js'
+import type { CodexLogger } from '../logger.js'
 
 export type StoreCallback<T> = (err: Error | null, value?: T) => void
 
@@ -8,7 +8,7 @@ export type StoreCallback<T> = (err: Error | null, value?: T) => void
  * (@fastify/session, express-session) it settles the callback; without one (promise-style code) it returns
  * the promise. Either way @fastify/session never gets an error with code ENOENT, which it reads as "no session".
  */
-export function adapt<T> (operation: Promise<T>, callback: StoreCallback<T> | undefined, logger: SessionLogger): Promise<T> | undefined {
+export function adapt<T> (operation: Promise<T>, callback: StoreCallback<T> | undefined, logger: CodexLogger): Promise<T> | undefined {
   if (typeof callback !== 'function') return operation.catch((err: unknown) => { throw storeError(err) })
   settle(operation, callback, logger)
   return undefined
@@ -19,7 +19,7 @@ export function adapt<T> (operation: Promise<T>, callback: StoreCallback<T> | un
  * callback throws leaves here: it runs outside any request, where a throw would end the process.
  */
 export function settle<T> (
-  operation: Promise<T>, callback: StoreCallback<T>, logger: SessionLogger, around?: (call: () => void) => void
+  operation: Promise<T>, callback: StoreCallback<T>, logger: CodexLogger, around?: (call: () => void) => void
 ): void {
   const invoke = (err: Error | null, value?: T): void => {
     if (around === undefined) callback(err, value)

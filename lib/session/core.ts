@@ -4,9 +4,10 @@ import { cookieExpiry, hasMaxAge, planExpiry, writeTtl } from './expiry.js'
 import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { LuaScript } from '../connection/scripts.js'
-import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, restoredCookie, storedExpires, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
-import { SessionState, carryState, failureOf, forgetFailure, inTurn, rememberFailure, rememberState, stateOf } from './state.js'
+import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, restoredCookie, storedExpires, storedMeta, storedSeenAt, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
+import { NO_META, SessionState, carryState, deviceOf, failureOf, forgetFailure, inTurn, rememberFailure, rememberState, stateOf, type StoreMeta } from './state.js'
 import type { UserIndex } from './user-index.js'
+import { updateIfLoaded, type Write } from './update.js'
 
 // A refresh rewrites the payload (its storeExpires): only if it is still the text loaded, else another write has set both.
 const REFRESH_UNCHANGED = new LuaScript(`
@@ -16,6 +17,18 @@ return 1`)
 
 /** What one save attempt sent: the text of a SET NX, should it time out and land later. */
 interface Attempt { created: string | undefined }
+
+/** PX no later than the cap (absoluteTimeout); `0` once it has passed. */
+function capTtl (px: number, now: number, cap: number | undefined): number {
+  if (cap === undefined || px === 0) return px
+  return Math.max(0, Math.min(px, cap - now))
+}
+
+/** A cookie with an expiry is sent with no later one than the cap; a browser-session cookie stays one. */
+function capCookie (session: SessionLike, cap: number): void {
+  const expiresAt = cookieExpiry(session.cookie)
+  if (expiresAt !== null && expiresAt > cap && session.cookie !== undefined) session.cookie.expires = new Date(cap)
+}
 
 /**
  * The one async implementation of load, save, touch and destroy. Every Redis failure surfaces as a coded
@@ -54,6 +67,11 @@ export class SessionCore {
     }
     const stored = storedExpires(data)
     const inText = storedStoreExpires(data)
+    const meta = storedMeta(data)
+    const seenAt = storedSeenAt(data)
+    // absoluteTimeout: over at creation + the timeout, to the millisecond, whatever the TTL says.
+    const cap = this.#capOf(meta)
+    if (cap !== undefined && cap <= sentAt) return null
     if (data.cookie !== undefined) data.cookie = restoredCookie(data.cookie)
     let expiresAt: number | null = inText ?? null
     if (inText === undefined || inText <= sentAt) {
@@ -72,7 +90,7 @@ export class SessionCore {
         return null
       }
     }
-    carryState(data, new SessionState(id, text, stored, expiresAt, this.#userIdOf(data), inText))
+    carryState(data, new SessionState(id, text, stored, expiresAt, this.#userIdOf(data), inText, seenAt, meta))
     return data
   }
 
@@ -109,7 +127,8 @@ export class SessionCore {
     if (this.#options.disableTouch) return true
     const key = sessionKey(this.#options.prefix, id)
     const now = Date.now()
-    const px = writeTtl(now, cookieExpiry(session.cookie), this.#options.idleTtlMs(session))
+    const cap = this.#capOf(stateOf(session, id)?.meta ?? NO_META)
+    const px = capTtl(writeTtl(now, cookieExpiry(session.cookie), this.#options.idleTtlMs(session)), now, cap)
     if (px === 0) return await this.#connection.run((c) => c.unlink(key)) > 0
     return await this.#connection.run((c) => c.pExpire(key, px)) === 1
   }
@@ -127,57 +146,62 @@ export class SessionCore {
   ): Promise<void> | undefined {
     const now = Date.now()
     const serializer = this.#options.serializer
+    const meta = state?.meta ?? this.#newMeta(session, now)
+    const cap = this.#capOf(meta)
+    // absoluteTimeout: the cookie never says later than creation + the timeout.
+    if (cap !== undefined) capCookie(session, cap)
     const cookieExpiresAt = cookieExpiry(session.cookie)
     const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()
-    const px = writeTtl(now, cookieExpiresAt, this.#options.idleTtlMs(session))
+    const px = capTtl(writeTtl(now, cookieExpiresAt, this.#options.idleTtlMs(session)), now, cap)
     // Taken before the write is sent: never later than the moment Redis drops the key.
     const storeExpires = now + px
+    const seenAt = this.#options.userKey === undefined ? undefined : now
     // Serialized once, before anything is sent: data that is not strict JSON leaves the stored session as it was.
     let text: string | undefined
     if (state !== undefined && (cookieExpiresAt !== null) === (state.storedExpires !== null)) {
       // Content as stored, up to the expiry: then a read-only request writes no payload.
       // An absolute expiry is content: shortening or lengthening it is written, never left to a TTL refresh.
       const expiryMoved = expires !== state.storedExpires && cookieExpiresAt !== null && !hasMaxAge(session.cookie)
-      const draft = draftPayload(serializer, session, state.storedExpires, state.textStoreExpires)
-      if (!expiryMoved && draft.text === state.text) return this.#touch(id, session, state, now)
+      const draft = draftPayload(serializer, session, state.storedExpires, state.textStoreExpires, state.textSeenAt, state.meta)
+      if (!expiryMoved && draft.text === state.text) return this.#touch(id, session, state, now, cap)
       const asStored = finishPayload(serializer, draft)
-      text = replaceExpires(asStored, state.storedExpires, state.textStoreExpires, expires, storeExpires)
+      text = replaceExpires(asStored, state.storedExpires, state.textStoreExpires, expires, storeExpires, state.textSeenAt, seenAt)
     }
     if (state === undefined && deferCreate) return undefined
-    text ??= encodePayload(serializer, session, expires, storeExpires)
-    return this.#write(id, session, state, created, attempt, { text, px, expires, storeExpires })
+    text ??= encodePayload(serializer, session, expires, storeExpires, seenAt, meta)
+    return this.#write(id, session, state, created, attempt, { text, px, expires, storeExpires, seenAt, meta })
   }
 
   async #write (
     id: string, session: SessionLike, state: SessionState | undefined, created: string | undefined, attempt: Attempt,
-    { text, px, expires, storeExpires }: { text: string, px: number, expires: string | null, storeExpires: number }
+    write: Write
   ): Promise<void> {
+    const { px, expires, storeExpires, seenAt, meta } = write
+    let text = write.text
     const key = sessionKey(this.#options.prefix, id)
     if (px === 0) {
       // Past its expiry: deleted, never written with a TTL <= 0.
       if (state !== undefined || created !== undefined) await this.#unlink(key)
       return
     }
-    // NX creates (never overwrites an id in use); XX updates only a session that still exists, so a
-    // logout that happened while this request ran is not undone.
-    const condition = state === undefined ? 'NX' : 'XX'
-    if (condition === 'NX') attempt.created = text
-    const write = text
-    let reply = await this.#connection.run((c) => c.set(key, write, { expiration: { type: 'PX', value: px }, condition }))
-    // A retried create: the earlier, timed-out SET NX may have landed. Exactly its text there means the key is ours.
-    if (reply === null && condition === 'NX' && created !== undefined) {
-      const found = await this.#connection.run((c) => c.get(key))
-      if (found === created) reply = await this.#connection.run((c) => c.set(key, write, { expiration: { type: 'PX', value: px }, condition: 'XX' }))
-    }
-    if (reply === null) {
-      throw new SessionInterruptedError(condition === 'XX'
-        ? 'was destroyed or expired while this request was running; the update was not written'
-        : 'was not created: its id is already in use')
+    if (state !== undefined) {
+      text = await updateIfLoaded(this.#connection, this.#options.serializer, key, session, state, write)
+    } else {
+      // NX creates: never overwrites an id in use.
+      const fresh = text
+      attempt.created = fresh
+      let reply = await this.#connection.run((c) => c.set(key, fresh, { expiration: { type: 'PX', value: px }, condition: 'NX' }))
+      // A retried create: the earlier, timed-out SET NX may have landed. Exactly its text there means the key is ours.
+      if (reply === null && created !== undefined) {
+        const found = await this.#connection.run((c) => c.get(key))
+        if (found === created) reply = await this.#connection.run((c) => c.set(key, fresh, { expiration: { type: 'PX', value: px }, condition: 'XX' }))
+      }
+      if (reply === null) throw new SessionInterruptedError('was not created: its id is already in use')
     }
 
     const userId = this.#userIdOf(session)
     const previousUser = state?.userId
-    rememberState(session, new SessionState(id, text, expires, storeExpires, userId, storeExpires))
+    rememberState(session, new SessionState(id, text, expires, storeExpires, userId, storeExpires, seenAt, meta))
     const users = this.#users
     if (users === undefined) return
     await Promise.all([
@@ -186,8 +210,14 @@ export class SessionCore {
     ])
   }
 
-  #touch (id: string, session: SessionLike, state: SessionState, now: number): Promise<void> | undefined {
+  #touch (id: string, session: SessionLike, state: SessionState, now: number, cap: number | undefined): Promise<void> | undefined {
     let plan = planExpiry(now, state.expiresAt, session.cookie, this.#options.idleTtlMs(session))
+    if (plan.kind === 'refresh' && cap !== undefined && now + plan.ttlMs > cap) {
+      // Capped by absoluteTimeout: a key that already expires at the cap has nothing to move.
+      plan = state.expiresAt !== null && state.expiresAt >= cap
+        ? { kind: 'keep', cookieExpires: state.expiresAt }
+        : { kind: 'refresh', ttlMs: cap - now }
+    }
     // disableTouch: use never moves the expiry out (shortening by the handler still reaches Redis).
     if (plan.kind === 'refresh' && this.#options.disableTouch && (state.expiresAt === null || now + plan.ttlMs > state.expiresAt)) {
       plan = { kind: 'keep', cookieExpires: state.expiresAt ?? undefined }
@@ -214,15 +244,30 @@ export class SessionCore {
     const storeExpires = now + ttl
     const cookieExpiresAt = cookieExpiry(session.cookie)
     const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()
-    const text = replaceExpires(state.text, state.storedExpires, state.textStoreExpires, expires, storeExpires) ??
-      encodePayload(this.#options.serializer, session, expires, storeExpires)
+    const seenAt = this.#options.userKey === undefined ? undefined : now
+    const text = replaceExpires(state.text, state.storedExpires, state.textStoreExpires, expires, storeExpires, state.textSeenAt, seenAt) ??
+      encodePayload(this.#options.serializer, session, expires, storeExpires, seenAt, state.meta)
     const found = await this.#connection.run((c) => REFRESH_UNCHANGED.run(c, [key], [state.text, text, String(ttl)]))
     if (found !== 1) return
     state.text = text
     state.storedExpires = expires
     state.textStoreExpires = storeExpires
+    state.textSeenAt = seenAt
     state.expiresAt = storeExpires
     if (this.#users !== undefined && state.userId !== undefined) await this.#users.add(state.userId, id, ttl)
+  }
+
+  /** When a session with this record ends for good (absoluteTimeout), `undefined` for never. */
+  #capOf (meta: StoreMeta): number | undefined {
+    const timeout = this.#options.absoluteTimeoutMs
+    return timeout === undefined || meta.createdAt === undefined ? undefined : meta.createdAt + timeout
+  }
+
+  /** The record a session gets at its first write: its creation time, and the device noted by codexSession's hook. */
+  #newMeta (session: SessionLike, now: number): StoreMeta {
+    if (!this.#options.stampsCreation) return NO_META
+    const device = this.#options.devices === undefined ? undefined : deviceOf(session)
+    return { createdAt: now, userAgent: device?.userAgent, ip: device?.ip }
   }
 
   #userIdOf (session: Record<string, unknown>): string | undefined {

@@ -5,9 +5,6 @@ import type { CodexLogger } from '../logger.js'
 import { jsonSerializer, type Serializer } from '../serializer.js'
 import { sessionPrefix } from './keys.js'
 
-/** Where the store reports payloads it had to ignore: the shared CodexLogger. */
-export type SessionLogger = CodexLogger
-
 /** Fields of your `interface Session` holding a string or number; any name while `Session` declares no field. */
 export type SessionUserKey = [UserKeys] extends [never] ? string : UserKeys
 type UserKeys = { [K in keyof Session]-?: K extends 'cookie' ? never : NonNullable<Session[K]> extends string | number ? K : never }[keyof Session] & string
@@ -28,18 +25,33 @@ export interface SessionStoreOptions {
   /** Session field holding the user id: enables `listUser` / `revokeUser`. */
   userKey?: SessionUserKey
   /** Receives a warning for every unreadable or prototype-poisoning payload. Default: `process.emitWarning`. */
-  logger?: SessionLogger
+  logger?: CodexLogger
   /**
    * With `true`, a session whose content did not change never has its expiry moved (no expiry refresh for
    * `rolling`, and `touch()` does nothing); the cookie is then sent with the expiry Redis has. Default `false`.
    */
   disableTouch?: boolean
   /**
+   * Seconds a session lives at most, counted from its creation however active it is; with `rolling`, the idle
+   * expiry moves but never past it (the cookie's expiry and the Redis TTL are capped). Default: none.
+   */
+  absoluteTimeout?: number
+  /**
+   * With `userKey`: what `listUser(userId, { details: true })` records of the device that created a session.
+   * `ip: 'truncated'` keeps an IPv4 /24 or IPv6 /48. Default: nothing.
+   */
+  devices?: DeviceOptions
+  /**
    * No longer needed, accepted and ignored: the store tells `regenerate()`'s early write apart by itself and
    * stores a new session only when @fastify/session saves it for a cookie, whatever its `saveUninitialized`.
    * @deprecated
    */
   saveUninitialized?: boolean
+}
+
+export interface DeviceOptions {
+  userAgent?: boolean
+  ip?: 'truncated' | 'full' | false
 }
 
 /** A session as a `ttl` function sees it: its `cookie` and fields. */
@@ -52,15 +64,21 @@ export interface ResolvedSessionOptions {
   readonly idleTtlMs: (session: SessionFields) => number
   readonly serializer: Serializer
   readonly userKey: string | undefined
-  readonly logger: SessionLogger
+  readonly logger: CodexLogger
   readonly disableTouch: boolean
+  /** `absoluteTimeout` in ms, `undefined` for none. */
+  readonly absoluteTimeoutMs: number | undefined
+  /** What is recorded of a creating request's device; `undefined`: nothing. */
+  readonly devices: Readonly<{ userAgent: boolean, ip: 'truncated' | 'full' | false }> | undefined
+  /** Whether payloads carry `createdAt` (absoluteTimeout or userKey) and `seenAt` (userKey). */
+  readonly stampsCreation: boolean
 }
 
 export const DEFAULT_SESSION_TTL = 1_209_600
 export const DEFAULT_SESSION_KEY_PREFIX = 'session'
 
 // Without a logger (a store built by hand), the warning still reaches stderr once per occurrence.
-const warningLogger: SessionLogger = {
+const warningLogger: CodexLogger = {
   warn (obj, msg) {
     const { err, ...rest } = obj as { err?: { message?: unknown } }
     const detail = [typeof err?.message === 'string' ? err.message : '', JSON.stringify(rest)].filter((s) => s !== '').join(' ')
@@ -69,7 +87,7 @@ const warningLogger: SessionLogger = {
 }
 
 /** The store's own option names (the plugin accepts them too). */
-export const SESSION_STORE_OPTION_NAMES: readonly string[] = ['projectName', 'keyPrefix', 'ttl', 'serializer', 'userKey', 'logger', 'disableTouch', 'saveUninitialized']
+export const SESSION_STORE_OPTION_NAMES: readonly string[] = ['projectName', 'keyPrefix', 'ttl', 'serializer', 'userKey', 'logger', 'disableTouch', 'saveUninitialized', 'absoluteTimeout', 'devices']
 // RedisSessionStore's constructor takes the store's options and its connection.
 const STORE_CONSTRUCTOR_OPTIONS: ReadonlySet<string> = new Set([...SESSION_STORE_OPTION_NAMES, 'client', 'commandTimeout'])
 
@@ -109,6 +127,11 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
   if (typeof logger?.warn !== 'function') throw new InvalidOptionsError('logger must have warn(obj, msg)')
   if (saveUninitialized !== undefined && typeof saveUninitialized !== 'boolean') throw new InvalidOptionsError('saveUninitialized must be a boolean')
   if (typeof disableTouch !== 'boolean') throw new InvalidOptionsError('disableTouch must be a boolean')
+  const absoluteTimeout: unknown = options.absoluteTimeout
+  if (absoluteTimeout !== undefined && (typeof absoluteTimeout !== 'number' || !Number.isFinite(absoluteTimeout) || absoluteTimeout <= 0)) {
+    throw new InvalidOptionsError('absoluteTimeout must be a positive, finite number of seconds')
+  }
+  const devices = resolveDevices(options.devices, userKey)
   const fixed = typeof ttl === 'number' ? toMs(ttl) : 0
   return Object.freeze({
     prefix: sessionPrefix(projectName, keyPrefix),
@@ -116,9 +139,26 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
     serializer,
     userKey,
     logger,
-    disableTouch
+    disableTouch,
+    absoluteTimeoutMs: absoluteTimeout === undefined ? undefined : toMs(absoluteTimeout),
+    devices,
+    stampsCreation: absoluteTimeout !== undefined || userKey !== undefined
   })
 }
+
+function resolveDevices (devices: unknown, userKey: unknown): ResolvedSessionOptions['devices'] {
+  if (devices === undefined) return undefined
+  if (typeof devices !== 'object' || devices === null || Array.isArray(devices)) throw new InvalidOptionsError('devices must be an object: { userAgent?, ip? }')
+  rejectUnknownOptions(devices as Record<string, unknown>, DEVICE_OPTIONS, 'devices')
+  const { userAgent = false, ip = false } = devices as DeviceOptions
+  if (typeof userAgent !== 'boolean') throw new InvalidOptionsError('devices.userAgent must be a boolean')
+  if (ip !== false && ip !== 'truncated' && ip !== 'full') throw new InvalidOptionsError("devices.ip must be 'truncated', 'full' or false")
+  if (userKey === undefined) throw new InvalidOptionsError('devices needs the userKey option: devices are listed per user')
+  if (!userAgent && ip === false) return undefined
+  return Object.freeze({ userAgent, ip })
+}
+
+const DEVICE_OPTIONS: ReadonlySet<string> = new Set(['userAgent', 'ip'])
 
 function toMs (seconds: number): number {
   return Math.max(1, Math.round(seconds * 1000))

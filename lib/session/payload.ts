@@ -2,7 +2,7 @@ import { CorruptValueError, NotSerializableError } from '../errors.js'
 import { jsonSerializer, type Serializer } from '../serializer.js'
 import { decodeValue, encodeValue } from '../value-codec.js'
 import type { ExpiringCookie } from './expiry.js'
-import { CARRIED } from './state.js'
+import { CARRIED, NO_META, type StoreMeta } from './state.js'
 
 /** The part of @fastify/session's Cookie that is stored: what it restores a session's cookie from. */
 export interface SessionCookie extends ExpiringCookie {
@@ -26,9 +26,11 @@ export type SessionData = { cookie?: Record<string, unknown> } & Record<string, 
  * the key's PX runs out (epoch ms, taken before the write was sent: never later than Redis's), written with every
  * PX, so a load needs no PTTL; `undefined` leaves it out (the text of a payload written before it existed).
  */
-export function encodePayload (serializer: Serializer, session: SessionLike, expires: string | null, storeExpires?: number): string {
+export function encodePayload (
+  serializer: Serializer, session: SessionLike, expires: string | null, storeExpires?: number, seenAt?: number, meta: StoreMeta = NO_META
+): string {
   // encodeValue: a custom serializer's failure (or non-string) gets FST_CODEX_NOT_SERIALIZABLE too.
-  return encodeValue(serializer, buildPayload(session, expires, storeExpires))
+  return encodeValue(serializer, buildPayload(session, expires, storeExpires, seenAt, meta))
 }
 
 /** A payload built once: its text by bare JSON.stringify (default serializer) or by the serializer (`strict`). */
@@ -43,8 +45,10 @@ export interface DraftPayload {
  * The session as it would be stored, for comparing with the stored text. With the default serializer by bare
  * JSON.stringify: an equal text writes nothing, so the strict walk is left to a write (`finishPayload`).
  */
-export function draftPayload (serializer: Serializer, session: SessionLike, expires: string | null, storeExpires: number | undefined): DraftPayload {
-  const payload = buildPayload(session, expires, storeExpires)
+export function draftPayload (
+  serializer: Serializer, session: SessionLike, expires: string | null, storeExpires: number | undefined, seenAt?: number, meta: StoreMeta = NO_META
+): DraftPayload {
+  const payload = buildPayload(session, expires, storeExpires, seenAt, meta)
   if (serializer !== jsonSerializer) return { payload, text: encodeValue(serializer, payload), strict: true }
   let text: string | undefined
   try {
@@ -60,15 +64,23 @@ export function finishPayload (serializer: Serializer, draft: DraftPayload): str
   return jsonSerializer.checked(draft.payload, draft.text)
 }
 
-function buildPayload (session: SessionLike, expires: string | null, storeExpires: number | undefined): Record<string, unknown> {
+function buildPayload (
+  session: SessionLike, expires: string | null, storeExpires: number | undefined, seenAt: number | undefined, meta: StoreMeta
+): Record<string, unknown> {
   const cookie = session.cookie
+  const { createdAt, userAgent, ip } = meta
   // A plain object (JSON.stringify's fast path): an own "__proto__" field would set its prototype, so it is refused.
+  // JSON leaves out what is undefined: without userKey or absoluteTimeout the text is as before.
   const payload: Record<string, unknown> = {
     cookie: cookie === undefined
-      ? { expires, storeExpires }
+      ? { expires, storeExpires, seenAt, createdAt, userAgent, ip }
       : {
           expires,
           storeExpires,
+          seenAt,
+          createdAt,
+          userAgent,
+          ip,
           originalMaxAge: cookie.originalMaxAge ?? null,
           sameSite: cookie.sameSite,
           secure: cookie.secure,
@@ -90,10 +102,11 @@ function buildPayload (session: SessionLike, expires: string | null, storeExpire
 // encodePayload writes the cookie first, `expires` then `storeExpires` first within it: with a JSON serializer, the text starts so.
 const EXPIRES_PREFIX = '{"cookie":{"expires":'
 
-function head (expires: string | null, storeExpires?: number): string {
+function head (expires: string | null, storeExpires?: number, seenAt?: number): string {
   // Quoted as is: an ISO date needs no escape, and a stored one that did would only fail to match (then re-encoded).
-  const text = EXPIRES_PREFIX + (expires === null ? 'null' : `"${expires}"`)
-  return storeExpires === undefined ? text : `${text},"storeExpires":${storeExpires}`
+  let text = EXPIRES_PREFIX + (expires === null ? 'null' : `"${expires}"`)
+  if (storeExpires !== undefined) text += `,"storeExpires":${storeExpires}`
+  return seenAt === undefined ? text : `${text},"seenAt":${seenAt}`
 }
 
 /**
@@ -101,14 +114,15 @@ function head (expires: string | null, storeExpires?: number): string {
  * session again; `undefined` when the text is not laid out as encodePayload's JSON (a custom serializer).
  */
 export function replaceExpires (
-  text: string, from: string | null, fromStore: number | undefined, to: string | null, toStore: number | undefined
+  text: string, from: string | null, fromStore: number | undefined, to: string | null, toStore: number | undefined,
+  fromSeen?: number, toSeen?: number
 ): string | undefined {
-  if (from === to && fromStore === toStore) return text
-  const was = head(from, fromStore)
+  if (from === to && fromStore === toStore && fromSeen === toSeen) return text
+  const was = head(from, fromStore, fromSeen)
   // The next character ends the head: `,"storeExpires":12` must not match a text holding `,"storeExpires":123`.
   const next = text.charCodeAt(was.length)
   if (!text.startsWith(was) || (next !== 44 && next !== 125)) return undefined
-  return head(to, toStore) + text.slice(was.length)
+  return head(to, toStore, toSeen) + text.slice(was.length)
 }
 
 /**
@@ -168,6 +182,31 @@ function checkedPayload (value: unknown): SessionData {
     throw new CorruptValueError('its cookie.expires is not a date')
   }
   return value as SessionData
+}
+
+function finiteOrUndefined (value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined
+}
+
+/** `cookie.seenAt` as stored: the last write or expiry refresh (epoch ms), with `userKey`. */
+export function storedSeenAt (data: SessionData): number | undefined {
+  return finiteOrUndefined(data.cookie?.seenAt)
+}
+
+/** The store's own record of a session, as stored. */
+export function storedMeta (data: SessionData): StoreMeta {
+  const cookie = data.cookie
+  if (cookie === undefined) return NO_META
+  const createdAt = finiteOrUndefined(cookie.createdAt)
+  const userAgent = typeof cookie.userAgent === 'string' ? cookie.userAgent : undefined
+  const ip = typeof cookie.ip === 'string' ? cookie.ip : undefined
+  if (createdAt === undefined && userAgent === undefined && ip === undefined) return NO_META
+  return { createdAt, userAgent, ip }
+}
+
+/** The user's fields of a payload or Session: everything but the cookie and the carried state. */
+export function fieldNames (session: Record<string, unknown>): string[] {
+  return Object.keys(session).filter((key) => key !== 'cookie' && key !== CARRIED)
 }
 
 /** `cookie.expires` as stored. */

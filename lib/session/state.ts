@@ -1,4 +1,16 @@
 /**
+ * What the store keeps of a session beside its fields, in the stored cookie object and never handed to the Session
+ * (restoredCookie drops it): when it was created (`absoluteTimeout`, devices) and the device that created it.
+ */
+export interface StoreMeta {
+  readonly createdAt?: number
+  readonly userAgent?: string
+  readonly ip?: string
+}
+
+export const NO_META: StoreMeta = Object.freeze({})
+
+/**
  * The store's one seam with the Session classes of @fastify/session and express-session: both copy a loaded
  * session's enumerable string keys onto the Session they build (`for…in`, skipping only `cookie` and the id, or a
  * key the Session already has). The state of a loaded session travels under CARRIED, an own property of the
@@ -20,7 +32,11 @@ export class SessionState {
     /** The indexed user id, when the store has a `userKey`. */
     public userId: string | undefined,
     /** `cookie.storeExpires` as in `text`: `undefined` for a payload written before it existed. */
-    public textStoreExpires?: number
+    public textStoreExpires?: number,
+    /** `cookie.seenAt` as in `text` (with `userKey`): the last write or expiry refresh. */
+    public textSeenAt?: number,
+    /** Creation time and device, as stored: kept by every later write. */
+    public meta: StoreMeta = NO_META
   ) {}
 
   toJSON (): undefined {
@@ -37,6 +53,18 @@ type Carrier = Record<PropertyKey, unknown>
 const STATE = Symbol('fastify-codex:session-state')
 const FAILURE = Symbol('fastify-codex:save-failure')
 const SAVING = Symbol('fastify-codex:saving')
+const DEVICE = Symbol('fastify-codex:device')
+
+/** The device a request came from (codexSession's hook), for the session it creates: never a session field. */
+export interface DeviceNote { readonly userAgent?: string, readonly ip?: string }
+
+export function noteDevice (session: unknown, device: DeviceNote): void {
+  if (typeof session === 'object' && session !== null) (session as Carrier)[DEVICE] = device
+}
+
+export function deviceOf (session: object): DeviceNote | undefined {
+  return (session as Carrier)[DEVICE] as DeviceNote | undefined
+}
 
 /** Puts a loaded session's state on the object `store.get` hands back, for the Session built from it. */
 export function carryState (data: object, state: SessionState): void {

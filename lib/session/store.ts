@@ -8,8 +8,10 @@ import { SessionAdmin, type StoredSession } from './admin.js'
 import { adapt, settle, type StoreCallback } from './callback.js'
 import { SessionCore } from './core.js'
 import { SessionCursor } from './cursor.js'
+import { deviceNote, type DeviceRequest } from './device.js'
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionStoreOptions } from './options.js'
 import type { SessionLike } from './payload.js'
+import { noteDevice } from './state.js'
 import { UserIndex } from './user-index.js'
 
 export interface RedisSessionStoreOptions extends SessionStoreOptions {
@@ -57,6 +59,16 @@ export class RedisSessionStore implements SessionStore {
     const users = this.options.userKey === undefined ? undefined : new UserIndex(connection, this.options, this.options.userKey)
     this.#core = new SessionCore(connection, this.options, users, internal?.sealedOnError === true)
     this.sessions = new SessionAdmin(connection, this.options, this.#core, users)
+  }
+
+  /**
+   * With the `devices` option: notes the request's user agent and IP for the session it may create (recorded at that
+   * session's first write, never in its fields). codexSession calls it; with @fastify/session of your own, call it
+   * from an `onSend` hook added before @fastify/session: `store.noteRequest(request.session, request)`.
+   */
+  noteRequest (session: unknown, request: DeviceRequest): void {
+    const note = deviceNote(this.options.devices, request)
+    if (note !== undefined) noteDevice(session, note)
   }
 
   get (sessionId: string): Promise<Session | null>

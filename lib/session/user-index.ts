@@ -2,7 +2,7 @@ import type { RedisConnection } from '../connection/connection.js'
 import { LuaScript } from '../connection/scripts.js'
 import { unlinkKeys } from '../connection/unlink.js'
 import { isSessionId, sessionKey, userIndexKey } from './keys.js'
-import { decodePayload, userIdOf } from './payload.js'
+import { decodePayload, storedMeta, storedSeenAt, storedStoreExpires, userIdOf, type SessionData } from './payload.js'
 import type { ResolvedSessionOptions } from './options.js'
 
 // The index must outlive its longest-lived session, never shorten it: PEXPIRE only moves the expiry out.
@@ -41,38 +41,84 @@ export class UserIndex {
 
   /** The ids of the user's live sessions, sorted; stale members are removed from the index. */
   async list (userId: string): Promise<string[]> {
+    return (await this.live(userId)).map((session) => session.id).sort()
+  }
+
+  /** The user's live sessions with their payloads; stale members are removed from the index. */
+  async live (userId: string): Promise<LiveSession[]> {
     const members = await this.#connection.run((c) => c.sMembers(userIndexKey(this.#options.prefix, userId)))
     const candidates = members.filter(isSessionId)
     // One GET per member, all sent at once: one round trip, and each routed to its own slot on a cluster.
     const payloads = await Promise.all(candidates.map((id) =>
       this.#connection.run((c) => c.get(sessionKey(this.#options.prefix, id)))))
-    const live: string[] = []
+    const live: LiveSession[] = []
     const stale: string[] = members.filter((id) => !isSessionId(id))
     for (const [i, id] of candidates.entries()) {
-      if (await this.#belongsTo(payloads[i] ?? null, userId)) live.push(id)
+      const data = await this.#belongsTo(payloads[i] ?? null, userId)
+      if (data !== undefined) live.push({ id, data })
       else stale.push(id)
     }
     if (stale.length > 0) await this.remove(userId, stale)
-    return live.sort()
+    return live
   }
 
-  /** Destroys every live session of the user: the number destroyed. */
-  async revoke (userId: string): Promise<number> {
-    const ids = await this.list(userId)
+  /** Destroys the user's live sessions (all, or those `which` picks): the number destroyed. */
+  async revoke (userId: string, which: (session: LiveSession) => boolean = () => true): Promise<number> {
+    const ids = (await this.live(userId)).filter(which).map((session) => session.id)
     if (ids.length === 0) return 0
     const destroyed = await unlinkKeys(this.#connection, ids.map((id) => sessionKey(this.#options.prefix, id)))
     await this.remove(userId, ids)
     return destroyed
   }
 
-  async #belongsTo (text: string | null, userId: string): Promise<boolean> {
-    if (text === null) return false
+  /** The payload, when it is a session of this user's. */
+  async #belongsTo (text: string | null, userId: string): Promise<SessionData | undefined> {
+    if (text === null) return undefined
+    let data: SessionData
     try {
       const decoded = decodePayload(this.#options.serializer, text)
-      return userIdOf((decoded instanceof Promise ? await decoded : decoded)[this.#userKey]) === userId
+      data = decoded instanceof Promise ? await decoded : decoded
     } catch {
       // Unreadable: it loads as no session, so it is no session of this user's.
-      return false
+      return undefined
     }
+    if (userIdOf(data[this.#userKey]) !== userId) return undefined
+    // Past its absoluteTimeout: it loads as no session either.
+    const createdAt = storedMeta(data).createdAt
+    const timeout = this.#options.absoluteTimeoutMs
+    if (timeout !== undefined && createdAt !== undefined && createdAt + timeout <= Date.now()) return undefined
+    return data
   }
+}
+
+/** A live session of a user: its id and stored payload. */
+export interface LiveSession {
+  readonly id: string
+  readonly data: SessionData
+}
+
+/** What a device page shows of a session (times as epoch ms; `null` for a session stored before they were kept). */
+export interface DeviceSession {
+  /** Opaque, stable for the session's life: not its id, and no cookie can name a session with it. */
+  handle: string
+  createdAt: number | null
+  /** The last write or expiry refresh: accurate to the rolling refresh interval. */
+  lastSeenAt: number | null
+  expiresAt: number | null
+  userAgent?: string
+  ip?: string
+}
+
+/** A live session as a device page shows it. */
+export function deviceSession (handle: string, data: SessionData): DeviceSession {
+  const { createdAt, userAgent, ip } = storedMeta(data)
+  const device: DeviceSession = {
+    handle,
+    createdAt: createdAt ?? null,
+    lastSeenAt: storedSeenAt(data) ?? createdAt ?? null,
+    expiresAt: storedStoreExpires(data) ?? null
+  }
+  if (userAgent !== undefined) device.userAgent = userAgent
+  if (ip !== undefined) device.ip = ip
+  return device
 }

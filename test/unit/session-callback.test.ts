@@ -1,9 +1,9 @@
 import t from 'tap'
 import { RedisCommandError, SessionInterruptedError } from '../../lib/errors.js'
 import { adapt, settle } from '../../lib/session/callback.js'
-import type { SessionLogger } from '../../lib/session/options.js'
+import type { CodexLogger } from '../../lib/logger.js'
 
-const silent: SessionLogger = { warn () {} }
+const silent: CodexLogger = { warn () {} }
 
 function settled<T> (operation: Promise<T>): Promise<{ err: Error | null, value: T | undefined }> {
   return new Promise((resolve) => settle(operation, (err, value) => resolve({ err, value }), silent))
@@ -56,7 +56,7 @@ t.test('what the callback throws never leaves the store: a success goes back as 
   })
   const thrown = new Error('thrown by the callback')
   const logged: unknown[] = []
-  const logger: SessionLogger = { warn (obj) { logged.push((obj as { err?: unknown }).err) } }
+  const logger: CodexLogger = { warn (obj) { logged.push((obj as { err?: unknown }).err) } }
 
   // A success: called again with what it threw (so @fastify/session answers that request with it).
   const calls: Array<Error | null> = []

@@ -1,0 +1,71 @@
+import type { RedisConnection } from '../connection/connection.js'
+import { SessionInterruptedError } from '../errors.js'
+import { LuaScript } from '../connection/scripts.js'
+import type { Serializer } from '../serializer.js'
+import { mergeFields } from './merge.js'
+import { decodePayload, encodePayload, type SessionLike } from './payload.js'
+import type { SessionState, StoreMeta } from './state.js'
+
+// An update lands only over the text this request loaded; otherwise the text found comes back for a merge. One round trip
+// when nothing raced; a missing key (destroyed, expired) is never recreated.
+const UPDATE_IF_LOADED = new LuaScript(`
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+if current ~= ARGV[1] then return current end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`)
+
+// Saves racing each other over one session merge and retry; past this many rounds something is rewriting it in a loop.
+const MAX_MERGES = 8
+
+/** One payload write: its text, PX and the stamps in its head. */
+export interface Write {
+  readonly text: string
+  readonly px: number
+  readonly expires: string | null
+  readonly storeExpires: number
+  readonly seenAt: number | undefined
+  readonly meta: StoreMeta
+}
+
+/**
+ * Writes over exactly the text this request loaded, in one round trip. When another save landed in between, the
+ * text found comes back: merged field by field (merge.ts) into this Session and written over that text in turn.
+ * The text written.
+ */
+export async function updateIfLoaded (
+  connection: RedisConnection, serializer: Serializer, key: string, session: SessionLike, state: SessionState, write: Write
+): Promise<string> {
+  const { px, expires, storeExpires, seenAt, meta } = write
+  let expected = state.text
+  let text = write.text
+  let base: Record<string, unknown> | undefined
+  for (let round = 0; round <= MAX_MERGES; round++) {
+    const [from, next] = [expected, text]
+    const reply = await connection.run((c) => UPDATE_IF_LOADED.run(c, [key], [from, next, String(px)]))
+    if (reply === 1) return text
+    if (typeof reply !== 'string') {
+      throw new SessionInterruptedError('was destroyed or expired while this request was running; the update was not written')
+    }
+    base ??= await decode(serializer, state.text)
+    const theirs = await decode(serializer, reply)
+    if (base === undefined || theirs === undefined) {
+      throw new SessionInterruptedError('was rewritten unreadably while this request was running; the update was not written')
+    }
+    // What the other save changed joins this Session; then this request's later saves compare with the merged text.
+    mergeFields(base, session, theirs)
+    base = theirs
+    expected = reply
+    text = encodePayload(serializer, session, expires, storeExpires, seenAt, meta)
+  }
+  throw new SessionInterruptedError('kept changing under this request; the update was not written')
+}
+
+async function decode (serializer: Serializer, text: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const decoded = decodePayload(serializer, text)
+    return decoded instanceof Promise ? await decoded : decoded
+  } catch {
+    return undefined
+  }
+}

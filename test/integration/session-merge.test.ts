@@ -1,0 +1,117 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import t from 'tap'
+import { Gate } from '../helpers/gate.js'
+import { redisForTest } from '../helpers/redis-server.js'
+import { commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, sessionApp, setCookie } from '../helpers/session-app.js'
+
+interface Change { gate: 'a' | 'b' | 'c', set?: Record<string, unknown>, del?: string[] }
+
+/** POST /held {gate, set, del}: loads the session, waits at its gate, then changes it (saved by @fastify/session). */
+function heldRoutes (gates: Record<Change['gate'], Gate>) {
+  return (app: FastifyInstance): void => {
+    defaultRoutes(app)
+    app.post('/held', async (request) => {
+      const { gate, set = {}, del = [] } = request.body as Change
+      await gates[gate].hold()
+      for (const [key, value] of Object.entries(set)) fields(request)[key] = value
+      for (const key of del) Reflect.deleteProperty(fields(request), key)
+      return { ok: true }
+    })
+  }
+}
+
+function gates (): Record<Change['gate'], Gate> {
+  return { a: new Gate(), b: new Gate(), c: new Gate() }
+}
+
+async function start (app: FastifyInstance, gate: Gate, cookie: string, change: Change): Promise<() => Promise<LightMyRequestResponse>> {
+  const arrived = gate.arrival()
+  const pending = app.inject({ method: 'POST', url: '/held', payload: change, headers: cookieHeader(cookie) })
+  await arrived
+  return async () => {
+    gate.open()
+    return await pending
+  }
+}
+
+t.test('two requests that loaded the same session: per-field merge, the later save wins a field both changed, deletions stay unless the other changed the field', async (t) => {
+  const redis = await redisForTest(t)
+  const g = gates()
+  const { app } = await sessionApp(t, redis, {}, heldRoutes(g))
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada', a: 1, b: 1, c: 1, d: 1, e: 1, both: 0, gone: 1 } }))!.value
+
+  // Both load the same session, then A saves first and B (the later save) second.
+  const finishA = await start(app, g.a, cookie, { gate: 'a', set: { a: 2, both: 'A', e: 7, added: 'by A' }, del: ['c', 'd', 'gone'] })
+  const finishB = await start(app, g.b, cookie, { gate: 'b', set: { b: 2, both: 'B', d: 5 }, del: ['e', 'gone'] })
+  t.equal((await finishA()).statusCode, 200)
+  await redis.cli('CONFIG', 'RESETSTAT')
+  const b = await finishB()
+  t.equal(b.statusCode, 200, 'the later save is not refused')
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie) })).json(), {
+    user: 'ada',
+    a: 2, // changed only by A
+    b: 2, // changed only by B
+    // c: deleted by A only
+    d: 5, // deleted by A, changed by B: the change stays
+    e: 7, // changed by A, deleted by B: the change stays
+    both: 'B', // changed by both: the later save's
+    added: 'by A' // added by A only
+    // gone: deleted by both
+  })
+  t.equal(await commandCalls(redis, 'evalsha'), 2, 'the raced save: one compare that failed, one merged write')
+})
+
+t.test('with nothing raced, an update is one round trip: one script, its GET and SET', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis, { userKey: 'user' })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!.value
+  // A first update loads the script into Redis (EVALSHA, then EVAL once per server).
+  await app.inject({ method: 'POST', url: '/set', payload: { cart: [] }, headers: cookieHeader(cookie) })
+  await redis.cli('CONFIG', 'RESETSTAT')
+  await app.inject({ method: 'POST', url: '/set', payload: { cart: ['book'] }, headers: cookieHeader(cookie) })
+  const info = await redis.cli('INFO', 'commandstats')
+  const calls = Object.fromEntries([...info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]))
+  // GET: the load and the script's compare; evalsha: the update and the user index (sent together, as before).
+  delete calls['config|resetstat']
+  t.same(calls, { get: 2, evalsha: 2, set: 1, sadd: 1, pttl: 1, pexpire: 1 })
+})
+
+t.test('a session destroyed while two requests hold it is never brought back, merge or not', async (t) => {
+  const redis = await redisForTest(t)
+  const g = gates()
+  const { app } = await sessionApp(t, redis, {}, heldRoutes(g))
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!.value
+  const finishA = await start(app, g.a, cookie, { gate: 'a', set: { a: 1 } })
+  const finishB = await start(app, g.b, cookie, { gate: 'b', set: { b: 1 } })
+  t.equal((await finishA()).statusCode, 200, 'A saved: B now has a merge to do')
+  t.equal((await app.inject({ method: 'POST', url: '/logout', headers: cookieHeader(cookie) })).statusCode, 200)
+  const b = await finishB()
+  t.equal(b.statusCode, 409)
+  t.equal(b.json<{ code: string }>().code, 'FST_CODEX_SESSION_INTERRUPTED')
+  t.same(await keys(redis), [], 'still destroyed')
+})
+
+t.test('a destroy racing a save: whichever lands second, the session stays destroyed', async (t) => {
+  const redis = await redisForTest(t)
+  const g = gates()
+  const { app } = await sessionApp(t, redis, {}, (app) => {
+    heldRoutes(g)(app)
+    app.post('/held-logout', async (request) => {
+      await g.c.hold()
+      await request.session.destroy()
+      return { ok: true }
+    })
+  })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!.value
+  const finishA = await start(app, g.a, cookie, { gate: 'a', set: { a: 1 } })
+  const arrived = g.c.arrival()
+  const logout = app.inject({ method: 'POST', url: '/held-logout', headers: cookieHeader(cookie) })
+  await arrived
+  // The save lands first, then the destroy: the destroy wins, as it would alone.
+  t.equal((await finishA()).statusCode, 200)
+  g.c.open()
+  t.equal((await logout).statusCode, 200)
+  t.same(await keys(redis), [])
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie) })).json(), {})
+  t.equal(idOf(cookie).length > 0, true)
+})
