@@ -5,6 +5,7 @@ export { RedisCache, type KeyOptions, type WriteOptions, type RedisCacheOptions,
 export type { CacheEntries } from './lib/cache/batch.js'
 export type { JsonValue, JsonSafe } from './lib/cache/json-value.js'
 export type { CacheOptions, CacheLogger, NearCacheOptions } from './lib/cache/options.js'
+export type { RouteCacheOptions } from './lib/route-cache/options.js'
 export type { GetOrSetOptions } from './lib/cache/read-through.js'
 export type { Factory, FactoryContext } from './lib/cache/factory.js'
 export { Lock } from './lib/cache/lock.js'
