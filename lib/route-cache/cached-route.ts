@@ -35,6 +35,11 @@ const UNSTORED = null
 // What reaches the response of a 304, beside the status (RFC 9110 §15.4.5).
 const NOT_MODIFIED_HEADERS = ['cache-control', 'content-location', 'etag', 'expires', 'vary']
 
+/** Epoch ms with sub-millisecond precision: an entry stored just before a lookup began is a hit, not collapsed. */
+function preciseNow (): number {
+  return performance.timeOrigin + performance.now()
+}
+
 const states = new WeakMap<FastifyRequest, RequestState>()
 
 /** A handler adds tags to the entry it computes (no effect on a request that does not store). */
@@ -109,7 +114,7 @@ export class CachedRoute {
   }
 
   async #getOrSet (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string, names: readonly string[], again: boolean): Promise<FastifyReply | undefined> {
-    const started = Date.now()
+    const started = preciseNow()
     let computing!: () => void
     const turn = new Promise<typeof COMPUTE>((resolve) => { computing = () => resolve(COMPUTE) })
     const done = this.#host.backend.getOrSet(key, (ctx) => new Promise((resolve, reject) => {
@@ -196,7 +201,7 @@ export class CachedRoute {
       reply.header('cache-status', forwardStatus('miss'))
       return payload
     }
-    const entry = toEntry(status, headers, payload as string | Buffer | null | undefined, this.#options.ttl ?? this.#host.defaultTtl, Date.now())
+    const entry = toEntry(status, headers, payload as string | Buffer | null | undefined, this.#options.ttl ?? this.#host.defaultTtl, preciseNow())
     if (headers.etag === undefined && entry.h.etag !== undefined) reply.header('etag', entry.h.etag)
     computation.resolve(entry)
     reply.header('cache-status', forwardStatus('miss', { stored: true }))
