@@ -7,14 +7,11 @@
 import Fastify from 'fastify'
 import { createClient } from '@redis/client'
 import { codexCache } from '../../index.js'
-
-export const ROUTE_VARIANTS = ['ceiling', 'uncached', 'hit', 'hit-near', 'cold'] as const
-export type RouteVariant = typeof ROUTE_VARIANTS[number]
-export const RUNS_KEY = 'bench:route:runs'
+import { RUNS_KEY, type RouteVariant } from './variants.js'
 
 /** About 2 KB of JSON. */
-export function body (): { items: Array<{ id: number, name: string, price: number, tags: string[] }> } {
-  return { items: Array.from({ length: 20 }, (_, id) => ({ id, name: `product number ${id}`, price: 100 + id, tags: ['bench', 'route', 'cache'] })) }
+function body (): { items: Array<{ id: number, name: string, price: number, tags: string[] }> } {
+  return { items: Array.from({ length: 25 }, (_, id) => ({ id, name: `product number ${id}`, price: 100 + id, tags: ['bench', 'route', 'cache'] })) }
 }
 
 function work (ms: number): void {

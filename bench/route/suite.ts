@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { adminClient } from '../lib/redis.js'
 import { BENCH_NODE_ARGS } from '../lib/node-args.js'
 import { median } from '../lib/stats.js'
-import { RUNS_KEY, type RouteVariant } from './server.js'
+import { RUNS_KEY, type RouteVariant } from './variants.js'
 
 const SERVER = fileURLToPath(new URL('./server.ts', import.meta.url))
 
