@@ -80,8 +80,10 @@ export class CachedRoute {
     }
     let key: string
     let names: readonly string[]
+    let plan: RouteGetOrSetOptions
     try {
-      names = await this.#varyNames()
+      plan = this.#plan(request)
+      names = this.#learned === undefined ? await this.#varyNames() : this.#keyNames
       key = routeKey({
         pattern: this.#pattern,
         params: (request.params ?? {}) as Record<string, unknown>,
@@ -96,7 +98,7 @@ export class CachedRoute {
       return undefined
     }
     if (method === 'HEAD') return await this.#head(request, reply, state, key)
-    return await this.#getOrSet(request, reply, state, key, names, true)
+    return await this.#getOrSet(request, reply, state, key, names, plan, true)
   }
 
   async #head (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string): Promise<FastifyReply | undefined> {
@@ -113,14 +115,14 @@ export class CachedRoute {
     return undefined
   }
 
-  async #getOrSet (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string, names: readonly string[], again: boolean): Promise<FastifyReply | undefined> {
+  async #getOrSet (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string, names: readonly string[], plan: RouteGetOrSetOptions, again: boolean): Promise<FastifyReply | undefined> {
     const started = preciseNow()
     let computing!: () => void
     const turn = new Promise<typeof COMPUTE>((resolve) => { computing = () => resolve(COMPUTE) })
     const done = this.#host.backend.getOrSet(key, (ctx) => new Promise((resolve, reject) => {
       state.computing = { ctx, varyNames: names, resolve, reject, settled: false }
       computing()
-    }), this.#plan(request))
+    }), plan)
     // Once this request computes, what getOrSet answers it no longer matters (its store failing included).
     done.then(() => this.#host.up(), (err) => { if (!(err instanceof HandlerFailed) && state.computing !== undefined) this.#host.failed(err, this.#pattern) })
     let first: unknown
@@ -136,7 +138,7 @@ export class CachedRoute {
     if (!isStoredResponse(first)) {
       // Another request's response that was not stored: never ours. Look again once (the key no longer makes
       // requests wait), then run our own handler.
-      if (again) return await this.#getOrSet(request, reply, state, key, names, false)
+      if (again) return await this.#getOrSet(request, reply, state, key, names, plan, false)
       state.reason = 'miss'
       return undefined
     }

@@ -240,3 +240,17 @@ t.test('plugin defaults apply to every cached route', async t => {
   await app.inject('/d')
   t.match((await app.inject('/d')).headers['cache-status'], /ttl=123[34]$/)
 })
+
+t.test('a tags or varyBy function that throws, or returns a bad tag, costs the cache, never the request', async t => {
+  const redis = await redisForTest(t)
+  const app = await routeCacheApp(t, redis)
+  app.get('/a', { config: { cache: { tags: () => { throw new Error('oops') } } } }, async () => 'a')
+  app.get('/b', { config: { cache: { tags: () => [''] } } }, async () => 'b')
+  app.get('/c', { config: { cache: { varyBy: () => { throw new Error('oops') } } } }, async () => 'c')
+  await app.ready()
+  for (const url of ['/a', '/b', '/c']) {
+    const res = await app.inject(url)
+    t.equal(res.statusCode, 200, url)
+    t.equal(res.headers['cache-status'], 'fastify-codex; fwd=bypass', url)
+  }
+})
