@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteCacheHost, RouteFactoryContext, RouteGetOrSetOptions } from './backend.js'
 import { hasCredentials } from './credentials.js'
-import { ageOf, bodyOf, etagMatches, freshnessLeft, isStoredResponse, toEntry, unstorableReason, varyNames, type StoredResponse } from './entry.js'
+import { REPLAYED_HEADERS, ageOf, bodyOf, etagMatches, freshnessLeft, isStoredResponse, toEntry, unstorableReason, varyNames, type StoredResponse } from './entry.js'
 import { pathOf, pathTag, routeKey, searchOf, varyMetaKey } from './key.js'
 import type { ResolvedRouteCache } from './options.js'
 import { forwardStatus, hitStatus, type ForwardReason } from './status.js'
@@ -218,7 +218,8 @@ export class CachedRoute {
       reply.header('cache-status', forwardStatus('miss'))
       return payload
     }
-    for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name)
+    // The failed response's own description goes; headers the app's onSend hooks set (CORS, security) stay.
+    for (const name of [...REPLAYED_HEADERS, 'content-length']) reply.removeHeader(name)
     for (const name in stale.h) reply.header(name, stale.h[name])
     reply.code(stale.s)
     reply.header('age', String(ageOf(stale, Date.now())))

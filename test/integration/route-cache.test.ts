@@ -202,6 +202,7 @@ t.test('grace: a stored response answers when the handler throws or answers 5xx,
     return `good ${runs}`
   })
   app.get('/nograce', { config: { cache: { ttl: 0.2 } } }, async () => { if (mode !== 'ok') throw new Error('down'); return 'fine' })
+  app.addHook('onSend', async (_request, reply, payload) => { reply.header('x-frame-options', 'DENY'); return payload })
   await app.ready()
   t.equal((await app.inject('/flaky')).body, 'good 1')
   await app.inject('/nograce')
@@ -211,6 +212,8 @@ t.test('grace: a stored response answers when the handler throws or answers 5xx,
   t.equal(stale.statusCode, 200)
   t.equal(stale.body, 'good 1')
   t.equal(stale.headers['cache-status'], 'fastify-codex; fwd=stale')
+  t.equal(stale.headers['content-type'], 'text/plain; charset=utf-8', 'the stored response\'s content-type, not the error\'s')
+  t.equal(stale.headers['x-frame-options'], 'DENY', 'headers of the app\'s onSend hooks stay')
   t.ok(stale.headers.age !== undefined)
   mode = '503'
   t.equal((await app.inject('/flaky')).body, 'good 1')
