@@ -6,6 +6,8 @@ export interface RouteFactoryContext {
   /** Do not store, and let waiting callers compute their own. */
   uncacheable? (): void
   skip (): void
+  /** Adds tags to the value stored. */
+  tag? (...tags: string[]): void
 }
 
 /** The cache methods the route cache calls (a `RedisCache` is one). */

@@ -205,6 +205,7 @@ export class CachedRoute {
     }
     const entry = toEntry(status, headers, payload as string | Buffer | null | undefined, this.#options.ttl ?? this.#host.defaultTtl, preciseNow())
     if (headers.etag === undefined && entry.h.etag !== undefined) reply.header('etag', entry.h.etag)
+    if (state.tags !== undefined) computation.ctx.tag?.(...state.tags)
     computation.resolve(entry)
     reply.header('cache-status', forwardStatus('miss', { stored: true }))
     return payload
