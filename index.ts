@@ -8,6 +8,7 @@ export type { CacheOptions, CacheLogger, NearCacheOptions } from './lib/cache/op
 export type { RouteCacheOptions } from './lib/route-cache/options.js'
 export type { GetOrSetOptions } from './lib/cache/read-through.js'
 export type { Factory, FactoryContext } from './lib/cache/factory.js'
+export type { ManyFactory, ManyFactoryContext, ManyResult } from './lib/cache/read-through/many.js'
 export { Lock } from './lib/cache/lock.js'
 export type { LockOptions, WithLockOptions } from './lib/cache/lock-options.js'
 export type { LockedFunction } from './lib/cache/locks.js'

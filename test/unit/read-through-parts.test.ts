@@ -24,10 +24,11 @@ t.test('bookkeeping keys live under the namespace, apart from the values', async
   t.equal(keys.channel, 'app:~codex:landed')
 })
 
-t.test('runFactory: sync and async factories, setTtl, skip, errors', async t => {
-  t.same(await runFactory(() => 1, undefined, undefined), { value: 1, skipped: false, ttl: undefined })
-  t.same(await runFactory(async (ctx) => { ctx.setTtl(1.5); ctx.skip(); return 'x' }, undefined, undefined), { value: 'x', skipped: true, ttl: 1500 })
-  t.same((await runFactory((ctx) => { ctx.setTtl(null); return ctx.stale }, 'old', undefined)), { value: 'old', skipped: false, ttl: null })
+t.test('runFactory: sync and async factories, setTtl, skip, uncacheable, tag, errors', async t => {
+  t.same(await runFactory(() => 1, undefined, undefined), { value: 1, skipped: false, uncacheable: false, ttl: undefined })
+  t.same(await runFactory(async (ctx) => { ctx.setTtl(1.5); ctx.skip(); return 'x' }, undefined, undefined), { value: 'x', skipped: true, uncacheable: false, ttl: 1500 })
+  t.same((await runFactory((ctx) => { ctx.setTtl(null); return ctx.stale }, 'old', undefined)), { value: 'old', skipped: false, uncacheable: false, ttl: null })
+  t.same(await runFactory((ctx) => { ctx.uncacheable(); ctx.tag('a'); ctx.tag('b', 'c'); return 2 }, undefined, undefined), { value: 2, skipped: false, uncacheable: true, tags: ['a', 'b', 'c'], ttl: undefined })
   await t.rejects(runFactory(() => { throw new Error('sync') }, undefined, undefined), { message: 'sync' })
   await t.rejects(runFactory((ctx) => { ctx.setTtl(Number.NaN); return 1 }, undefined, undefined), { code: 'FST_CODEX_INVALID_TTL' })
 })
@@ -40,7 +41,7 @@ t.test('runFactory: hardTimeout aborts the signal and rejects with FST_CODEX_FAC
   t.ok(performance.now() - started < 1500)
   t.equal(signal?.aborted, true)
   t.equal((signal?.reason as { code?: string }).code, 'FST_CODEX_FACTORY_TIMEOUT', 'the signal says why')
-  t.same(await runFactory(async () => { await sleep(10); return 2 }, undefined, 1000), { value: 2, skipped: false, ttl: undefined }, 'in time')
+  t.same(await runFactory(async () => { await sleep(10); return 2 }, undefined, 1000), { value: 2, skipped: false, uncacheable: false, ttl: undefined }, 'in time')
 })
 
 t.test('getOrSet options: grace and ttl in seconds, timeouts in ms, lockTimeout 10000 by default; bad values coded', async t => {
