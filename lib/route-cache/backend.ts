@@ -4,10 +4,9 @@ import { RedisUnavailableError } from '../errors.js'
 export interface RouteFactoryContext {
   readonly stale: unknown
   /** Do not store, and let waiting callers compute their own. */
-  uncacheable? (): void
-  skip (): void
+  uncacheable (): void
   /** Adds tags to the value stored. */
-  tag? (...tags: string[]): void
+  tag (...tags: string[]): void
 }
 
 /** The cache methods the route cache calls (a `RedisCache` is one). */

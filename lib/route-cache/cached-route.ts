@@ -30,7 +30,7 @@ interface Computation {
 class HandlerFailed extends Error {}
 
 const COMPUTE = Symbol('compute')
-// What a computation that may not be stored hands back: never a response, so no waiter can replay it.
+// What a computation that may not be stored hands back (to its own caller only: waiters compute their own).
 const UNSTORED = null
 // What reaches the response of a 304, beside the status (RFC 9110 §15.4.5).
 const NOT_MODIFIED_HEADERS = ['cache-control', 'content-location', 'etag', 'expires', 'vary']
@@ -98,7 +98,7 @@ export class CachedRoute {
       return undefined
     }
     if (method === 'HEAD') return await this.#head(request, reply, state, key)
-    return await this.#getOrSet(request, reply, state, key, names, plan, true)
+    return await this.#getOrSet(request, reply, state, key, names, plan)
   }
 
   async #head (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string): Promise<FastifyReply | undefined> {
@@ -115,7 +115,7 @@ export class CachedRoute {
     return undefined
   }
 
-  async #getOrSet (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string, names: readonly string[], plan: RouteGetOrSetOptions, again: boolean): Promise<FastifyReply | undefined> {
+  async #getOrSet (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string, names: readonly string[], plan: RouteGetOrSetOptions): Promise<FastifyReply | undefined> {
     const started = preciseNow()
     let computing!: () => void
     const turn = new Promise<typeof COMPUTE>((resolve) => { computing = () => resolve(COMPUTE) })
@@ -136,9 +136,7 @@ export class CachedRoute {
     }
     if (first === COMPUTE) return undefined
     if (!isStoredResponse(first)) {
-      // Another request's response that was not stored: never ours. Look again once (the key no longer makes
-      // requests wait), then run our own handler.
-      if (again) return await this.#getOrSet(request, reply, state, key, names, plan, false)
+      // Not a response (a value another caller of this key stored): this request runs its own handler.
       state.reason = 'miss'
       return undefined
     }
@@ -197,15 +195,14 @@ export class CachedRoute {
     // Stored under a key that ignores a header the response varies on, it would be served to the wrong clients.
     if (reason === undefined && !names.every((name) => computation.varyNames.includes(name))) reason = 'vary'
     if (reason !== undefined) {
-      if (computation.ctx.uncacheable !== undefined) computation.ctx.uncacheable()
-      else computation.ctx.skip()
+      computation.ctx.uncacheable()
       computation.resolve(UNSTORED)
       reply.header('cache-status', forwardStatus('miss'))
       return payload
     }
     const entry = toEntry(status, headers, payload as string | Buffer | null | undefined, this.#options.ttl ?? this.#host.defaultTtl, preciseNow())
     if (headers.etag === undefined && entry.h.etag !== undefined) reply.header('etag', entry.h.etag)
-    if (state.tags !== undefined) computation.ctx.tag?.(...state.tags)
+    if (state.tags !== undefined) computation.ctx.tag(...state.tags)
     computation.resolve(entry)
     reply.header('cache-status', forwardStatus('miss', { stored: true }))
     return payload

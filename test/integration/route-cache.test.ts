@@ -257,3 +257,22 @@ t.test('a tags or varyBy function that throws, or returns a bad tag, costs the c
     t.equal(res.headers['cache-status'], 'fastify-codex; fwd=bypass', url)
   }
 })
+
+t.test('after a response that may not be stored, concurrent requests for it no longer wait for one another', async t => {
+  const redis = await redisForTest(t)
+  const app = await routeCacheApp(t, redis)
+  let running = 0
+  let most = 0
+  app.get('/private', { config: { cache: true } }, async (_request, reply) => {
+    most = Math.max(most, ++running)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    running--
+    return await reply.header('cache-control', 'private').send('mine')
+  })
+  await app.ready()
+  await app.inject('/private')
+  most = 0
+  const replies = await Promise.all([app.inject('/private'), app.inject('/private'), app.inject('/private')])
+  t.equal(most, 3, 'the three handlers ran side by side')
+  t.same(replies.map((r) => r.headers['cache-status']), Array(3).fill('fastify-codex; fwd=miss'))
+})
