@@ -178,6 +178,12 @@ if (locks !== undefined && !config.quick) {
   await writeFile(lockFile, ['# Lock benchmark', '', machineSection(machine, config, seconds), '', ...lockPart].join('\n'))
   progress(`written to ${lockFile}`)
 }
+if (route !== undefined && !config.quick) {
+  const routeFile = fileURLToPath(new URL('./results/route.md', import.meta.url))
+  const routeTargets = targets({ route })
+  await writeFile(routeFile, ['# Route response cache benchmark', '', machineSection(machine, config, seconds), '', '## Targets (ratios from this run)', '', targetsTable(routeTargets), '', routeSection(route)].join('\n'))
+  progress(`written to ${routeFile}`)
+}
 if (hotKey !== undefined && !config.quick) {
   const readThrough = fileURLToPath(new URL('./results/read-through.md', import.meta.url))
   await writeFile(readThrough, ['# Locks and read-through benchmarks', '', machineSection(machine, config, seconds), '', ...lockSections].join('\n'))
