@@ -2,9 +2,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteCacheHost, RouteFactoryContext, RouteGetOrSetOptions } from './backend.js'
 import { hasCredentials } from './credentials.js'
 import { REPLAYED_HEADERS, ageOf, bodyOf, etagMatches, freshnessLeft, isStoredResponse, toEntry, unstorableReason, varyNames, type StoredResponse } from './entry.js'
-import { pathOf, pathTag, routeKey, searchOf, varyMetaKey } from './key.js'
+import { pathOf, pathTag, routeKey, searchOf } from './key.js'
 import type { ResolvedRouteCache } from './options.js'
 import { forwardStatus, hitStatus, type ForwardReason } from './status.js'
+import { RouteVary } from './vary.js'
 
 /** One request's dealings with the cache, from lookup to onSend. */
 interface RequestState {
@@ -57,15 +58,14 @@ export class CachedRoute {
   readonly #pattern: string
   readonly #options: ResolvedRouteCache
   readonly #sessionCookie: (request: FastifyRequest) => string | undefined
-  /** The response Vary names learned for this route (`undefined`: not read from Redis yet), and with `vary`. */
-  #learned: string[] | undefined
-  #keyNames: readonly string[] = []
+  readonly #vary: RouteVary
 
   constructor (host: RouteCacheHost, pattern: string, options: ResolvedRouteCache, sessionCookie: (request: FastifyRequest) => string | undefined) {
     this.#host = host
     this.#pattern = pattern
     this.#options = options
     this.#sessionCookie = sessionCookie
+    this.#vary = new RouteVary(host, pattern, options.vary)
   }
 
   async lookup (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
@@ -83,7 +83,7 @@ export class CachedRoute {
     let plan: RouteGetOrSetOptions
     try {
       plan = this.#plan(request)
-      names = this.#learned === undefined ? await this.#varyNames() : this.#keyNames
+      names = this.#vary.known ?? await this.#vary.load()
       key = routeKey({
         pattern: this.#pattern,
         params: (request.params ?? {}) as Record<string, unknown>,
@@ -190,7 +190,7 @@ export class CachedRoute {
     if (status >= 500) return this.#failedResponse(reply, computation, payload)
     const headers = reply.getHeaders()
     const names = varyNames(headers.vary)
-    this.#learn(names)
+    this.#vary.learn(names)
     let reason = unstorableReason(status, headers, payload, this.#options.statuses, this.#options.maxBytes)
     // Stored under a key that ignores a header the response varies on, it would be served to the wrong clients.
     if (reason === undefined && !names.every((name) => computation.varyNames.includes(name))) reason = 'vary'
@@ -231,28 +231,5 @@ export class CachedRoute {
     if (computation === undefined || computation.settled) return
     computation.settled = true
     computation.reject(new HandlerFailed('the request ended before its response'))
-  }
-
-  async #varyNames (): Promise<readonly string[]> {
-    if (this.#learned === undefined) {
-      const stored = await this.#host.backend.get(varyMetaKey(this.#pattern))
-      this.#setLearned(Array.isArray(stored) ? stored.filter((n): n is string => typeof n === 'string') : [])
-    }
-    return this.#keyNames
-  }
-
-  #setLearned (names: string[]): void {
-    this.#learned = names
-    this.#keyNames = [...new Set([...this.#options.vary, ...names])].sort()
-  }
-
-  /** A response's Vary names join the route's key from now on, here and (through Redis) in other processes. */
-  #learn (names: string[]): void {
-    const learned = this.#learned ?? []
-    const fresh = names.filter((name) => name !== '*' && !learned.includes(name))
-    if (fresh.length === 0) return
-    const all = [...learned, ...fresh].sort()
-    this.#setLearned(all)
-    this.#host.backend.set(varyMetaKey(this.#pattern), all, { ttl: null }).catch((err: unknown) => this.#host.failed(err, this.#pattern))
   }
 }
