@@ -9,6 +9,8 @@ export type {
 } from './lib/cache/options.js'
 export type { CodexLogger } from './lib/logger.js'
 export type { Factory, FactoryContext } from './lib/cache/read-through/factory.js'
+export type { ManyFactory, ManyFactoryContext, ManyResult } from './lib/cache/read-through/many.js'
+export type { RouteCacheOptions } from './lib/route-cache/options.js'
 export type { Lock, LockedFunction } from './lib/cache/locks/locks.js'
 export type { KeyFunction, KeyVersion } from './lib/keys.js'
 export type { ConnectionOptions } from './lib/connection/options.js'

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the serializer, cache, near-cache, session, locks and read-through (hot key) suites side by side, printed as Markdown and
+ * `npm run bench`: the serializer, cache, near-cache, session, locks, read-through (hot key) and route suites side by side, printed as Markdown and
  * written to bench/results/latest.md (a full run) or bench/results/partial.md.tmp (BENCH_QUICK / BENCH_ONLY).
  * BENCH_SOAK=1 adds the memory soak (also `npm run bench:soak` on its own).
  */
@@ -20,6 +20,8 @@ import { lockCostTable, lockTable, scriptCostTable } from './locks/report.js'
 import { runLockBench, type LockBenchResult } from './locks/suite.js'
 import { hotKeyTable } from './read-through/report.js'
 import { runHotKeyBench, type HotKeyBenchResult } from './read-through/suite.js'
+import { routeSection } from './route/report.js'
+import { runRouteBench, type RouteBenchResult } from './route/suite.js'
 import { sessionTable } from './session/report.js'
 import { runSessionBench, type SessionBenchResult } from './session/suite.js'
 import { soakTable, soakVerdicts } from './soak/report.js'
@@ -37,6 +39,7 @@ let locks: LockBenchResult | undefined
 let hotKey: HotKeyBenchResult | undefined
 let soak: SoakSeries[] | undefined
 let near: NearBenchResult | undefined
+let route: RouteBenchResult | undefined
 
 const redis = await startBenchRedis()
 try {
@@ -68,6 +71,10 @@ try {
     progress('read-through (hot key)…')
     hotKey = await runHotKeyBench({ url: redis.url, ...config.hotKey, onRun: progress })
   }
+  if (wants(config, 'route')) {
+    progress('route response cache…')
+    route = await runRouteBench({ url: redis.url, ...config.route, onRun: progress })
+  }
   if (config.soak) {
     progress('soak…')
     const options = { redisUrl: redis.url, ...config.soakSize, onProgress: progress }
@@ -80,7 +87,7 @@ try {
 const seconds = (Date.now() - started) / 1000
 const out: string[] = ['# fastify-codex benchmarks', '', machineSection(machine, config, seconds), '']
 
-const targetList = targets({ serializer, cache, session, near, locks, hotKey })
+const targetList = targets({ serializer, cache, session, near, locks, hotKey, route })
 if (targetList.length > 0) {
   out.push('## Targets (ratios from this run)', '', targetsTable(targetList), '')
 }
@@ -151,6 +158,7 @@ if (hotKey !== undefined) {
     hotKeyTable(hotKey), '')
 }
 out.push(...lockSections)
+if (route !== undefined) out.push(routeSection(route), '')
 if (soak !== undefined) {
   out.push('## Memory soak', '', soakVerdicts(soak), '', soakTable(soak), '')
 } else {
@@ -169,6 +177,12 @@ if (locks !== undefined && !config.quick) {
   const lockFile = fileURLToPath(new URL('./results/locks.md', import.meta.url))
   await writeFile(lockFile, ['# Lock benchmark', '', machineSection(machine, config, seconds), '', ...lockPart].join('\n'))
   progress(`written to ${lockFile}`)
+}
+if (route !== undefined && !config.quick) {
+  const routeFile = fileURLToPath(new URL('./results/route.md', import.meta.url))
+  const routeTargets = targets({ route })
+  await writeFile(routeFile, ['# Route response cache benchmark', '', machineSection(machine, config, seconds), '', '## Targets (ratios from this run)', '', targetsTable(routeTargets), '', routeSection(route)].join('\n'))
+  progress(`written to ${routeFile}`)
 }
 if (hotKey !== undefined && !config.quick) {
   const readThrough = fileURLToPath(new URL('./results/read-through.md', import.meta.url))

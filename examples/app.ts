@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { codexCache, codexRedis, codexSession } from '../index.js'
 import { cacheRoutes } from './routes/cache-routes.js'
 import { jobRoutes } from './routes/job-routes.js'
+import { productRoutes } from './routes/product-routes.js'
 import { sessionRoutes } from './routes/session-routes.js'
 
 // A fixed development secret keeps demo logins across restarts; production sets SESSION_SECRET.
@@ -27,5 +28,6 @@ export async function buildApp (redisUrl: string): Promise<FastifyInstance> {
   await app.register(cacheRoutes)
   await app.register(sessionRoutes)
   await app.register(jobRoutes)
+  await app.register(productRoutes)
   return app
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { ConnectionOptions } from '../lib/connection/options.js'
 import { InvalidOptionsError } from '../lib/errors.js'
 import { rejectUnknownOptions } from '../lib/known-options.js'
+import { SESSION_COOKIE_NAME } from '../lib/route-cache/credentials.js'
 import type { SessionAdmin } from '../lib/session/admin.js'
 import { checkCookieOptions } from '../lib/session/cookie-options.js'
 import { SESSION_STORE_OPTION_NAMES, resolveSessionOptions, type SessionStoreOptions } from '../lib/session/options.js'
@@ -141,6 +142,8 @@ const plugin: FastifyPluginAsync<CodexSessionOptions> = async (fastify, options)
     done()
   })
   fastify.decorate('sessions', store.sessions)
+  // Cached routes bypass requests that carry this cookie.
+  fastify.decorate(SESSION_COOKIE_NAME, cookieName)
 }
 
 // A Secure cookie (@fastify/session's default) is never stored by a browser talking plain HTTP: say so once. An

@@ -4,7 +4,8 @@ import { CACHE_OPERATIONS, type CacheOperation } from '../cache/suite.js'
  * Knobs from the environment: BENCH_QUICK=1 for a ~1 minute smoke run, BENCH_ONLY=cache,session,serializer to pick
  * suites (also near, locks, read-through), BENCH_CACHE_OPS=get,getOrSet to pick cache operations,
  * BENCH_HOTKEY_SECONDS to set the hot-key run length per contestant (default 20, quick 5), BENCH_HOTKEY_ROUNDS the rounds
- * it is split into (default 4, quick 1), BENCH_HOTKEY_ONLY=codex,near,dedupe… its contestants.
+ * it is split into (default 4, quick 1), BENCH_HOTKEY_ONLY=codex,near,dedupe… its contestants. BENCH_ONLY=route: the route
+ * response cache (hit vs ceiling and uncached, and the cold race).
  */
 export interface BenchConfig {
   quick: boolean
@@ -17,6 +18,7 @@ export interface BenchConfig {
   soakSize: { cacheOps: number, sessionRequests: number }
   locks: { rounds: number, sliceMs: number, warmupMs: number, costMs: number }
   hotKey: { processes: number, concurrency: number, durationMs: number, rounds: number, factoryMs: number, ttlSeconds: number }
+  route: { rounds: number, durationSec: number, connections: number, cold: { processes: number, connections: number, durationSec: number, ttlSeconds: number } }
 }
 
 function flag (name: string): boolean {
@@ -63,6 +65,12 @@ export function loadConfig (): BenchConfig {
       rounds: Math.round(seconds('BENCH_HOTKEY_ROUNDS', quick ? 1 : 4)),
       factoryMs: 50,
       ttlSeconds: 1
+    },
+    // The scenario: a 2 KB body after 1 ms of work; the cold race is 4 processes × 64 connections.
+    route: {
+      ...(quick ? { rounds: 1, durationSec: 2 } : { rounds: 5, durationSec: 3 }),
+      connections: 64,
+      cold: { processes: 4, connections: 64, durationSec: quick ? 3 : 10, ttlSeconds: 1 }
     }
   }
 }

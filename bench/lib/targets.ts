@@ -10,6 +10,7 @@ import type { NearBenchResult } from '../near/suite.js'
 import { CODEX_LOCK, RAW_LOCK, REDLOCK, lockRatio, type LockBenchResult } from '../locks/suite.js'
 import { CODEX as HOT_CODEX, CODEX_NEAR as HOT_CODEX_NEAR } from '../read-through/contestants.js'
 import type { HotKeyBenchResult } from '../read-through/suite.js'
+import { routeRatio, type RouteBenchResult } from '../route/suite.js'
 import { fmtRatio, table, verdict } from './markdown.js'
 
 export interface TargetInputs {
@@ -19,6 +20,7 @@ export interface TargetInputs {
   near?: NearBenchResult
   locks?: LockBenchResult
   hotKey?: HotKeyBenchResult
+  route?: RouteBenchResult
 }
 
 interface Target {
@@ -34,7 +36,7 @@ const atLeast = (n: number) => (v: number) => v >= n
 /** The issue's targets, each checked against ratios from this same run. */
 export function targets (inputs: TargetInputs): Target[] {
   const list: Target[] = []
-  const { cache, session, serializer, near, locks, hotKey } = inputs
+  const { cache, session, serializer, near, locks, hotKey, route } = inputs
   if (cache !== undefined) {
     for (const op of ['get', 'set']) {
       const vsCeiling = cacheRatio(cache, op, 64, CACHE_CODEX, RAW_NO_TIMEOUT)
@@ -107,6 +109,15 @@ export function targets (inputs: TargetInputs): Target[] {
       const v = ours.p99Us / peer.p99Us
       list.push({ what: `hot key: ${name} p99 ÷ ${peer.contestant} p99`, goal: '≤ 1×', value: v, shown: fmtRatio(v), ok: (x) => x <= 1 })
     }
+  }
+  if (route !== undefined) {
+    const goals = [['hitVsCeiling', 'route cache hit ÷ same body from memory (ceiling)', 0.8], ['nearVsCeiling', 'route cache hit with nearCache ÷ ceiling', 0.9], ['hitVsUncached', 'route cache hit ÷ uncached route (1 ms of work)', 5]] as const
+    for (const [which, what, goal] of goals) {
+      const v = routeRatio(route, which)
+      list.push({ what, goal: `≥ ${goal.toFixed(2)}×`, value: v, shown: fmtRatio(v), ok: atLeast(goal) })
+    }
+    const perExpiry = route.cold.expiries === 0 ? Number.NaN : route.cold.runs / route.cold.expiries
+    list.push({ what: 'route cache cold race: handler runs per expiry (4 processes × 64 connections)', goal: '1', value: perExpiry, shown: perExpiry.toFixed(2), ok: (v) => v === 1 })
   }
   return list
 }

@@ -21,6 +21,7 @@ import { Reader } from './reader.js'
 import type { Factory } from './read-through/factory.js'
 import { Notifier } from './read-through/notify.js'
 import { ReadThrough } from './read-through/read-through.js'
+import type { ManyFactory } from './read-through/many.js'
 import { Writer } from './writer.js'
 import { invalidateTags, recordTags, resolveTags } from './tags.js'
 
@@ -252,6 +253,15 @@ export class RedisCache {
   getOrSet<T> (key: string, factory: Factory<T> & Factory<JsonSafe<NoInfer<T>>>, opts?: GetOrSetOptions): Promise<T> {
     // Not async: the inner call is, and a hit on a hot key must not pay a second promise.
     return this.#readThrough.getOrSet<T>(key, factory, opts)
+  }
+
+  /**
+   * The cached values of `keys` (one MGET), the missing ones computed by one `factory(missingKeys, ctx)` call that
+   * returns a Map or plain object of their values; each key is still computed once across every process. Keys the
+   * factory leaves out are neither stored nor returned. Options as getOrSet's.
+   */
+  async getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T> & ManyFactory<JsonSafe<NoInfer<T>>>, opts?: GetOrSetOptions): Promise<Map<string, T>> {
+    return await this.#readThrough.getOrSetMany<T>(keys, factory, opts, async (list, version) => await this.getMany(list, { version }))
   }
 
   /** Once resolved, no read in any process returns a value written with one of `tags` before the call. */

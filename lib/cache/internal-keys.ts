@@ -23,6 +23,11 @@ export class InternalKeys {
     return `${this.#base}compute:${fullKey}`
   }
 
+  /** Set for a while after a computation of the key said uncacheable(): callers compute without waiting. */
+  uncacheable (fullKey: string): string {
+    return `${this.#base}alone:${fullKey}`
+  }
+
   /** A user lock taken with `lock()` / `withLock()`: outside every key version, so a version bump keeps it. */
   lock (name: string): string {
     return `${this.#base}lock:${name}`

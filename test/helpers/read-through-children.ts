@@ -12,9 +12,9 @@ export interface Child {
   exited: Promise<number | null>
 }
 
-/** A process running read-through-child.ts with `env`, killed at teardown. */
-export function startChild (t: Test, env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+/** A process running read-through-child.ts (or `script`) with `env`, killed at teardown. */
+export function startChild (t: Test, env: Record<string, string>, script = CHILD): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe']

@@ -4,6 +4,8 @@ import { runFactory } from '../../lib/cache/read-through/factory.js'
 import { InternalKeys } from '../../lib/cache/internal-keys.js'
 import { DEFAULT_HARD_TIMEOUT_MS, resolveCacheOptions } from '../../lib/cache/options.js'
 import { resolvePlan } from '../../lib/cache/options.js'
+import { ManyBatch, NOT_RETURNED } from '../../lib/cache/read-through/many.js'
+import { UncacheableKeys, uncacheableMs } from '../../lib/cache/read-through/uncacheable.js'
 import { resolveTags } from '../../lib/cache/tags.js'
 
 t.test('tags: arrays of non-empty strings, duplicates dropped; anything else is FST_CODEX_INVALID_OPTIONS, saying what tags must be', async t => {
@@ -24,10 +26,11 @@ t.test('bookkeeping keys live under the namespace, apart from the values', async
   t.equal(keys.channel, 'app:~codex:landed')
 })
 
-t.test('runFactory: sync and async factories, setTtl, skip, errors', async t => {
-  t.same(await runFactory(() => 1, undefined, undefined), { value: 1, skipped: false, ttl: undefined })
-  t.same(await runFactory(async (ctx) => { ctx.setTtl(1.5); ctx.skip(); return 'x' }, undefined, undefined), { value: 'x', skipped: true, ttl: 1500 })
-  t.same((await runFactory((ctx) => { ctx.setTtl(null); return ctx.stale }, 'old', undefined)), { value: 'old', skipped: false, ttl: null })
+t.test('runFactory: sync and async factories, setTtl, skip, uncacheable, tag, errors', async t => {
+  t.same(await runFactory(() => 1, undefined, undefined), { value: 1, skipped: false, uncacheable: false, ttl: undefined })
+  t.same(await runFactory(async (ctx) => { ctx.setTtl(1.5); ctx.skip(); return 'x' }, undefined, undefined), { value: 'x', skipped: true, uncacheable: false, ttl: 1500 })
+  t.same((await runFactory((ctx) => { ctx.setTtl(null); return ctx.stale }, 'old', undefined)), { value: 'old', skipped: false, uncacheable: false, ttl: null })
+  t.same(await runFactory((ctx) => { ctx.uncacheable(); ctx.tag('a'); ctx.tag('b', 'c'); return 2 }, undefined, undefined), { value: 2, skipped: false, uncacheable: true, tags: ['a', 'b', 'c'], ttl: undefined })
   await t.rejects(runFactory(() => { throw new Error('sync') }, undefined, undefined), { message: 'sync' })
   await t.rejects(runFactory((ctx) => { ctx.setTtl(Number.NaN); return 1 }, undefined, undefined), { code: 'FST_CODEX_INVALID_TTL' })
 })
@@ -40,7 +43,7 @@ t.test('runFactory: hardTimeout aborts the signal and rejects with FST_CODEX_FAC
   t.ok(performance.now() - started < 1500)
   t.equal(signal?.aborted, true)
   t.equal((signal?.reason as { code?: string }).code, 'FST_CODEX_FACTORY_TIMEOUT', 'the signal says why')
-  t.same(await runFactory(async () => { await sleep(10); return 2 }, undefined, 1000), { value: 2, skipped: false, ttl: undefined }, 'in time')
+  t.same(await runFactory(async () => { await sleep(10); return 2 }, undefined, 1000), { value: 2, skipped: false, uncacheable: false, ttl: undefined }, 'in time')
 })
 
 t.test('getOrSet options: grace and ttl in seconds, timeouts in ms, lockTimeout 10000 by default; bad values coded', async t => {
@@ -71,4 +74,47 @@ t.test('hardTimeout has a finite default (30 s at most), a cache option, that a 
   for (const bad of [0, -1, Number.NaN, Infinity, '100', null, 2 ** 31]) {
     t.throws(() => resolveCacheOptions({ hardTimeout: bad as number }), { code: 'FST_CODEX_INVALID_OPTIONS' }, `hardTimeout ${String(bad)}`)
   }
+})
+
+t.test('uncacheable marks: min(ttl, 10 s), forgotten once expired, cleared by a stored value', async t => {
+  t.equal(uncacheableMs(2000), 2000)
+  t.equal(uncacheableMs(60_000), 10_000)
+  t.equal(uncacheableMs(null), 10_000)
+  t.equal(uncacheableMs(0), 0)
+  const marks = new UncacheableKeys()
+  marks.mark('a', 10_000)
+  marks.mark('b', 0)
+  t.ok(marks.has('a'))
+  t.notOk(marks.has('b'), 'a zero mark is no mark')
+  marks.clear('a')
+  t.notOk(marks.has('a'))
+  marks.mark('c', 1)
+  await sleep(5)
+  t.notOk(marks.has('c'), 'expired')
+})
+
+t.test('ManyBatch: keys whose turn comes together make one factory call; left-out keys are marked uncacheable', async t => {
+  const calls: string[][] = []
+  const batch = new ManyBatch<number>((keys, ctx) => {
+    calls.push(keys)
+    ctx.setTtl(5)
+    ctx.tag('t')
+    return { a: 1 }
+  })
+  const seen: string[] = []
+  const ctxFor = (key: string) => ({
+    signal: new AbortController().signal,
+    stale: undefined,
+    setTtl: () => { seen.push(`${key}:ttl`) },
+    skip: () => {},
+    uncacheable: () => { seen.push(`${key}:uncacheable`) },
+    tag: () => { seen.push(`${key}:tag`) }
+  })
+  const [a, b] = await Promise.all([batch.forKey('a')(ctxFor('a')), batch.forKey('b')(ctxFor('b'))])
+  t.same(calls, [['a', 'b']])
+  t.equal(a, 1)
+  t.equal(b, NOT_RETURNED)
+  t.same(seen.sort(), ['a:tag', 'a:ttl', 'b:tag', 'b:ttl', 'b:uncacheable'])
+  const failing = new ManyBatch<number>(() => { throw new Error('down') })
+  await t.rejects(failing.forKey('x')(ctxFor('x')), { message: 'down' })
 })

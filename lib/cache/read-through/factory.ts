@@ -11,6 +11,13 @@ export interface FactoryContext<T> {
   setTtl (seconds: number | null): void
   /** Return the result without storing it: waiters in this process get it, other processes compute their own. */
   skip (): void
+  /**
+   * Return the result to this caller only and store nothing: every caller waiting on this computation, in any
+   * process, runs its own factory, and for the next `ttl` seconds (at most 10) the key makes no caller wait.
+   */
+  uncacheable (): void
+  /** Adds tags to the value stored (as the call's `tags`). */
+  tag (...tags: string[]): void
 }
 
 export type Factory<T> = (ctx: FactoryContext<T>) => T | PromiseLike<T>
@@ -18,6 +25,9 @@ export type Factory<T> = (ctx: FactoryContext<T>) => T | PromiseLike<T>
 export interface FactoryRun {
   readonly value: unknown
   readonly skipped: boolean
+  readonly uncacheable: boolean
+  /** Tags added with ctx.tag(). */
+  readonly tags: readonly string[] | undefined
   /** The TTL chosen with setTtl, resolved; `undefined` = the call's. */
   readonly ttl: Ttl | undefined
 }
@@ -28,18 +38,22 @@ export interface FactoryRun {
  */
 export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | undefined, hardTimeout: number | undefined, controller = new AbortController()): Promise<FactoryRun> {
   let skipped = false
+  let uncacheable = false
+  let tags: string[] | undefined
   let ttl: Ttl | undefined
   const ctx: FactoryContext<T> = {
     signal: controller.signal,
     stale,
     setTtl (seconds) { ttl = resolveTtl(seconds, null) },
-    skip () { skipped = true }
+    skip () { skipped = true },
+    uncacheable () { uncacheable = true },
+    tag (...added) { (tags ??= []).push(...added) }
   }
   // A sync throw becomes a rejection like an async one: one error path for every caller.
   const running = (async () => await factory(ctx))()
   if (hardTimeout === undefined) {
     const value = await running
-    return { value, skipped, ttl }
+    return { value, skipped, uncacheable, tags, ttl }
   }
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<never>((resolve, reject) => {
@@ -50,7 +64,7 @@ export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | un
   })
   try {
     const value = await Promise.race([running, expired])
-    return { value, skipped, ttl }
+    return { value, skipped, uncacheable, tags, ttl }
   } finally {
     clearTimeout(timer)
     // An abandoned factory may still reject later: nobody is listening any more.

@@ -4,14 +4,16 @@ import type { KeyVersion } from '../../keys.js'
 import { EXPIRED, type Ttl } from '../../ttl.js'
 import { assertValueSize, encodeValue } from '../../value-codec.js'
 import { ComputeLock } from './compute-lock.js'
-import { runFactory, type Factory } from './factory.js'
+import { runFactory, type Factory, type FactoryRun } from './factory.js'
 import type { InternalKeys } from '../internal-keys.js'
 import type { Notifier } from './notify.js'
 import type { Reader } from '../reader.js'
 import type { Writer } from '../writer.js'
 import type { ResolvedCacheOptions } from '../options.js'
 import { awaitTurn, Flight, type Outcome } from './single-flight.js'
-import { readEpochs, recordTags, sameEpochs } from '../tags.js'
+import { ManyBatch, NOT_RETURNED, type ManyFactory } from './many.js'
+import { UncacheableKeys, uncacheableMs } from './uncacheable.js'
+import { readEpochs, recordTags, resolveTags, sameEpochs } from '../tags.js'
 import { resolvePlan, type GetOrSetOptions, type Plan } from '../options.js'
 
 /** What getOrSet uses of its RedisCache: it reads through `reader` and writes through `writer`, as `get` and `set` do. */
@@ -40,6 +42,7 @@ export class ReadThrough {
   readonly #keys: InternalKeys
   readonly #notifier: Notifier
   readonly #flights = new Map<string, Flight>()
+  readonly #alone = new UncacheableKeys()
 
   constructor (host: ReadThroughParts) {
     this.#connection = host.connection
@@ -52,7 +55,7 @@ export class ReadThrough {
     const plan = resolvePlan(opts, this.#host.options)
     if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSet needs a factory function')
     const fullKey = this.#host.makeKey(key, plan.version)
-    let flight = this.#flights.get(fullKey)
+    const flight = this.#flights.get(fullKey)
     if (flight === undefined) {
       let text: string | null = null
       let offline = false
@@ -66,11 +69,44 @@ export class ReadThrough {
         read.settled()
       }
       if (text !== null) return read.take(text) as T
-      const joined = this.#flights.get(fullKey)
-      if (joined === undefined) return await this.#wait(this.#start(key, fullKey, factory as Factory<unknown>, plan, offline), fullKey, plan, true) as T
-      flight = joined
+      return await this.#afterMiss(key, fullKey, factory as Factory<unknown>, plan, offline) as T
     }
-    return await this.#wait(flight, fullKey, plan, false) as T
+    return await this.#wait(flight, key, fullKey, factory as Factory<unknown>, plan, false) as T
+  }
+
+  /**
+   * getOrSetMany: one read of every key (`getMany`, an MGET per hash slot); the missing keys go through getOrSet's
+   * miss path each (one computation per key across processes), and the keys this process computes are gathered into
+   * one factory call.
+   */
+  async getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T>, opts: GetOrSetOptions | undefined, getMany: (keys: string[], version: KeyVersion | undefined) => Promise<Map<string, unknown>>): Promise<Map<string, T>> {
+    const plan = resolvePlan(opts, this.#host.options)
+    if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSetMany needs a factory function')
+    const list = [...new Set(keys)]
+    const fullKeys = list.map((key) => this.#host.makeKey(key, plan.version))
+    let found = new Map<string, unknown>()
+    let offline = false
+    try {
+      found = await getMany(list, plan.version)
+    } catch (err) {
+      if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+      offline = true
+    }
+    const batch = new ManyBatch<T>(factory)
+    const computed = await Promise.all(list.map(async (key, i) => found.has(key)
+      ? found.get(key)
+      : await this.#afterMiss(key, fullKeys[i]!, batch.forKey(key) as Factory<unknown>, plan, offline)))
+    const values = new Map<string, T>()
+    list.forEach((key, i) => { if (computed[i] !== NOT_RETURNED) values.set(key, computed[i] as T) })
+    return values
+  }
+
+  /** A miss: compute alone (the key's last computation could not be stored), or join / start this process's flight. */
+  async #afterMiss (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, offline: boolean): Promise<unknown> {
+    if (!offline && this.#alone.has(fullKey)) return await this.#computeAlone(key, fullKey, factory, plan)
+    const joined = this.#flights.get(fullKey)
+    if (joined !== undefined) return await this.#wait(joined, key, fullKey, factory, plan, false)
+    return await this.#wait(this.#start(key, fullKey, factory, plan, offline), key, fullKey, factory, plan, true)
   }
 
   #start (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, offline: boolean): Flight {
@@ -91,12 +127,13 @@ export class ReadThrough {
     const lock = new ComputeLock(this.#connection, this.#keys.computeLock(fullKey))
     let turn
     try {
-      turn = await awaitTurn(this.#connection, this.#notifier, flight, fullKey, staleKey, lock)
+      turn = await awaitTurn(this.#connection, this.#notifier, flight, fullKey, staleKey, lock, this.#keys.uncacheable(fullKey))
     } catch (err) {
       if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
       return await this.#computeOffline(flight, key, factory, plan)
     }
     if (turn.how === 'landed') return { text: turn.text }
+    // 'alone' computes as 'forced' does: without the lock, nobody waits for it.
     const owned = turn.how === 'owner'
     let stored = false
     try {
@@ -117,6 +154,7 @@ export class ReadThrough {
   async #computeOffline (flight: Flight, key: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
     flight.setStale(null)
     const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller)
+    if (run.uncacheable) return { value: run.value, uncacheable: true }
     return run.skipped ? { value: run.value } : { text: this.#encode(key, run.value) }
   }
 
@@ -144,15 +182,50 @@ export class ReadThrough {
       // An unreadable stale copy is no stale value: refresh as if there were none.
     }
     const run = await runFactory(factory, stale, plan.hardTimeout, flight.controller)
+    return await this.#keep(key, fullKey, staleKey, run, plan, epochs)
+  }
+
+  /** A computation's result: stored (as `set` would), kept from its waiters (uncacheable), or handed back unstored. */
+  async #keep (key: string, fullKey: string, staleKey: string, run: FactoryRun, plan: Plan, epochs: Array<string | null> | undefined): Promise<Outcome> {
+    const { failOpen } = this.#host.options
+    const ttl = run.ttl === undefined ? plan.ttl : run.ttl
+    if (run.uncacheable) {
+      const ms = uncacheableMs(ttl)
+      this.#alone.mark(fullKey, ms)
+      try {
+        // Before the lock is released and waiters are woken: they must find the mark.
+        if (ms > 0) await this.#connection.run((c) => c.set(this.#keys.uncacheable(fullKey), '1', { expiration: { type: 'PX', value: ms } }))
+      } catch (err) {
+        if (!(failOpen && isUnavailable(err))) throw err
+      }
+      return { value: run.value, uncacheable: true }
+    }
     if (run.skipped) return { value: run.value }
     const text = this.#encode(key, run.value)
+    let tags = plan.tags
     try {
-      await this.#store(fullKey, staleKey, text, run.ttl === undefined ? plan.ttl : run.ttl, plan, epochs)
+      if (run.tags !== undefined) {
+        // Tags the factory added count from when it returned: an invalidation after that undoes the write.
+        const added = resolveTags(run.tags)!.filter((tag) => !(plan.tags ?? []).includes(tag))
+        if (added.length > 0) {
+          tags = [...(plan.tags ?? []), ...added]
+          epochs = [...(epochs ?? []), ...await readEpochs(this.#connection, this.#keys, added)]
+        }
+      }
+      await this.#store(fullKey, staleKey, text, ttl, { ...plan, tags }, epochs)
     } catch (err) {
       if (failOpen && isUnavailable(err)) return { text }
       throw err
     }
     return { text }
+  }
+
+  /** The key's last computation could not be stored: this caller computes by itself, waiting for nobody. */
+  async #computeAlone (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan): Promise<unknown> {
+    const epochs = plan.tags === undefined ? undefined : await readEpochs(this.#connection, this.#keys, plan.tags)
+    const run = await runFactory(factory, undefined, plan.hardTimeout)
+    const outcome = await this.#keep(key, fullKey, this.#keys.stale(fullKey), run, plan, epochs)
+    return 'text' in outcome ? this.#host.reader.parse(outcome.text) : outcome.value
   }
 
   /** Writes as `set` would (plus the grace copy and tags); a tag invalidated since `epochs` were read undoes it. */
@@ -196,7 +269,7 @@ export class ReadThrough {
   }
 
   /** One caller's wait on a flight, under its own lockTimeout, hardTimeout, timeout and grace. */
-  async #wait (flight: Flight, fullKey: string, plan: Plan, started: boolean): Promise<unknown> {
+  async #wait (flight: Flight, key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, started: boolean): Promise<unknown> {
     const { logger } = this.#host.options
     const { reader } = this.#host
     const timers: NodeJS.Timeout[] = []
@@ -228,7 +301,10 @@ export class ReadThrough {
         if (started) flight.controller.abort(err)
         return await serveStale(err)
       }
-      return 'text' in outcome ? reader.parse(outcome.text) : outcome.value
+      if ('text' in outcome) return reader.parse(outcome.text)
+      // Another caller's value that may not be stored is its own: this one computes by itself.
+      if (outcome.uncacheable === true && !started) return await this.#computeAlone(key, fullKey, factory, plan)
+      return outcome.value
     } catch (err) {
       return await serveStale(err)
     } finally {

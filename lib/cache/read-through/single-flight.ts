@@ -2,14 +2,18 @@ import type { RedisConnection } from '../../connection/connection.js'
 import type { ComputeLock } from './compute-lock.js'
 import type { Notifier } from './notify.js'
 
-/** What a computation hands its callers: the stored text (each caller decodes its own copy) or an unstored value. */
-export type Outcome = { readonly text: string } | { readonly value: unknown }
+/**
+ * What a computation hands its callers: the stored text (each caller decodes its own copy), an unstored value, or
+ * a value for its own caller only (the others compute their own).
+ */
+export type Outcome = { readonly text: string } | { readonly value: unknown, readonly uncacheable?: true }
 
 /** How a flight got its answer: the value landed meanwhile, or this process computes (holding the lock or not). */
 export type Turn =
   | { readonly how: 'landed', readonly text: string }
   | { readonly how: 'owner' }
   | { readonly how: 'forced' }
+  | { readonly how: 'alone' }
 
 // With notifications, a re-check at least this often also covers a message lost while the subscriber reconnected.
 const MAX_WAIT_MS = 1000
@@ -68,15 +72,15 @@ export class Flight {
  * notification, the lock's expiry (its holder died) or the caller's lockTimeout, whichever comes first.
  * The subscription is made before a round's check, so an announcement between check and sleep is not missed.
  */
-export async function awaitTurn (connection: RedisConnection, notifier: Notifier, flight: Flight, fullKey: string, staleKey: string | undefined, lock: ComputeLock): Promise<Turn> {
+export async function awaitTurn (connection: RedisConnection, notifier: Notifier, flight: Flight, fullKey: string, staleKey: string | undefined, lock: ComputeLock, aloneKey: string): Promise<Turn> {
   let subscribed = false
   let woken = false
   const unwatch = notifier.watch(fullKey, () => { woken = true })
   try {
     for (let round = 0; ; round++) {
       woken = false
-      const [acquired, text, staleText, pttl] = await connection.run((c) => Promise.all([
-        lock.tryAcquire(c), c.get(fullKey), round === 0 && staleKey !== undefined ? c.get(staleKey) : null, c.pTTL(lock.key)
+      const [acquired, text, staleText, pttl, alone] = await connection.run((c) => Promise.all([
+        lock.tryAcquire(c), c.get(fullKey), round === 0 && staleKey !== undefined ? c.get(staleKey) : null, c.pTTL(lock.key), c.exists(aloneKey)
       ]))
       if (round === 0) flight.setStale(staleText)
       if (text !== null) {
@@ -84,6 +88,8 @@ export async function awaitTurn (connection: RedisConnection, notifier: Notifier
         return { how: 'landed', text }
       }
       if (acquired) return { how: 'owner' }
+      // The key's last computation could not be stored: nobody waits for another's.
+      if (alone > 0) return { how: 'alone' }
       if (flight.forced) return { how: 'forced' }
       if (round === 0) {
         // Subscribed only once this process has to wait (a process that never waits opens no subscriber);

@@ -1,0 +1,67 @@
+import { RedisUnavailableError } from '../errors.js'
+
+/** What a route's computation may tell the cache (getOrSet's factory context, as the route cache uses it). */
+export interface RouteFactoryContext {
+  readonly stale: unknown
+  /** Do not store, and let waiting callers compute their own. */
+  uncacheable (): void
+  /** Adds tags to the value stored. */
+  tag (...tags: string[]): void
+}
+
+/** The cache methods the route cache calls (a `RedisCache` is one). */
+export interface RouteCacheBackend {
+  getOrSet (key: string, factory: (ctx: RouteFactoryContext) => Promise<unknown>, opts: RouteGetOrSetOptions): Promise<unknown>
+  get (key: string): Promise<unknown>
+  set (key: string, value: string[], opts: { ttl: null }): Promise<void>
+  invalidateTags (tags: string[]): Promise<void>
+}
+
+export interface RouteGetOrSetOptions {
+  ttl?: number | null
+  grace?: number
+  timeout?: number
+  hardTimeout?: number
+  tags?: string[]
+}
+
+export interface RouteCacheLogger {
+  warn (obj: object, msg: string): void
+  error (obj: object, msg: string): void
+}
+
+/**
+ * What every cached route of one cache shares: the backend, the log, and whether Redis is down (an outage is
+ * logged once, when it begins, however many requests it bypasses).
+ */
+export class RouteCacheHost {
+  readonly backend: RouteCacheBackend
+  readonly logger: RouteCacheLogger
+  /** The cache's default ttl in seconds (`null`: no expiry). */
+  readonly defaultTtl: number | null
+  /** Whether any route of this cache is cached: writes to other routes then invalidate paths. */
+  cachedRoutes = 0
+  #down = false
+
+  constructor (backend: RouteCacheBackend, logger: RouteCacheLogger, defaultTtl: number | null) {
+    this.backend = backend
+    this.logger = logger
+    this.defaultTtl = defaultTtl
+  }
+
+  /** The cache failed a request's lookup, store or invalidation: the request goes on without it. */
+  failed (err: unknown, route: string): void {
+    if (err instanceof RedisUnavailableError) {
+      if (this.#down) return
+      this.#down = true
+      this.logger.warn({ err, route }, 'fastify-codex: Redis is unavailable, cached routes run their handlers until it is back')
+      return
+    }
+    this.logger.error({ err, route }, 'fastify-codex: the route cache failed, the handler answered this request')
+  }
+
+  /** A round trip succeeded: a later outage is logged again. */
+  up (): void {
+    this.#down = false
+  }
+}

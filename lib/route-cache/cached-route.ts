@@ -1,0 +1,235 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { RouteCacheHost, RouteFactoryContext, RouteGetOrSetOptions } from './backend.js'
+import { hasCredentials } from './credentials.js'
+import { REPLAYED_HEADERS, ageOf, bodyOf, etagMatches, freshnessLeft, isStoredResponse, toEntry, unstorableReason, varyNames, type StoredResponse } from './entry.js'
+import { pathOf, pathTag, routeKey, searchOf } from './key.js'
+import type { ResolvedRouteCache } from './options.js'
+import { forwardStatus, hitStatus, type ForwardReason } from './status.js'
+import { RouteVary } from './vary.js'
+
+/** One request's dealings with the cache, from lookup to onSend. */
+interface RequestState {
+  /** The lookup answered from the cache: onSend only labels it. */
+  served?: string
+  /** Not served and not computing: why (`bypass`, or `miss` for HEAD and for a request that runs its own handler). */
+  reason?: ForwardReason
+  /** This request computes the entry: onSend settles it. */
+  computing?: Computation
+  /** Tags a handler added with reply.cacheTags. */
+  tags?: string[]
+}
+
+interface Computation {
+  readonly ctx: RouteFactoryContext
+  readonly varyNames: readonly string[]
+  resolve (value: unknown): void
+  reject (err: Error): void
+  settled: boolean
+}
+
+/** Tells in-process waiters on a failed computation to run their own handler (and getOrSet to serve grace). */
+class HandlerFailed extends Error {}
+
+const COMPUTE = Symbol('compute')
+// What a computation that may not be stored hands back (to its own caller only: waiters compute their own).
+const UNSTORED = null
+// What reaches the response of a 304, beside the status (RFC 9110 §15.4.5).
+const NOT_MODIFIED_HEADERS = ['cache-control', 'content-location', 'etag', 'expires', 'vary']
+
+/** Epoch ms with sub-millisecond precision: an entry stored just before a lookup began is a hit, not collapsed. */
+function preciseNow (): number {
+  return performance.timeOrigin + performance.now()
+}
+
+const states = new WeakMap<FastifyRequest, RequestState>()
+
+/** A handler adds tags to the entry it computes (no effect on a request that does not store). */
+export function addCacheTags (request: FastifyRequest, tags: string[]): void {
+  const state = states.get(request)
+  if (state !== undefined) (state.tags ??= []).push(...tags)
+}
+
+/**
+ * One cached route: lookup after the app's hooks (preHandler), and onSend, which labels every response and
+ * hands a computed one to getOrSet (stored, or declared unstorable so its waiters run their own handler).
+ */
+export class CachedRoute {
+  readonly #host: RouteCacheHost
+  readonly #pattern: string
+  readonly #options: ResolvedRouteCache
+  readonly #sessionCookie: (request: FastifyRequest) => string | undefined
+  readonly #vary: RouteVary
+
+  constructor (host: RouteCacheHost, pattern: string, options: ResolvedRouteCache, sessionCookie: (request: FastifyRequest) => string | undefined) {
+    this.#host = host
+    this.#pattern = pattern
+    this.#options = options
+    this.#sessionCookie = sessionCookie
+    this.#vary = new RouteVary(host, pattern, options.vary)
+  }
+
+  async lookup (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+    const method = request.method
+    if (method !== 'GET' && method !== 'HEAD') return undefined
+    const state: RequestState = {}
+    states.set(request, state)
+    const options = this.#options
+    if (!options.shared && options.varyBy === undefined && hasCredentials(request.headers, this.#sessionCookie(request))) {
+      state.reason = 'bypass'
+      return undefined
+    }
+    let key: string
+    let names: readonly string[]
+    let plan: RouteGetOrSetOptions
+    try {
+      plan = this.#plan(request)
+      names = this.#vary.known ?? await this.#vary.load()
+      key = routeKey({
+        pattern: this.#pattern,
+        params: (request.params ?? {}) as Record<string, unknown>,
+        search: searchOf(request.url),
+        query: options.query,
+        vary: names,
+        headers: request.headers,
+        varyBy: options.varyBy === undefined ? undefined : String(options.varyBy(request))
+      })
+    } catch (err) {
+      this.#bypass(state, err)
+      return undefined
+    }
+    if (method === 'HEAD') return await this.#head(request, reply, state, key)
+    return await this.#getOrSet(request, reply, state, key, names, plan)
+  }
+
+  async #head (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string): Promise<FastifyReply | undefined> {
+    let value: unknown
+    try {
+      value = await this.#host.backend.get(key)
+      this.#host.up()
+    } catch (err) {
+      this.#bypass(state, err)
+      return undefined
+    }
+    if (isStoredResponse(value)) return this.#serve(request, reply, state, value, 'hit')
+    state.reason = 'miss'
+    return undefined
+  }
+
+  async #getOrSet (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string, names: readonly string[], plan: RouteGetOrSetOptions): Promise<FastifyReply | undefined> {
+    const started = preciseNow()
+    let computing!: () => void
+    const turn = new Promise<typeof COMPUTE>((resolve) => { computing = () => resolve(COMPUTE) })
+    const done = this.#host.backend.getOrSet(key, (ctx) => new Promise((resolve, reject) => {
+      state.computing = { ctx, varyNames: names, resolve, reject, settled: false }
+      computing()
+    }), plan)
+    // Once this request computes, what getOrSet answers it no longer matters (its store failing included).
+    done.then(() => this.#host.up(), (err) => { if (!(err instanceof HandlerFailed) && state.computing !== undefined) this.#host.failed(err, this.#pattern) })
+    let first: unknown
+    try {
+      first = await Promise.race([turn, done])
+    } catch (err) {
+      // Another request's computation failed (its handler, or its deadline): this one runs its own handler.
+      if (err instanceof HandlerFailed || (err as { code?: unknown }).code === 'FST_CODEX_FACTORY_TIMEOUT') state.reason = 'miss'
+      else this.#bypass(state, err)
+      return undefined
+    }
+    if (first === COMPUTE) return undefined
+    if (!isStoredResponse(first)) {
+      // Not a response (a value another caller of this key stored): this request runs its own handler.
+      state.reason = 'miss'
+      return undefined
+    }
+    const now = Date.now()
+    if (first.x !== null && now - first.t > first.x * 1000) return this.#serve(request, reply, state, first, 'stale')
+    return this.#serve(request, reply, state, first, first.t >= started ? 'collapsed' : 'hit')
+  }
+
+  #plan (request: FastifyRequest): RouteGetOrSetOptions {
+    const { ttl, grace, timeout, hardTimeout, tags } = this.#options
+    const all = [pathTag(pathOf(request.url))]
+    if (tags !== undefined) all.push(...tags(request))
+    return { ttl, grace, timeout, hardTimeout, tags: all }
+  }
+
+  #serve (request: FastifyRequest, reply: FastifyReply, state: RequestState, entry: StoredResponse, outcome: 'hit' | 'collapsed' | 'stale'): FastifyReply {
+    const now = Date.now()
+    state.served = outcome === 'hit'
+      ? hitStatus(freshnessLeft(entry, now))
+      : forwardStatus(outcome === 'stale' ? 'stale' : 'miss', { collapsed: outcome === 'collapsed' })
+    reply.header('age', String(ageOf(entry, now)))
+    if (etagMatches(request.headers['if-none-match'], entry.h.etag)) {
+      for (const name of NOT_MODIFIED_HEADERS) if (entry.h[name] !== undefined) reply.header(name, entry.h[name])
+      return reply.code(304).send()
+    }
+    reply.code(entry.s)
+    for (const name in entry.h) reply.header(name, entry.h[name])
+    return reply.send(bodyOf(entry))
+  }
+
+  #bypass (state: RequestState, err: unknown): void {
+    state.reason = 'bypass'
+    this.#host.failed(err, this.#pattern)
+  }
+
+  /** Labels the response; a computing request hands it to getOrSet (or serves the grace copy when it failed). */
+  onSend (request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
+    const state = states.get(request)
+    if (state === undefined) return payload
+    if (state.served !== undefined) {
+      reply.header('cache-status', state.served)
+      return payload
+    }
+    const computation = state.computing
+    if (computation === undefined || computation.settled) {
+      reply.header('cache-status', forwardStatus(state.reason ?? 'miss'))
+      return payload
+    }
+    computation.settled = true
+    const status = reply.statusCode
+    if (status >= 500) return this.#failedResponse(reply, computation, payload)
+    const headers = reply.getHeaders()
+    const names = varyNames(headers.vary)
+    this.#vary.learn(names)
+    let reason = unstorableReason(status, headers, payload, this.#options.statuses, this.#options.maxBytes)
+    // Stored under a key that ignores a header the response varies on, it would be served to the wrong clients.
+    if (reason === undefined && !names.every((name) => computation.varyNames.includes(name))) reason = 'vary'
+    if (reason !== undefined) {
+      computation.ctx.uncacheable()
+      computation.resolve(UNSTORED)
+      reply.header('cache-status', forwardStatus('miss'))
+      return payload
+    }
+    const entry = toEntry(status, headers, payload as string | Buffer | null | undefined, this.#options.ttl ?? this.#host.defaultTtl, preciseNow())
+    if (headers.etag === undefined && entry.h.etag !== undefined) reply.header('etag', entry.h.etag)
+    if (state.tags !== undefined) computation.ctx.tag(...state.tags)
+    computation.resolve(entry)
+    reply.header('cache-status', forwardStatus('miss', { stored: true }))
+    return payload
+  }
+
+  /** The handler threw or answered 5xx: nothing is stored; a grace copy, if any, answers instead. */
+  #failedResponse (reply: FastifyReply, computation: Computation, payload: unknown): unknown {
+    computation.reject(new HandlerFailed(`status ${reply.statusCode}`))
+    const stale = computation.ctx.stale
+    if (!isStoredResponse(stale)) {
+      reply.header('cache-status', forwardStatus('miss'))
+      return payload
+    }
+    // The failed response's own description goes; headers the app's onSend hooks set (CORS, security) stay.
+    for (const name of [...REPLAYED_HEADERS, 'content-length']) reply.removeHeader(name)
+    for (const name in stale.h) reply.header(name, stale.h[name])
+    reply.code(stale.s)
+    reply.header('age', String(ageOf(stale, Date.now())))
+    reply.header('cache-status', forwardStatus('stale'))
+    return bodyOf(stale)
+  }
+
+  /** The request ended without onSend (aborted, hijacked): its waiters must not wait for it. */
+  abandon (request: FastifyRequest): void {
+    const computation = states.get(request)?.computing
+    if (computation === undefined || computation.settled) return
+    computation.settled = true
+    computation.reject(new HandlerFailed('the request ended before its response'))
+  }
+}

@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto'
+
+/** What makes one route's responses differ: each part joins the entry's key. */
+export interface KeyParts {
+  /** The route's URL pattern, e.g. `/products/:id`. */
+  readonly pattern: string
+  readonly params: Readonly<Record<string, unknown>>
+  /** The raw query string (after `?`), or `''`. */
+  readonly search: string
+  /** Query parameter names that count; `undefined` = every one. */
+  readonly query: ReadonlySet<string> | undefined
+  /** Lower-case request header names whose values count, sorted. */
+  readonly vary: readonly string[]
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  readonly varyBy: string | undefined
+}
+
+/** The selected query parameters, sorted by name (stable: repeated names keep their order, which may matter). */
+export function selectQuery (search: string, query: ReadonlySet<string> | undefined): Array<[string, string]> {
+  if (search === '') return []
+  const pairs: Array<[string, string]> = []
+  for (const [name, value] of new URLSearchParams(search)) {
+    if (query === undefined || query.has(name)) pairs.push([name, value])
+  }
+  return pairs.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
+}
+
+/** A header's value as it counts for the key: repeated lines joined, spaces around commas dropped. */
+export function headerValue (value: string | string[] | undefined): string | null {
+  if (value === undefined) return null
+  const text = Array.isArray(value) ? value.join(',') : value
+  return text.trim().replace(/\s*,\s*/g, ',')
+}
+
+/**
+ * The entry's key: the readable pattern plus a digest of the rest (header values and ids stay out of Redis key
+ * names, and the key's length is bounded however long the URL).
+ */
+export function routeKey (parts: KeyParts): string {
+  const params = Object.keys(parts.params).sort().map((name) => [name, String(parts.params[name])])
+  const headers = parts.vary.map((name) => [name, headerValue(parts.headers[name])])
+  const material = JSON.stringify([parts.pattern, params, selectQuery(parts.search, parts.query), headers, parts.varyBy ?? null])
+  return `route:${parts.pattern}:${createHash('sha256').update(material).digest('base64url')}`
+}
+
+/** Where a route's learned response `Vary` header names are kept (Django's two-step key). */
+export function varyMetaKey (pattern: string): string {
+  return `route-vary:${pattern}`
+}
+
+/** The tag every stored GET response of a URL path carries: a write to that path invalidates them all. */
+export function pathTag (path: string): string {
+  return `route-path:${path}`
+}
+
+/** The path of a raw request URL (no query string). */
+export function pathOf (url: string): string {
+  const q = url.indexOf('?')
+  return q === -1 ? url : url.slice(0, q)
+}
+
+/** The query string of a raw request URL (after `?`), or `''`. */
+export function searchOf (url: string): string {
+  const q = url.indexOf('?')
+  return q === -1 ? '' : url.slice(q + 1)
+}

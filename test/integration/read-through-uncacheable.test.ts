@@ -1,0 +1,92 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t, { type Test } from 'tap'
+import { RedisCache } from '../../index.js'
+import { rawClient } from '../helpers/cache-app.js'
+import { milestone } from '../helpers/read-through.js'
+import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
+
+/** A cache on its own client: two of them behave like two processes (separate flights, separate connections). */
+async function cacheOn (t: Test, redis: RedisServer): Promise<RedisCache> {
+  const client = await rawClient(t, redis)
+  const cache = new RedisCache(client, { keyPrefix: 'un' })
+  t.teardown(() => cache.close())
+  return cache
+}
+
+t.test('uncacheable(): waiters in this process run their own factory; the value goes to its caller only', async t => {
+  const redis = await redisForTest(t)
+  const cache = await cacheOn(t, redis)
+  const started = milestone()
+  let release!: () => void
+  const held = new Promise<void>((resolve) => { release = resolve })
+  const a = cache.getOrSet('k', async (ctx) => {
+    started.reach()
+    await held
+    ctx.uncacheable()
+    return 'A'
+  }, { ttl: 60 })
+  await started.reached
+  const b = cache.getOrSet('k', () => 'B', { ttl: 60 })
+  const c = cache.getOrSet('k', (ctx) => { ctx.uncacheable(); return 'C' }, { ttl: 60 })
+  await sleep(20)
+  release()
+  t.same(await Promise.all([a, b, c]), ['A', 'B', 'C'], 'each caller got its own value')
+  t.equal(await cache.get('k'), 'B', 'only the storable one was stored')
+})
+
+t.test('uncacheable(): a waiter in another process runs its own factory instead of receiving the value', async t => {
+  const redis = await redisForTest(t)
+  const one = await cacheOn(t, redis)
+  const two = await cacheOn(t, redis)
+  const started = milestone()
+  let release!: () => void
+  const held = new Promise<void>((resolve) => { release = resolve })
+  const a = one.getOrSet('k', async (ctx) => {
+    started.reach()
+    await held
+    ctx.uncacheable()
+    return 'A'
+  }, { ttl: 60 })
+  await started.reached
+  let bRan = false
+  const b = two.getOrSet('k', () => { bRan = true; return 'B' }, { ttl: 60 })
+  await sleep(50)
+  t.notOk(bRan, 'b waits for the computation at first')
+  release()
+  t.equal(await a, 'A')
+  t.equal(await b, 'B', 'then computes its own')
+})
+
+t.test('after uncacheable(), for min(ttl, 10) s the key makes no caller wait, in any process', async t => {
+  const redis = await redisForTest(t)
+  const one = await cacheOn(t, redis)
+  const two = await cacheOn(t, redis)
+  t.equal(await one.getOrSet('k', (ctx) => { ctx.uncacheable(); return 'A' }, { ttl: 60 }), 'A')
+  let running = 0
+  let overlapped = false
+  const slow = async (ctx: { uncacheable: () => void }): Promise<string> => {
+    running++
+    if (running > 1) overlapped = true
+    await sleep(100)
+    running--
+    ctx.uncacheable()
+    return 'x'
+  }
+  await Promise.all([one.getOrSet('k', slow, { ttl: 60 }), two.getOrSet('k', slow, { ttl: 60 })])
+  t.ok(overlapped, 'both processes computed at once')
+  await Promise.all([one.getOrSet('k', slow, { ttl: 60 }), one.getOrSet('k', slow, { ttl: 60 })])
+  t.ok(overlapped, 'and both callers in one process')
+})
+
+t.test('the mark lasts the value\'s ttl when shorter than 10 s; then callers wait again', async t => {
+  const redis = await redisForTest(t)
+  const one = await cacheOn(t, redis)
+  const two = await cacheOn(t, redis)
+  t.equal(await one.getOrSet('k', (ctx) => { ctx.uncacheable(); return 'A' }, { ttl: 0.2 }), 'A')
+  await sleep(300)
+  let runs = 0
+  const factory = async (): Promise<number> => { runs++; await sleep(100); return runs }
+  const values = await Promise.all([one.getOrSet('k', factory, { ttl: 60 }), two.getOrSet('k', factory, { ttl: 60 })])
+  t.equal(runs, 1, 'one computation again')
+  t.same(values, [1, 1])
+})
