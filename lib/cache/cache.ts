@@ -11,7 +11,7 @@ import { EXPIRED, resolveTtl, secondsFromPttl } from '../ttl.js'
 import { assertValueSize, encodeValue } from '../value-codec.js'
 import { failedKeys, toPairs, type CacheEntries } from './batch.js'
 import { InternalKeys } from './internal-keys.js'
-import type { JsonSafe } from './json-value.js'
+import type { JsonResult, JsonSafe } from './json-value.js'
 import { acquireLock, runLocked, type Lock, type LockedFunction } from './locks/locks.js'
 import {
   CACHE_OPTION_NAMES, checkOptionNames, isOptionsObject, KEY_OPTION_NAMES, resolveCacheOptions, resolveLockOptions, setOptions, WRITE_OPTION_NAMES,
@@ -250,7 +250,7 @@ export class RedisCache {
    * The cached value, or `factory(ctx)`'s result stored as `set` would store it: computed once per key across every
    * process sharing the Redis. Options: `ttl`, `version`, `tags`, `grace`, `timeout`, `hardTimeout`, `lockTimeout`.
    */
-  getOrSet<T> (key: string, factory: Factory<T> & Factory<JsonSafe<NoInfer<T>>>, opts?: GetOrSetOptions): Promise<T> {
+  getOrSet<T> (key: string, factory: Factory<T> & NoInfer<JsonResult<T, 'getOrSet'>>, opts?: GetOrSetOptions): Promise<T> {
     // Not async: the inner call is, and a hit on a hot key must not pay a second promise.
     return this.#readThrough.getOrSet<T>(key, factory, opts)
   }

@@ -27,3 +27,11 @@ type Safe<T> =
 
 // Distributes over an optional property's `V | undefined`: the undefined part is omitted, the rest must be JSON.
 type Property<V> = V extends undefined ? undefined : JsonSafe<V>
+
+/**
+ * `unknown` while `T` is JSON, else a message the compiler shows: `Factory<T> & NoInfer<JsonResult<T, 'getOrSet'>>`
+ * checks a factory's result yet still infers `T` from it. `unknown` passes: a factory that reads `ctx` fixes `T`
+ * before its result is seen (TypeScript), and such a call must still compile (`getOrSet<Product>` types it).
+ */
+export type JsonResult<T, Method extends string> = unknown extends T ? unknown
+  : [T] extends [JsonSafe<T>] ? unknown : `${Method}: the factory must return JSON (no Date, Map, Set, bigint, function or undefined value)`

@@ -84,6 +84,18 @@ await cache.setMany(new Map([['a', new Map()]]))
 await cache.getOrSet('k', async () => ({ at: new Date() }))
 // @ts-expect-error sync or async
 await cache.getOrSet('k', () => 10n)
+// A factory that reads ctx (TypeScript fixes T before it sees the result): it compiles, typed by getOrSet<T> or the target.
+interface Product { id: number, name: string }
+const loadProduct = async (signal: AbortSignal): Promise<Product> => { signal.throwIfAborted(); return { id: 1, name: 'p' } }
+const typedByParameter = await cache.getOrSet<Product>('p', (ctx) => loadProduct(ctx.signal))
+const typedByTarget: Product = await cache.getOrSet('p', async (ctx) => ctx.stale ?? await loadProduct(ctx.signal))
+const withoutContext: Product = await cache.getOrSet('p', () => loadProduct(new AbortController().signal))
+const inAnyContext = async (): Promise<unknown> => await cache.getOrSet('p', async () => ({ a: 1 }))
+export const contextual = [typedByParameter, typedByTarget, withoutContext, inAnyContext]
+// @ts-expect-error a promise of an interface holding a Date
+await cache.getOrSet('k', async () => ({ at: new Date() }) as Dated)
+// @ts-expect-error getOrSet<T> checks T too
+await cache.getOrSet<Dated>('k', (ctx) => { void ctx; return { at: new Date() } })
 // @ts-expect-error and in pairs
 await cache.setMany([['a', 1], ['b', new Date()]])
 const entries: CacheEntries = Math.random() > 0.5 ? { a: 1 } : new Map([['b', 'two']])
