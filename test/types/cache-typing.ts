@@ -95,7 +95,7 @@ export const contextual = [typedByParameter, typedByTarget, withoutContext, inAn
 // @ts-expect-error a promise of an interface holding a Date
 await cache.getOrSet('k', async () => ({ at: new Date() }) as Dated)
 // @ts-expect-error getOrSet<T> checks T too
-await cache.getOrSet<Dated>('k', (ctx) => { void ctx; return { at: new Date() } })
+await cache.getOrSet<Dated>('k', (ctx) => ctx.stale ?? { at: new Date() })
 // @ts-expect-error and in pairs
 await cache.setMany([['a', 1], ['b', new Date()]])
 const entries: CacheEntries = Math.random() > 0.5 ? { a: 1 } : new Map([['b', 'two']])

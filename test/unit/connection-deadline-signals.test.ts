@@ -34,8 +34,8 @@ t.test('the DeadlineQueue aborts the signal before it answers 503, so a held com
     return err.code
   })
   t.equal(await failed, 'FST_CODEX_REDIS_UNAVAILABLE')
-  // The signal aborts at floor(start + timeout) and the 503 comes at ceil(…): a timer tick between the two is one more expiry.
-  const ticks = order.length - 2
-  t.ok(ticks === 1 || ticks === 2, `one or two timer ticks: ${order.join(', ')}`)
-  t.same(order, ['aborted', ...Array<string>(ticks).fill('expiry'), 'rejected true'])
+  // How many timer ticks it takes depends on the timer's precision and the machine's load; the order of the two events does not.
+  t.equal(order.filter((event) => event === 'aborted').length, 1, `aborted once: ${order.join(', ')}`)
+  t.equal(order.at(-1), 'rejected true', 'the 503 comes last, with the signal already aborted')
+  t.ok(order.indexOf('aborted') < order.indexOf('rejected true'))
 })
