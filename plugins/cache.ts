@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyCodexTypes, FastifyPluginAsync } from 'fastify'
 import './redis.js'
+// Its route config and reply.cacheTags declarations must reach the published types too (a side-effect import keeps them).
+import './route-cache.js'
 import { RedisCache } from '../lib/cache/cache.js'
 import { CACHE_OPTION_NAMES, resolveCacheOptions, type CacheOptions } from '../lib/cache/options.js'
 import type { ConnectionOptions } from '../lib/connection/options.js'
