@@ -6,6 +6,7 @@ import { addCacheTags, CachedRoute } from '../lib/route-cache/cached-route.js'
 import { SESSION_COOKIE_NAME } from '../lib/route-cache/credentials.js'
 import { InvalidOptionsError } from '../lib/errors.js'
 import { invalidatePath, WRITE_METHODS } from '../lib/route-cache/invalidate.js'
+import { routePattern } from '../lib/route-cache/key.js'
 import { resolveRouteCache, type RouteCacheOptions } from '../lib/route-cache/options.js'
 
 declare module 'fastify' {
@@ -81,7 +82,7 @@ export function registerRouteCache (fastify: FastifyInstance, cache: RedisCache,
       errors.push(err)
       return
     }
-    const cached = new CachedRoute(host, route.url, options, sessionCookieOf(this))
+    const cached = new CachedRoute(host, routePattern(route.url, route.constraints), options, sessionCookieOf(this))
     host.cachedRoutes++
     route.preHandler = [...hooks(route.preHandler), function routeCacheLookup (request, reply) {
       return cached.lookup(request, reply)

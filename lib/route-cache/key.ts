@@ -43,6 +43,26 @@ export function routeKey (parts: KeyParts): string {
   return `route:${parts.pattern}:${createHash('sha256').update(material).digest('base64url')}`
 }
 
+/**
+ * A route's pattern as the cache knows it: the URL, plus its `constraints` (host, version) in a stable form, since
+ * routes with one URL and different constraints answer differently and must never share entries.
+ */
+export function routePattern (url: string, constraints: Readonly<Record<string, unknown>> | undefined): string {
+  if (constraints === undefined || Object.keys(constraints).length === 0) return url
+  return `${url} ${stableText(constraints)}`
+}
+
+/** JSON with sorted object keys, RegExps as their source (a host constraint may be one). */
+function stableText (value: unknown): string {
+  if (value instanceof RegExp) return JSON.stringify(String(value))
+  if (Array.isArray(value)) return `[${value.map(stableText).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>
+    return `{${Object.keys(record).sort().map((name) => `${JSON.stringify(name)}:${stableText(record[name])}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}
+
 /** Where a route's learned response `Vary` header names are kept (Django's two-step key). */
 export function varyMetaKey (pattern: string): string {
   return `route-vary:${pattern}`
