@@ -3,7 +3,7 @@ import type { RedisCache } from '../lib/cache/cache.js'
 import type { RouteCacheBackend } from '../lib/route-cache/backend.js'
 import { RouteCacheHost } from '../lib/route-cache/backend.js'
 import { addCacheTags, CachedRoute } from '../lib/route-cache/cached-route.js'
-import { SESSION_COOKIE_NAME } from '../lib/route-cache/credentials.js'
+import { SESSION_COOKIE_NAME, sessionCookieSent } from '../lib/route-cache/credentials.js'
 import { InvalidOptionsError } from '../lib/errors.js'
 import { invalidatePath, WRITE_METHODS } from '../lib/route-cache/invalidate.js'
 import { routePattern } from '../lib/route-cache/key.js'
@@ -40,15 +40,21 @@ function hooks<T> (value: T | T[] | undefined): T[] {
   return Array.isArray(value) ? [...value] : [value]
 }
 
-/** The session cookie of the scope a route lives in, looked up once the app is ready (plugin order is free). */
+/**
+ * The session cookie of the scope a route lives in, looked up once the app is ready (plugin order is free):
+ * codexSession's name, or with @fastify/session (which does not tell its `cookieName`) the cookie that carried the
+ * request's session, else its default name.
+ */
 function sessionCookieOf (instance: FastifyInstance): (request: FastifyRequest) => string | undefined {
   let name: string | undefined | null = null
-  return () => {
+  let fastifySession = false
+  return (request) => {
     if (name === null) {
       const ours = (instance as unknown as Record<symbol, unknown>)[SESSION_COOKIE_NAME]
-      name = typeof ours === 'string' ? ours : instance.hasDecorator('decryptSession') ? FASTIFY_SESSION_COOKIE : undefined
+      fastifySession = typeof ours !== 'string' && instance.hasDecorator('decryptSession')
+      name = typeof ours === 'string' ? ours : fastifySession ? FASTIFY_SESSION_COOKIE : undefined
     }
-    return name
+    return fastifySession ? sessionCookieSent(request) ?? name : name
   }
 }
 
