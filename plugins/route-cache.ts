@@ -6,7 +6,7 @@ import { addCacheTags, CachedRoute } from '../lib/route-cache/cached-route.js'
 import { SESSION_COOKIE_NAME, sessionCookieSent } from '../lib/route-cache/credentials.js'
 import { InvalidOptionsError } from '../lib/errors.js'
 import { invalidatePath, WRITE_METHODS } from '../lib/route-cache/invalidate.js'
-import { routePattern } from '../lib/route-cache/key.js'
+import { routePattern, type PathRules } from '../lib/route-cache/key.js'
 import { resolveRouteCache, type RouteCacheOptions } from '../lib/route-cache/options.js'
 
 declare module 'fastify' {
@@ -58,10 +58,26 @@ function sessionCookieOf (instance: FastifyInstance): (request: FastifyRequest) 
   }
 }
 
+/**
+ * The router's path rules. initialConfig does not tell whether `routerOptions` or the older top-level option set
+ * a rule, so either loosening one counts (a looser path tag only invalidates more).
+ */
+function pathRulesOf (fastify: FastifyInstance): PathRules {
+  const config = fastify.initialConfig
+  const router: { ignoreTrailingSlash?: boolean, ignoreDuplicateSlashes?: boolean, caseSensitive?: boolean, useSemicolonDelimiter?: boolean } = config.routerOptions ?? {}
+  return {
+    ignoreTrailingSlash: router.ignoreTrailingSlash === true || config.ignoreTrailingSlash === true,
+    ignoreDuplicateSlashes: router.ignoreDuplicateSlashes === true || config.ignoreDuplicateSlashes === true,
+    caseSensitive: router.caseSensitive !== false && config.caseSensitive !== false,
+    useSemicolonDelimiter: router.useSemicolonDelimiter === true || config.useSemicolonDelimiter === true
+  }
+}
+
 /** Routes in `fastify`'s scope with `config.cache` get the lookup (last preHandler) and the store (last onSend). */
 export function registerRouteCache (fastify: FastifyInstance, cache: RedisCache, defaults: RouteCacheOptions): void {
   const defaultTtl = cache.options.ttl === null ? null : cache.options.ttl / 1000
   const host = new RouteCacheHost(cache as unknown as RouteCacheBackend, fastify.log, defaultTtl)
+  host.pathRules = pathRulesOf(fastify)
   const errors: unknown[] = []
   if (!fastify.hasReplyDecorator('cacheTags')) {
     fastify.decorateReply('cacheTags', function (this: FastifyReply, ...tags: string[]) {

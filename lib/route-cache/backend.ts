@@ -1,4 +1,5 @@
 import { RedisUnavailableError } from '../errors.js'
+import { STRICT_PATHS, type PathRules } from './key.js'
 
 /** What a route's computation may tell the cache (getOrSet's factory context, as the route cache uses it). */
 export interface RouteFactoryContext {
@@ -41,6 +42,8 @@ export class RouteCacheHost {
   readonly defaultTtl: number | null
   /** Whether any route of this cache is cached: writes to other routes then invalidate paths. */
   cachedRoutes = 0
+  /** How the app's router matches paths: the path tags of GETs and writes follow it. */
+  pathRules: PathRules = STRICT_PATHS
   #down = false
 
   constructor (backend: RouteCacheBackend, logger: RouteCacheLogger, defaultTtl: number | null) {

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteCacheHost, RouteFactoryContext, RouteGetOrSetOptions } from './backend.js'
 import { hasCredentials } from './credentials.js'
 import { REPLAYED_HEADERS, ageOf, bodyOf, etagMatches, freshnessLeft, isStoredResponse, toEntry, unstorableReason, varyNames, type StoredResponse } from './entry.js'
-import { pathOf, pathTag, routeKey, searchOf } from './key.js'
+import { canonicalPath, pathTag, routeKey, searchOf } from './key.js'
 import type { ResolvedRouteCache } from './options.js'
 import { forwardStatus, hitStatus, type ForwardReason } from './status.js'
 import { RouteVary } from './vary.js'
@@ -147,7 +147,7 @@ export class CachedRoute {
 
   #plan (request: FastifyRequest): RouteGetOrSetOptions {
     const { ttl, grace, timeout, hardTimeout, tags } = this.#options
-    const all = [pathTag(pathOf(request.url))]
+    const all = [pathTag(canonicalPath(request.url, this.#host.pathRules))]
     if (tags !== undefined) all.push(...tags(request))
     return { ttl, grace, timeout, hardTimeout, tags: all }
   }

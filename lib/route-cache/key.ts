@@ -79,6 +79,41 @@ export function pathOf (url: string): string {
   return q === -1 ? url : url.slice(0, q)
 }
 
+/** How the router matches paths (Fastify's router options): the path tag follows the same rules. */
+export interface PathRules {
+  readonly ignoreTrailingSlash: boolean
+  readonly ignoreDuplicateSlashes: boolean
+  readonly caseSensitive: boolean
+  readonly useSemicolonDelimiter: boolean
+}
+
+export const STRICT_PATHS: PathRules = { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true, useSemicolonDelimiter: false }
+
+/**
+ * A request URL's path as the router sees it, one spelling per route match: segments percent-decoded (an encoded
+ * `/` stays encoded), then the router's slash and case rules. A GET and a write spelled differently share its tag.
+ */
+export function canonicalPath (url: string, rules: PathRules): string {
+  let path = pathOf(url)
+  if (rules.useSemicolonDelimiter) {
+    const semicolon = path.indexOf(';')
+    if (semicolon !== -1) path = path.slice(0, semicolon)
+  }
+  path = path.split('/').map(decodeSegment).join('/')
+  if (rules.ignoreDuplicateSlashes) path = path.replace(/\/{2,}/g, '/')
+  if (rules.ignoreTrailingSlash && path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
+  return rules.caseSensitive ? path : path.toLowerCase()
+}
+
+function decodeSegment (segment: string): string {
+  if (!segment.includes('%')) return segment
+  try {
+    return decodeURIComponent(segment).replaceAll('%', '%25').replaceAll('/', '%2F')
+  } catch {
+    return segment
+  }
+}
+
 /** The query string of a raw request URL (after `?`), or `''`. */
 export function searchOf (url: string): string {
   const q = url.indexOf('?')

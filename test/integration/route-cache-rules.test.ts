@@ -1,4 +1,6 @@
+import Fastify from 'fastify'
 import t from 'tap'
+import { codexCache } from '../../index.js'
 import { routeCacheApp } from '../helpers/route-cache-app.js'
 import { redisForTest } from '../helpers/redis-server.js'
 
@@ -13,4 +15,22 @@ t.test('routes with one URL and different host constraints never serve each othe
     t.equal((await app.inject({ url: '/home', headers: { host: 'b.example' } })).body, 'tenant B')
   }
   t.match((await app.inject({ url: '/home', headers: { host: 'b.example' } })).headers['cache-status'], /hit/, 'each is cached')
+})
+
+t.test('a write invalidates the GET entries of its path however either URL was spelled', async t => {
+  const redis = await redisForTest(t)
+  const app = Fastify({ routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, caseSensitive: false } })
+  t.teardown(() => app.close())
+  await app.register(codexCache, { url: redis.url, keyPrefix: 'rc' })
+  let runs = 0
+  app.get('/products/:id', { config: { cache: { ttl: 60 } } }, async (request) => `${(request.params as { id: string }).id} ${++runs}`)
+  app.put('/products/:id', async (_request, reply) => await reply.code(204).send())
+  await app.ready()
+  const spellings: Array<[string, string]> = [['/products/%31', '/products/1'], ['/products/1', '/products/%31'], ['/Products/1/', '//products/1']]
+  for (const [read, write] of spellings) {
+    const before = (await app.inject(read)).body
+    t.match((await app.inject(read)).headers['cache-status'], /hit/, `${read} is cached`)
+    t.equal((await app.inject({ method: 'PUT', url: write })).statusCode, 204)
+    t.not((await app.inject(read)).body, before, `PUT ${write} invalidated GET ${read}`)
+  }
 })

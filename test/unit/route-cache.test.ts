@@ -1,7 +1,7 @@
 import t from 'tap'
 import { hasCredentials } from '../../lib/route-cache/credentials.js'
 import { bodyOf, etagMatches, freshnessLeft, isStoredResponse, toEntry, unstorableReason, varyNames } from '../../lib/route-cache/entry.js'
-import { pathOf, routeKey, selectQuery, type KeyParts } from '../../lib/route-cache/key.js'
+import { STRICT_PATHS, canonicalPath, pathOf, routeKey, routePattern, selectQuery, type KeyParts } from '../../lib/route-cache/key.js'
 import { checkRouteCacheOptions, resolveRouteCache } from '../../lib/route-cache/options.js'
 import { forwardStatus, hitStatus } from '../../lib/route-cache/status.js'
 
@@ -28,6 +28,17 @@ t.test('key: params, vary header values and varyBy each make a different entry',
   t.not(routeKey(parts({ varyBy: 'u1' })), routeKey(parts()))
   t.match(routeKey(parts()), /^route:\/p\/:id:[\w-]+$/)
   t.equal(pathOf('/a/b?x=1'), '/a/b')
+})
+
+t.test('canonicalPath: decoded segments (an encoded slash stays one), then the router\'s rules; routePattern: stable constraints', async t => {
+  t.equal(canonicalPath('/p/%31?x=1', STRICT_PATHS), '/p/1')
+  t.equal(canonicalPath('/p/a%2Fb', STRICT_PATHS), '/p/a%2Fb')
+  t.equal(canonicalPath('/p/%zz', STRICT_PATHS), '/p/%zz', 'malformed stays as sent')
+  t.equal(canonicalPath('//P/1/', STRICT_PATHS), '//P/1/')
+  t.equal(canonicalPath('//P/1/;x', { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, caseSensitive: false, useSemicolonDelimiter: true }), '/p/1')
+  t.equal(routePattern('/a', undefined), '/a')
+  t.equal(routePattern('/a', { version: '1.0.0', host: 'x' }), routePattern('/a', { host: 'x', version: '1.0.0' }))
+  t.not(routePattern('/a', { host: /a\.example/ }), routePattern('/a', { host: /b\.example/ }))
 })
 
 t.test('storable: set-cookie, private/no-store/no-cache, other statuses, Vary: *, streams and big bodies are not', async t => {
