@@ -5,6 +5,7 @@ import { RouteCacheHost } from '../lib/route-cache/backend.js'
 import { addCacheTags, CachedRoute } from '../lib/route-cache/cached-route.js'
 import { SESSION_COOKIE_NAME, sessionCookieSent } from '../lib/route-cache/credentials.js'
 import { InvalidOptionsError } from '../lib/errors.js'
+import { assertValueSize, encodeValue } from '../lib/value-codec.js'
 import { invalidatePath, WRITE_METHODS } from '../lib/route-cache/invalidate.js'
 import { routePattern, type PathRules } from '../lib/route-cache/key.js'
 import { resolveRouteCache, type RouteCacheOptions } from '../lib/route-cache/options.js'
@@ -73,11 +74,26 @@ function pathRulesOf (fastify: FastifyInstance): PathRules {
   }
 }
 
+/** An entry's size once encoded (base64, JSON escapes) may pass `maxBytes` and still be over `maxValueBytes`. */
+function fitsIn (cache: RedisCache): (entry: unknown) => boolean {
+  const { serializer, maxValueBytes } = cache.options
+  if (maxValueBytes === null) return () => true
+  return (entry) => {
+    try {
+      assertValueSize(encodeValue(serializer, entry), maxValueBytes, 'route')
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
 /** Routes in `fastify`'s scope with `config.cache` get the lookup (last preHandler) and the store (last onSend). */
 export function registerRouteCache (fastify: FastifyInstance, cache: RedisCache, defaults: RouteCacheOptions): void {
   const defaultTtl = cache.options.ttl === null ? null : cache.options.ttl / 1000
   const host = new RouteCacheHost(cache as unknown as RouteCacheBackend, fastify.log, defaultTtl)
   host.pathRules = pathRulesOf(fastify)
+  host.fits = fitsIn(cache)
   const errors: unknown[] = []
   if (!fastify.hasReplyDecorator('cacheTags')) {
     fastify.decorateReply('cacheTags', function (this: FastifyReply, ...tags: string[]) {

@@ -44,6 +44,8 @@ export class RouteCacheHost {
   cachedRoutes = 0
   /** How the app's router matches paths: the path tags of GETs and writes follow it. */
   pathRules: PathRules = STRICT_PATHS
+  /** Whether an entry, as the cache encodes it, is within the cache's `maxValueBytes` (set by the plugin). */
+  fits: (entry: unknown) => boolean = () => true
   #down = false
 
   constructor (backend: RouteCacheBackend, logger: RouteCacheLogger, defaultTtl: number | null) {

@@ -194,13 +194,13 @@ export class CachedRoute {
     let reason = unstorableReason(status, headers, payload, this.#options.statuses, this.#options.maxBytes)
     // Stored under a key that ignores a header the response varies on, it would be served to the wrong clients.
     if (reason === undefined && !names.every((name) => computation.varyNames.includes(name))) reason = 'vary'
-    if (reason !== undefined) {
+    const entry = reason === undefined ? toEntry(status, headers, payload as string | Buffer | null | undefined, this.#options.ttl ?? this.#host.defaultTtl, preciseNow()) : undefined
+    if (entry === undefined || !this.#host.fits(entry)) {
       computation.ctx.uncacheable()
       computation.resolve(UNSTORED)
       reply.header('cache-status', forwardStatus('miss'))
       return payload
     }
-    const entry = toEntry(status, headers, payload as string | Buffer | null | undefined, this.#options.ttl ?? this.#host.defaultTtl, preciseNow())
     if (headers.etag === undefined && entry.h.etag !== undefined) reply.header('etag', entry.h.etag)
     if (state.tags !== undefined) computation.ctx.tag(...state.tags)
     computation.resolve(entry)

@@ -34,3 +34,21 @@ t.test('a write invalidates the GET entries of its path however either URL was s
     t.not((await app.inject(read)).body, before, `PUT ${write} invalidated GET ${read}`)
   }
 })
+
+t.test('a body under maxBytes whose encoded entry is over the cache\'s maxValueBytes is not stored, and logs no error', async t => {
+  const redis = await redisForTest(t)
+  const logs: Array<{ level: number, msg: string }> = []
+  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => logs.push(JSON.parse(line) as { level: number, msg: string }) } } })
+  t.teardown(() => app.close())
+  await app.register(codexCache, { url: redis.url, keyPrefix: 'rc', maxValueBytes: 2500 })
+  let runs = 0
+  // 1500 bytes of body, over 3000 once JSON escapes each quote.
+  app.get('/quotes', { config: { cache: true } }, async () => `${'"'.repeat(1500)}${++runs}`)
+  await app.ready()
+  for (let round = 1; round <= 2; round++) {
+    const response = await app.inject('/quotes')
+    t.equal(response.body, `${'"'.repeat(1500)}${round}`)
+    t.equal(response.headers['cache-status'], 'fastify-codex; fwd=miss', 'not said to be stored')
+  }
+  t.same(logs.filter((line) => line.level >= 50).map((line) => line.msg), [], 'no cache error logged')
+})
