@@ -212,7 +212,12 @@ export class ReadThrough {
           epochs = [...(epochs ?? []), ...await readEpochs(this.#connection, this.#keys, added)]
         }
       }
-      await this.#store(fullKey, staleKey, text, ttl, { ...plan, tags }, epochs)
+      // A storable value: the key makes callers wait for computations again, here and (its mark gone) elsewhere.
+      this.#alone.clear(fullKey)
+      await Promise.all([
+        this.#store(fullKey, staleKey, text, ttl, { ...plan, tags }, epochs),
+        this.#connection.run((c) => c.unlink(this.#keys.uncacheable(fullKey)))
+      ])
     } catch (err) {
       if (failOpen && isUnavailable(err)) return { text }
       throw err
