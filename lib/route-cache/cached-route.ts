@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteCacheHost, RouteFactoryContext, RouteGetOrSetOptions } from './backend.js'
+import { OFFLINE } from '../cache/read-through/factory.js'
 import { hasCredentials } from './credentials.js'
 import { REPLAYED_HEADERS, ageOf, bodyOf, etagMatches, freshnessLeft, isStoredResponse, toEntry, unstorableReason, varyNames, type StoredResponse } from './entry.js'
 import { canonicalPath, pathTag, routeKey, searchOf } from './key.js'
@@ -124,7 +125,7 @@ export class CachedRoute {
       computing()
     }), plan)
     // Once this request computes, what getOrSet answers it no longer matters (its store failing included).
-    done.then(() => this.#host.up(), (err) => { if (!(err instanceof HandlerFailed) && state.computing !== undefined) this.#host.failed(err, this.#pattern) })
+    done.then(() => { if (state.computing?.ctx[OFFLINE] !== true) this.#host.up() }, (err) => { if (!(err instanceof HandlerFailed) && state.computing !== undefined) this.#host.failed(err, this.#pattern) })
     let first: unknown
     try {
       first = await Promise.race([turn, done])
@@ -186,6 +187,13 @@ export class CachedRoute {
       return payload
     }
     computation.settled = true
+    if (computation.ctx[OFFLINE] === true) {
+      // getOrSet failed open: nothing is stored, the route ran as if it were not cached.
+      computation.resolve(UNSTORED)
+      this.#host.offline(this.#pattern)
+      reply.header('cache-status', forwardStatus('bypass'))
+      return payload
+    }
     const status = reply.statusCode
     if (status >= 500) return this.#failedResponse(reply, computation, payload)
     const headers = reply.getHeaders()

@@ -153,7 +153,7 @@ export class ReadThrough {
   /** Fail open: compute here (this flight is the once per process), store nothing. */
   async #computeOffline (flight: Flight, key: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
     flight.setStale(null)
-    const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller)
+    const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller, true)
     if (run.uncacheable) return { value: run.value, uncacheable: true }
     return run.skipped ? { value: run.value } : { text: this.#encode(key, run.value) }
   }
