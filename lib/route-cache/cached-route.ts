@@ -176,7 +176,11 @@ export class CachedRoute {
   /** Labels the response; a computing request hands it to getOrSet (or serves the grace copy when it failed). */
   onSend (request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
     const state = states.get(request)
-    if (state === undefined) return payload
+    if (state === undefined) {
+      // Answered before the lookup (an app hook's 401, a validation 400): the cache was not consulted.
+      if (request.method === 'GET' || request.method === 'HEAD') reply.header('cache-status', forwardStatus('bypass'))
+      return payload
+    }
     if (state.served !== undefined) {
       reply.header('cache-status', state.served)
       return payload

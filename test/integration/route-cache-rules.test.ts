@@ -52,3 +52,20 @@ t.test('a body under maxBytes whose encoded entry is over the cache\'s maxValueB
   }
   t.same(logs.filter((line) => line.level >= 50).map((line) => line.msg), [], 'no cache error logged')
 })
+
+t.test('responses that never reach the lookup (an app hook\'s 401, a validation 400) still carry cache-status fwd=bypass', async t => {
+  const redis = await redisForTest(t)
+  const app = await routeCacheApp(t, redis)
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.headers['x-deny'] !== undefined) return await reply.code(401).send('no')
+  })
+  app.get('/items', { config: { cache: true }, schema: { querystring: { type: 'object', properties: { n: { type: 'integer' } } } } }, async () => 'items')
+  await app.ready()
+  const denied = await app.inject({ url: '/items', headers: { 'x-deny': '1' } })
+  t.equal(denied.statusCode, 401)
+  t.equal(denied.headers['cache-status'], 'fastify-codex; fwd=bypass')
+  const invalid = await app.inject('/items?n=x')
+  t.equal(invalid.statusCode, 400)
+  t.equal(invalid.headers['cache-status'], 'fastify-codex; fwd=bypass')
+  t.equal((await app.inject({ method: 'HEAD', url: '/items', headers: { 'x-deny': '1' } })).headers['cache-status'], 'fastify-codex; fwd=bypass')
+})
