@@ -44,6 +44,18 @@ function preciseNow (): number {
 
 const states = new WeakMap<FastifyRequest, RequestState>()
 
+// One RouteVary per cache and pattern: the HEAD route Fastify adds for a GET learns what the GET's responses vary on.
+const varies = new WeakMap<RouteCacheHost, Map<string, RouteVary>>()
+
+function sharedVary (host: RouteCacheHost, pattern: string, configured: readonly string[]): RouteVary {
+  let byPattern = varies.get(host)
+  if (byPattern === undefined) varies.set(host, byPattern = new Map())
+  const id = JSON.stringify([pattern, configured])
+  let vary = byPattern.get(id)
+  if (vary === undefined) byPattern.set(id, vary = new RouteVary(host, pattern, configured))
+  return vary
+}
+
 /** A handler adds tags to the entry it computes (no effect on a request that does not store). */
 export function addCacheTags (request: FastifyRequest, tags: string[]): void {
   const state = states.get(request)
@@ -66,7 +78,7 @@ export class CachedRoute {
     this.#pattern = pattern
     this.#options = options
     this.#sessionCookie = sessionCookie
-    this.#vary = new RouteVary(host, pattern, options.vary)
+    this.#vary = sharedVary(host, pattern, options.vary)
   }
 
   async lookup (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {

@@ -69,3 +69,20 @@ t.test('responses that never reach the lookup (an app hook\'s 401, a validation 
   t.equal(invalid.headers['cache-status'], 'fastify-codex; fwd=bypass')
   t.equal((await app.inject({ method: 'HEAD', url: '/items', headers: { 'x-deny': '1' } })).headers['cache-status'], 'fastify-codex; fwd=bypass')
 })
+
+t.test('HEAD learns the Vary names of the GET route\'s responses: it is answered from the GET entry', async t => {
+  const redis = await redisForTest(t)
+  const app = await routeCacheApp(t, redis)
+  app.get('/greeting', { config: { cache: true } }, async (request, reply) => {
+    reply.header('vary', 'accept-language')
+    return request.headers['accept-language'] === 'fr' ? 'bonjour' : 'hello'
+  })
+  await app.ready()
+  t.equal((await app.inject({ method: 'HEAD', url: '/greeting', headers: { 'accept-language': 'fr' } })).statusCode, 200, 'HEAD first: nothing learned yet')
+  t.equal((await app.inject({ url: '/greeting', headers: { 'accept-language': 'fr' } })).body, 'bonjour', 'the GET learns the Vary')
+  t.equal((await app.inject({ url: '/greeting', headers: { 'accept-language': 'fr' } })).headers['cache-status'], 'fastify-codex; fwd=miss; stored')
+  const head = await app.inject({ method: 'HEAD', url: '/greeting', headers: { 'accept-language': 'fr' } })
+  t.match(head.headers['cache-status'], /^fastify-codex; hit/)
+  t.equal(head.body, '')
+  t.equal((await app.inject({ method: 'HEAD', url: '/greeting', headers: { 'accept-language': 'de' } })).headers['cache-status'], 'fastify-codex; fwd=miss', 'another language is another entry')
+})
