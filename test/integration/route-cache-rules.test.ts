@@ -1,4 +1,5 @@
 import Fastify from 'fastify'
+import { gzipSync } from 'node:zlib'
 import t from 'tap'
 import { codexCache } from '../../index.js'
 import { routeCacheApp } from '../helpers/route-cache-app.js'
@@ -85,4 +86,23 @@ t.test('HEAD learns the Vary names of the GET route\'s responses: it is answered
   t.match(head.headers['cache-status'], /^fastify-codex; hit/)
   t.equal(head.body, '')
   t.equal((await app.inject({ method: 'HEAD', url: '/greeting', headers: { 'accept-language': 'de' } })).headers['cache-status'], 'fastify-codex; fwd=miss', 'another language is another entry')
+})
+
+t.test('a body the handler encoded, without accept-encoding in its Vary, is not stored (an identity client must never get it)', async t => {
+  const redis = await redisForTest(t)
+  const app = await routeCacheApp(t, redis)
+  let runs = 0
+  app.get('/packed', { config: { cache: true } }, async (_request, reply) => {
+    runs++
+    return await reply.header('content-encoding', 'gzip').header('content-type', 'text/plain').send(gzipSync('packed'))
+  })
+  app.get('/declared', { config: { cache: true } }, async (_request, reply) => {
+    return await reply.header('content-encoding', 'gzip').header('vary', 'accept-encoding').header('content-type', 'text/plain').send(gzipSync('declared'))
+  })
+  await app.ready()
+  for (let i = 0; i < 2; i++) t.equal((await app.inject({ url: '/packed', headers: { 'accept-encoding': 'gzip' } })).headers['cache-status'], 'fastify-codex; fwd=miss')
+  t.equal((await app.inject('/packed')).headers['cache-status'], 'fastify-codex; fwd=miss', 'an identity client is not served the gzip body')
+  t.equal(runs, 3)
+  for (let i = 0; i < 2; i++) await app.inject({ url: '/declared', headers: { 'accept-encoding': 'gzip' } })
+  t.match((await app.inject({ url: '/declared', headers: { 'accept-encoding': 'gzip' } })).headers['cache-status'], /hit/, 'with Vary: accept-encoding it is stored')
 })

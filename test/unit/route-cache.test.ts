@@ -44,6 +44,9 @@ t.test('canonicalPath: decoded segments (an encoded slash stays one), then the r
 t.test('storable: set-cookie, private/no-store/no-cache, other statuses, Vary: *, streams and big bodies are not', async t => {
   const ok = new Set([200])
   t.equal(unstorableReason(200, {}, 'x', ok, 10), undefined)
+  t.equal(unstorableReason(200, { 'content-encoding': 'br' }, 'x', ok, 10), 'vary', 'encoded, key blind to accept-encoding')
+  t.equal(unstorableReason(200, { 'content-encoding': 'br', vary: 'Accept-Encoding' }, 'x', ok, 10), undefined)
+  t.equal(unstorableReason(200, { 'content-encoding': 'identity' }, 'x', ok, 10), undefined)
   t.equal(unstorableReason(200, {}, Buffer.from('x'), ok, 10), undefined)
   t.equal(unstorableReason(201, {}, 'x', ok, 10), 'status')
   t.equal(unstorableReason(200, { 'set-cookie': 'a=b' }, 'x', ok, 10), 'set-cookie')
