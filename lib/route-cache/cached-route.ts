@@ -31,6 +31,11 @@ interface Computation {
 /** Tells in-process waiters on a failed computation to run their own handler (and getOrSet to serve grace). */
 class HandlerFailed extends Error {}
 
+/** A handler slower than hardTimeout: its request still answers, nothing failed in the cache. */
+function isFactoryTimeout (err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'FST_CODEX_FACTORY_TIMEOUT'
+}
+
 const COMPUTE = Symbol('compute')
 // What a computation that may not be stored hands back (to its own caller only: waiters compute their own).
 const UNSTORED = null
@@ -137,13 +142,13 @@ export class CachedRoute {
       computing()
     }), plan)
     // Once this request computes, what getOrSet answers it no longer matters (its store failing included).
-    done.then(() => { if (state.computing?.ctx[OFFLINE] !== true) this.#host.up() }, (err) => { if (!(err instanceof HandlerFailed) && state.computing !== undefined) this.#host.failed(err, this.#pattern) })
+    done.then(() => { if (state.computing?.ctx[OFFLINE] !== true) this.#host.up() }, (err) => { if (!(err instanceof HandlerFailed) && !isFactoryTimeout(err) && state.computing !== undefined) this.#host.failed(err, this.#pattern) })
     let first: unknown
     try {
       first = await Promise.race([turn, done])
     } catch (err) {
       // Another request's computation failed (its handler, or its deadline): this one runs its own handler.
-      if (err instanceof HandlerFailed || (err as { code?: unknown }).code === 'FST_CODEX_FACTORY_TIMEOUT') state.reason = 'miss'
+      if (err instanceof HandlerFailed || isFactoryTimeout(err)) state.reason = 'miss'
       else this.#bypass(state, err)
       return undefined
     }

@@ -2,6 +2,7 @@ import Fastify from 'fastify'
 import { gzipSync } from 'node:zlib'
 import t from 'tap'
 import { codexCache } from '../../index.js'
+import { Gate } from '../helpers/gate.js'
 import { routeCacheApp } from '../helpers/route-cache-app.js'
 import { redisForTest } from '../helpers/redis-server.js'
 
@@ -105,4 +106,29 @@ t.test('a body the handler encoded, without accept-encoding in its Vary, is not 
   t.equal(runs, 3)
   for (let i = 0; i < 2; i++) await app.inject({ url: '/declared', headers: { 'accept-encoding': 'gzip' } })
   t.match((await app.inject({ url: '/declared', headers: { 'accept-encoding': 'gzip' } })).headers['cache-status'], /hit/, 'with Vary: accept-encoding it is stored')
+})
+
+t.test('a handler slower than hardTimeout is not logged as a cache failure; the request waiting for it runs its own', async t => {
+  const redis = await redisForTest(t)
+  const logs: Array<{ level: number, msg: string }> = []
+  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => logs.push(JSON.parse(line) as { level: number, msg: string }) } } })
+  t.teardown(() => app.close())
+  await app.register(codexCache, { url: redis.url, keyPrefix: 'rc' })
+  const gate = new Gate()
+  let runs = 0
+  app.get('/slow', { config: { cache: { hardTimeout: 50 } } }, async () => {
+    // The first run holds until the second request gave up waiting for it (its hardTimeout, which fires after the first's).
+    if (++runs === 1) await gate.hold()
+    else gate.open()
+    return `run ${runs}`
+  })
+  await app.ready()
+  const arrived = gate.arrival()
+  const first = app.inject('/slow')
+  await arrived
+  const second = await app.inject('/slow')
+  t.equal(second.body, 'run 2')
+  t.equal(second.headers['cache-status'], 'fastify-codex; fwd=miss')
+  t.equal((await first).statusCode, 200)
+  t.same(logs.filter((line) => line.level >= 50).map((line) => line.msg), [], 'no cache error logged')
 })
