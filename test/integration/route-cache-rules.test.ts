@@ -132,3 +132,10 @@ t.test('a handler slower than hardTimeout is not logged as a cache failure; the 
   t.equal((await first).statusCode, 200)
   t.same(logs.filter((line) => line.level >= 50).map((line) => line.msg), [], 'no cache error logged')
 })
+
+t.test('a route whose statuses list 304 fails ready() with FST_CODEX_INVALID_OPTIONS', async t => {
+  const redis = await redisForTest(t)
+  const app = await routeCacheApp(t, redis)
+  app.get('/revalidated', { config: { cache: { statuses: [200, 304] } } }, async () => 'x')
+  await t.rejects(async () => await app.ready(), { code: 'FST_CODEX_INVALID_OPTIONS' })
+})

@@ -121,7 +121,7 @@ t.test('options: defaults, route over plugin defaults, bad values fail with FST_
   t.same(route.vary, ['accept-language'])
   for (const bad of [
     { ttl: -1 }, { ttl: 'x' }, { grace: Infinity }, { timeout: -1 }, { tags: ['a'] }, { query: 'a' }, { vary: ['bad header'] },
-    { varyBy: 'user' }, { shared: 1 }, { statuses: [206] }, { statuses: [503] }, { statuses: [] }, { maxBytes: -1 }, { tll: 5 }, 'yes'
+    { varyBy: 'user' }, { shared: 1 }, { statuses: [206] }, { statuses: [200, 304] }, { statuses: [503] }, { statuses: [] }, { maxBytes: -1 }, { tll: 5 }, 'yes'
   ]) {
     t.throws(() => resolveRouteCache(bad, {}, 'r'), { code: 'FST_CODEX_INVALID_OPTIONS' }, JSON.stringify(bad))
   }
