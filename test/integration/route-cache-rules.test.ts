@@ -83,6 +83,8 @@ t.test('HEAD learns the Vary names of the GET route\'s responses: it is answered
   t.equal((await app.inject({ method: 'HEAD', url: '/greeting', headers: { 'accept-language': 'fr' } })).statusCode, 200, 'HEAD first: nothing learned yet')
   t.equal((await app.inject({ url: '/greeting', headers: { 'accept-language': 'fr' } })).body, 'bonjour', 'the GET learns the Vary')
   t.equal((await app.inject({ url: '/greeting', headers: { 'accept-language': 'fr' } })).headers['cache-status'], 'fastify-codex; fwd=miss; stored')
+  // A GET hit waits for a store still in flight; HEAD only reads.
+  t.match((await app.inject({ url: '/greeting', headers: { 'accept-language': 'fr' } })).headers['cache-status'], /hit/)
   const head = await app.inject({ method: 'HEAD', url: '/greeting', headers: { 'accept-language': 'fr' } })
   t.match(head.headers['cache-status'], /^fastify-codex; hit/)
   t.equal(head.body, '')
