@@ -142,7 +142,13 @@ export class CachedRoute {
       computing()
     }), plan)
     // Once this request computes, what getOrSet answers it no longer matters (its store failing included).
-    done.then(() => { if (state.computing?.ctx[OFFLINE] !== true) this.#host.up() }, (err) => { if (!(err instanceof HandlerFailed) && !isFactoryTimeout(err) && state.computing !== undefined) this.#host.failed(err, this.#pattern) })
+    done.then(() => { if (state.computing?.ctx[OFFLINE] !== true) this.#host.up() }, (err) => {
+      const computation = state.computing
+      if (computation === undefined) return
+      // getOrSet gave up on this computation (its hardTimeout): onSend only labels it, nothing will be stored.
+      if (isFactoryTimeout(err)) computation.settled = true
+      else if (!(err instanceof HandlerFailed)) this.#host.failed(err, this.#pattern)
+    })
     let first: unknown
     try {
       first = await Promise.race([turn, done])
