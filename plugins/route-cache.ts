@@ -3,9 +3,11 @@ import type { RedisCache } from '../lib/cache/cache.js'
 import type { RouteCacheBackend } from '../lib/route-cache/backend.js'
 import { RouteCacheHost } from '../lib/route-cache/backend.js'
 import { addCacheTags, CachedRoute } from '../lib/route-cache/cached-route.js'
-import { SESSION_COOKIE_NAME } from '../lib/route-cache/credentials.js'
+import { SESSION_COOKIE_NAME, sessionCookieSent } from '../lib/route-cache/credentials.js'
 import { InvalidOptionsError } from '../lib/errors.js'
+import { assertValueSize, encodeValue } from '../lib/value-codec.js'
 import { invalidatePath, WRITE_METHODS } from '../lib/route-cache/invalidate.js'
+import { routePattern, type PathRules } from '../lib/route-cache/key.js'
 import { resolveRouteCache, type RouteCacheOptions } from '../lib/route-cache/options.js'
 
 declare module 'fastify' {
@@ -39,15 +41,50 @@ function hooks<T> (value: T | T[] | undefined): T[] {
   return Array.isArray(value) ? [...value] : [value]
 }
 
-/** The session cookie of the scope a route lives in, looked up once the app is ready (plugin order is free). */
+/**
+ * The session cookie of the scope a route lives in, looked up once the app is ready (plugin order is free):
+ * codexSession's name, or with @fastify/session (which does not tell its `cookieName`) the cookie that carried the
+ * request's session, else its default name.
+ */
 function sessionCookieOf (instance: FastifyInstance): (request: FastifyRequest) => string | undefined {
   let name: string | undefined | null = null
-  return () => {
+  let fastifySession = false
+  return (request) => {
     if (name === null) {
       const ours = (instance as unknown as Record<symbol, unknown>)[SESSION_COOKIE_NAME]
-      name = typeof ours === 'string' ? ours : instance.hasDecorator('decryptSession') ? FASTIFY_SESSION_COOKIE : undefined
+      fastifySession = typeof ours !== 'string' && instance.hasDecorator('decryptSession')
+      name = typeof ours === 'string' ? ours : fastifySession ? FASTIFY_SESSION_COOKIE : undefined
     }
-    return name
+    return fastifySession ? sessionCookieSent(request) ?? name : name
+  }
+}
+
+/**
+ * The router's path rules. initialConfig does not tell whether `routerOptions` or the older top-level option set
+ * a rule, so either loosening one counts (a looser path tag only invalidates more).
+ */
+function pathRulesOf (fastify: FastifyInstance): PathRules {
+  const config = fastify.initialConfig
+  const router: { ignoreTrailingSlash?: boolean, ignoreDuplicateSlashes?: boolean, caseSensitive?: boolean, useSemicolonDelimiter?: boolean } = config.routerOptions ?? {}
+  return {
+    ignoreTrailingSlash: router.ignoreTrailingSlash === true || config.ignoreTrailingSlash === true,
+    ignoreDuplicateSlashes: router.ignoreDuplicateSlashes === true || config.ignoreDuplicateSlashes === true,
+    caseSensitive: router.caseSensitive !== false && config.caseSensitive !== false,
+    useSemicolonDelimiter: router.useSemicolonDelimiter === true || config.useSemicolonDelimiter === true
+  }
+}
+
+/** An entry's size once encoded (base64, JSON escapes) may pass `maxBytes` and still be over `maxValueBytes`. */
+function fitsIn (cache: RedisCache): (entry: unknown) => boolean {
+  const { serializer, maxValueBytes } = cache.options
+  if (maxValueBytes === null) return () => true
+  return (entry) => {
+    try {
+      assertValueSize(encodeValue(serializer, entry), maxValueBytes, 'route')
+      return true
+    } catch {
+      return false
+    }
   }
 }
 
@@ -55,6 +92,8 @@ function sessionCookieOf (instance: FastifyInstance): (request: FastifyRequest) 
 export function registerRouteCache (fastify: FastifyInstance, cache: RedisCache, defaults: RouteCacheOptions): void {
   const defaultTtl = cache.options.ttl === null ? null : cache.options.ttl / 1000
   const host = new RouteCacheHost(cache as unknown as RouteCacheBackend, fastify.log, defaultTtl)
+  host.pathRules = pathRulesOf(fastify)
+  host.fits = fitsIn(cache)
   const errors: unknown[] = []
   if (!fastify.hasReplyDecorator('cacheTags')) {
     fastify.decorateReply('cacheTags', function (this: FastifyReply, ...tags: string[]) {
@@ -81,7 +120,7 @@ export function registerRouteCache (fastify: FastifyInstance, cache: RedisCache,
       errors.push(err)
       return
     }
-    const cached = new CachedRoute(host, route.url, options, sessionCookieOf(this))
+    const cached = new CachedRoute(host, routePattern(route.url, route.constraints), options, sessionCookieOf(this))
     host.cachedRoutes++
     route.preHandler = [...hooks(route.preHandler), function routeCacheLookup (request, reply) {
       return cached.lookup(request, reply)

@@ -1,8 +1,12 @@
+import { OFFLINE } from '../cache/read-through/factory.js'
 import { RedisUnavailableError } from '../errors.js'
+import { STRICT_PATHS, type PathRules } from './key.js'
 
 /** What a route's computation may tell the cache (getOrSet's factory context, as the route cache uses it). */
 export interface RouteFactoryContext {
   readonly stale: unknown
+  /** Redis was unreachable (failOpen): nothing will be stored. */
+  readonly [OFFLINE]?: true
   /** Do not store, and let waiting callers compute their own. */
   uncacheable (): void
   /** Adds tags to the value stored. */
@@ -41,6 +45,10 @@ export class RouteCacheHost {
   readonly defaultTtl: number | null
   /** Whether any route of this cache is cached: writes to other routes then invalidate paths. */
   cachedRoutes = 0
+  /** How the app's router matches paths: the path tags of GETs and writes follow it. */
+  pathRules: PathRules = STRICT_PATHS
+  /** Whether an entry, as the cache encodes it, is within the cache's `maxValueBytes` (set by the plugin). */
+  fits: (entry: unknown) => boolean = () => true
   #down = false
 
   constructor (backend: RouteCacheBackend, logger: RouteCacheLogger, defaultTtl: number | null) {
@@ -52,12 +60,17 @@ export class RouteCacheHost {
   /** The cache failed a request's lookup, store or invalidation: the request goes on without it. */
   failed (err: unknown, route: string): void {
     if (err instanceof RedisUnavailableError) {
-      if (this.#down) return
-      this.#down = true
-      this.logger.warn({ err, route }, 'fastify-codex: Redis is unavailable, cached routes run their handlers until it is back')
+      this.offline(route, err)
       return
     }
     this.logger.error({ err, route }, 'fastify-codex: the route cache failed, the handler answered this request')
+  }
+
+  /** Redis is unreachable (an error, or getOrSet failing open): logged when the outage begins. */
+  offline (route: string, err?: unknown): void {
+    if (this.#down) return
+    this.#down = true
+    this.logger.warn({ err, route }, 'fastify-codex: Redis is unavailable, cached routes run their handlers until it is back')
   }
 
   /** A round trip succeeded: a later outage is logged again. */

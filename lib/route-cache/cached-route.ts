@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteCacheHost, RouteFactoryContext, RouteGetOrSetOptions } from './backend.js'
+import { OFFLINE } from '../cache/read-through/factory.js'
 import { hasCredentials } from './credentials.js'
 import { REPLAYED_HEADERS, ageOf, bodyOf, etagMatches, freshnessLeft, isStoredResponse, toEntry, unstorableReason, varyNames, type StoredResponse } from './entry.js'
-import { pathOf, pathTag, routeKey, searchOf } from './key.js'
+import { canonicalPath, pathTag, routeKey, searchOf } from './key.js'
 import type { ResolvedRouteCache } from './options.js'
 import { forwardStatus, hitStatus, type ForwardReason } from './status.js'
 import { RouteVary } from './vary.js'
@@ -30,6 +31,11 @@ interface Computation {
 /** Tells in-process waiters on a failed computation to run their own handler (and getOrSet to serve grace). */
 class HandlerFailed extends Error {}
 
+/** A handler slower than hardTimeout: its request still answers, nothing failed in the cache. */
+function isFactoryTimeout (err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'FST_CODEX_FACTORY_TIMEOUT'
+}
+
 const COMPUTE = Symbol('compute')
 // What a computation that may not be stored hands back (to its own caller only: waiters compute their own).
 const UNSTORED = null
@@ -42,6 +48,18 @@ function preciseNow (): number {
 }
 
 const states = new WeakMap<FastifyRequest, RequestState>()
+
+// One RouteVary per cache and pattern: the HEAD route Fastify adds for a GET learns what the GET's responses vary on.
+const varies = new WeakMap<RouteCacheHost, Map<string, RouteVary>>()
+
+function sharedVary (host: RouteCacheHost, pattern: string, configured: readonly string[]): RouteVary {
+  let byPattern = varies.get(host)
+  if (byPattern === undefined) varies.set(host, byPattern = new Map())
+  const id = JSON.stringify([pattern, configured])
+  let vary = byPattern.get(id)
+  if (vary === undefined) byPattern.set(id, vary = new RouteVary(host, pattern, configured))
+  return vary
+}
 
 /** A handler adds tags to the entry it computes (no effect on a request that does not store). */
 export function addCacheTags (request: FastifyRequest, tags: string[]): void {
@@ -65,7 +83,7 @@ export class CachedRoute {
     this.#pattern = pattern
     this.#options = options
     this.#sessionCookie = sessionCookie
-    this.#vary = new RouteVary(host, pattern, options.vary)
+    this.#vary = sharedVary(host, pattern, options.vary)
   }
 
   async lookup (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
@@ -124,13 +142,19 @@ export class CachedRoute {
       computing()
     }), plan)
     // Once this request computes, what getOrSet answers it no longer matters (its store failing included).
-    done.then(() => this.#host.up(), (err) => { if (!(err instanceof HandlerFailed) && state.computing !== undefined) this.#host.failed(err, this.#pattern) })
+    done.then(() => { if (state.computing?.ctx[OFFLINE] !== true) this.#host.up() }, (err) => {
+      const computation = state.computing
+      if (computation === undefined) return
+      // getOrSet gave up on this computation (its hardTimeout): onSend only labels it, nothing will be stored.
+      if (isFactoryTimeout(err)) computation.settled = true
+      else if (!(err instanceof HandlerFailed)) this.#host.failed(err, this.#pattern)
+    })
     let first: unknown
     try {
       first = await Promise.race([turn, done])
     } catch (err) {
       // Another request's computation failed (its handler, or its deadline): this one runs its own handler.
-      if (err instanceof HandlerFailed || (err as { code?: unknown }).code === 'FST_CODEX_FACTORY_TIMEOUT') state.reason = 'miss'
+      if (err instanceof HandlerFailed || isFactoryTimeout(err)) state.reason = 'miss'
       else this.#bypass(state, err)
       return undefined
     }
@@ -147,7 +171,7 @@ export class CachedRoute {
 
   #plan (request: FastifyRequest): RouteGetOrSetOptions {
     const { ttl, grace, timeout, hardTimeout, tags } = this.#options
-    const all = [pathTag(pathOf(request.url))]
+    const all = [pathTag(canonicalPath(request.url, this.#host.pathRules))]
     if (tags !== undefined) all.push(...tags(request))
     return { ttl, grace, timeout, hardTimeout, tags: all }
   }
@@ -175,7 +199,11 @@ export class CachedRoute {
   /** Labels the response; a computing request hands it to getOrSet (or serves the grace copy when it failed). */
   onSend (request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
     const state = states.get(request)
-    if (state === undefined) return payload
+    if (state === undefined) {
+      // Answered before the lookup (an app hook's 401, a validation 400): the cache was not consulted.
+      if (request.method === 'GET' || request.method === 'HEAD') reply.header('cache-status', forwardStatus('bypass'))
+      return payload
+    }
     if (state.served !== undefined) {
       reply.header('cache-status', state.served)
       return payload
@@ -186,6 +214,13 @@ export class CachedRoute {
       return payload
     }
     computation.settled = true
+    if (computation.ctx[OFFLINE] === true) {
+      // getOrSet failed open: nothing is stored, the route ran as if it were not cached.
+      computation.resolve(UNSTORED)
+      this.#host.offline(this.#pattern)
+      reply.header('cache-status', forwardStatus('bypass'))
+      return payload
+    }
     const status = reply.statusCode
     if (status >= 500) return this.#failedResponse(reply, computation, payload)
     const headers = reply.getHeaders()
@@ -194,13 +229,13 @@ export class CachedRoute {
     let reason = unstorableReason(status, headers, payload, this.#options.statuses, this.#options.maxBytes)
     // Stored under a key that ignores a header the response varies on, it would be served to the wrong clients.
     if (reason === undefined && !names.every((name) => computation.varyNames.includes(name))) reason = 'vary'
-    if (reason !== undefined) {
+    const entry = reason === undefined ? toEntry(status, headers, payload as string | Buffer | null | undefined, this.#options.ttl ?? this.#host.defaultTtl, preciseNow()) : undefined
+    if (entry === undefined || !this.#host.fits(entry)) {
       computation.ctx.uncacheable()
       computation.resolve(UNSTORED)
       reply.header('cache-status', forwardStatus('miss'))
       return payload
     }
-    const entry = toEntry(status, headers, payload as string | Buffer | null | undefined, this.#options.ttl ?? this.#host.defaultTtl, preciseNow())
     if (headers.etag === undefined && entry.h.etag !== undefined) reply.header('etag', entry.h.etag)
     if (state.tags !== undefined) computation.ctx.tag(...state.tags)
     computation.resolve(entry)

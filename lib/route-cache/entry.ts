@@ -36,10 +36,19 @@ export function unstorableReason (status: number, headers: Headers, body: unknow
   if (headers['set-cookie'] !== undefined) return 'set-cookie'
   const cacheControl = headers['cache-control']
   if (cacheControl !== undefined && /(?:^|,)\s*(?:private|no-store|no-cache)\b/i.test(String(cacheControl))) return 'cache-control'
-  if (varyNames(headers.vary).includes('*')) return 'vary'
+  const vary = varyNames(headers.vary)
+  if (vary.includes('*')) return 'vary'
+  // An encoded body whose key ignores accept-encoding would reach clients that cannot decode it.
+  if (isEncoded(headers['content-encoding']) && !vary.includes('accept-encoding')) return 'vary'
   if (body !== undefined && body !== null && typeof body !== 'string' && !Buffer.isBuffer(body)) return 'stream'
   if (bodyBytes(body) > maxBytes) return 'size'
   return undefined
+}
+
+function isEncoded (encoding: Headers[string]): boolean {
+  if (encoding === undefined) return false
+  const text = (Array.isArray(encoding) ? encoding.join(',') : String(encoding)).trim().toLowerCase()
+  return text !== '' && text !== 'identity'
 }
 
 function bodyBytes (body: unknown): number {

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteCacheHost } from './backend.js'
-import { pathOf, pathTag } from './key.js'
+import { canonicalPath, pathTag } from './key.js'
 
 export const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -11,7 +11,7 @@ export const WRITE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH
 export async function invalidatePath (host: RouteCacheHost, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (host.cachedRoutes === 0 || !WRITE_METHODS.has(request.method)) return
   if (reply.statusCode < 200 || reply.statusCode >= 300) return
-  const path = pathOf(request.url)
+  const path = canonicalPath(request.url, host.pathRules)
   try {
     await host.backend.invalidateTags([pathTag(path)])
     host.up()

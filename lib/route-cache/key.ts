@@ -43,6 +43,26 @@ export function routeKey (parts: KeyParts): string {
   return `route:${parts.pattern}:${createHash('sha256').update(material).digest('base64url')}`
 }
 
+/**
+ * A route's pattern as the cache knows it: the URL, plus its `constraints` (host, version) in a stable form, since
+ * routes with one URL and different constraints answer differently and must never share entries.
+ */
+export function routePattern (url: string, constraints: Readonly<Record<string, unknown>> | undefined): string {
+  if (constraints === undefined || Object.keys(constraints).length === 0) return url
+  return `${url} ${stableText(constraints)}`
+}
+
+/** JSON with sorted object keys, RegExps as their source (a host constraint may be one). */
+function stableText (value: unknown): string {
+  if (value instanceof RegExp) return JSON.stringify(String(value))
+  if (Array.isArray(value)) return `[${value.map(stableText).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>
+    return `{${Object.keys(record).sort().map((name) => `${JSON.stringify(name)}:${stableText(record[name])}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}
+
 /** Where a route's learned response `Vary` header names are kept (Django's two-step key). */
 export function varyMetaKey (pattern: string): string {
   return `route-vary:${pattern}`
@@ -57,6 +77,41 @@ export function pathTag (path: string): string {
 export function pathOf (url: string): string {
   const q = url.indexOf('?')
   return q === -1 ? url : url.slice(0, q)
+}
+
+/** How the router matches paths (Fastify's router options): the path tag follows the same rules. */
+export interface PathRules {
+  readonly ignoreTrailingSlash: boolean
+  readonly ignoreDuplicateSlashes: boolean
+  readonly caseSensitive: boolean
+  readonly useSemicolonDelimiter: boolean
+}
+
+export const STRICT_PATHS: PathRules = { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true, useSemicolonDelimiter: false }
+
+/**
+ * A request URL's path as the router sees it, one spelling per route match: segments percent-decoded (an encoded
+ * `/` stays encoded), then the router's slash and case rules. A GET and a write spelled differently share its tag.
+ */
+export function canonicalPath (url: string, rules: PathRules): string {
+  let path = pathOf(url)
+  if (rules.useSemicolonDelimiter) {
+    const semicolon = path.indexOf(';')
+    if (semicolon !== -1) path = path.slice(0, semicolon)
+  }
+  path = path.split('/').map(decodeSegment).join('/')
+  if (rules.ignoreDuplicateSlashes) path = path.replace(/\/{2,}/g, '/')
+  if (rules.ignoreTrailingSlash && path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
+  return rules.caseSensitive ? path : path.toLowerCase()
+}
+
+function decodeSegment (segment: string): string {
+  if (!segment.includes('%')) return segment
+  try {
+    return decodeURIComponent(segment).replaceAll('%', '%25').replaceAll('/', '%2F')
+  } catch {
+    return segment
+  }
 }
 
 /** The query string of a raw request URL (after `?`), or `''`. */

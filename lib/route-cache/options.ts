@@ -80,8 +80,9 @@ function names (where: string, name: string, value: unknown, header: boolean): s
 
 function statuses (where: string, value: unknown): number[] | undefined {
   if (value === undefined) return undefined
-  const ok = Array.isArray(value) && value.length > 0 && value.every((s) => Number.isInteger(s) && s >= 200 && s < 500 && s !== 206)
-  if (!ok) fail(where, 'statuses must list integer statuses from 200 to 499 (206 and 5xx are never stored)')
+  // A 304 has no body of its own: stored, it would answer clients that have nothing to revalidate.
+  const ok = Array.isArray(value) && value.length > 0 && value.every((s) => Number.isInteger(s) && s >= 200 && s < 500 && s !== 206 && s !== 304)
+  if (!ok) fail(where, 'statuses must list integer statuses from 200 to 499 (206, 304 and 5xx are never stored)')
   return value as number[]
 }
 

@@ -90,3 +90,28 @@ t.test('the mark lasts the value\'s ttl when shorter than 10 s; then callers wai
   t.equal(runs, 1, 'one computation again')
   t.same(values, [1, 1])
 })
+
+t.test('a stored value ends the key\'s uncacheable mark: concurrent callers, here and in another process, wait for one computation again', async t => {
+  const redis = await redisForTest(t)
+  const raw = await rawClient(t, redis)
+  const one = await cacheOn(t, redis)
+  const two = await cacheOn(t, redis)
+  t.equal(await one.getOrSet('k', (ctx) => { ctx.uncacheable(); return 'A' }, { ttl: 60 }), 'A')
+  t.equal((await raw.keys('*alone:*')).length, 1, 'marked in Redis')
+  t.equal(await one.getOrSet('k', () => 'B', { ttl: 60 }), 'B')
+  t.same(await raw.keys('*alone:*'), [], 'the mark is gone once a value was stored')
+  await one.delete('k')
+  for (const cache of [one, two]) {
+    let runs = 0
+    const started = milestone()
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const first = cache.getOrSet('k', async () => { runs++; started.reach(); await held; return 'C' }, { ttl: 60 })
+    await started.reached
+    const second = cache.getOrSet('k', () => { runs++; return 'D' }, { ttl: 60 })
+    release()
+    t.same(await Promise.all([first, second]), ['C', 'C'], 'the second caller waited for the first')
+    t.equal(runs, 1)
+    await cache.delete('k')
+  }
+})

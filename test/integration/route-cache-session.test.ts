@@ -49,3 +49,30 @@ t.test('with @fastify/session registered by the app: its default cookie bypasses
   t.equal((await app.inject({ url: '/home', cookies: { sessionId: 'x.y' } })).headers['cache-status'], 'fastify-codex; fwd=bypass')
   t.match((await app.inject('/home')).headers['cache-status'], /hit/)
 })
+
+t.test('with @fastify/session and a custom cookieName: a request with its session cookie neither reads nor writes the cache', async t => {
+  const redis = await redisForTest(t)
+  const client = await rawClient(t, redis)
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(fastifyCookie)
+  await app.register(fastifySession, { cookieName: 'sid', secret: SECRET, saveUninitialized: false, cookie: { secure: false }, store: new RedisSessionStore({ client }) })
+  await app.register(codexCache, { url: redis.url, keyPrefix: 'rc' })
+  let runs = 0
+  app.get('/home', { config: { cache: true } }, async (request) => `${String(request.session.get('user' as never) ?? 'anonymous')} ${++runs}`)
+  app.post('/login', async (request) => {
+    request.session.set('user' as never, 'ada' as never)
+    return 'ok'
+  })
+  await app.ready()
+  const login = await app.inject({ method: 'POST', url: '/login' })
+  const cookie = setCookie(login, 'sid')
+  t.ok(cookie, 'logged in')
+  const mine = await app.inject({ url: '/home', cookies: { sid: cookie!.value } })
+  t.equal(mine.body, 'ada 1')
+  t.equal(mine.headers['cache-status'], 'fastify-codex; fwd=bypass')
+  t.equal((await app.inject('/home')).body, 'anonymous 2', 'her page was not stored')
+  t.match((await app.inject('/home')).headers['cache-status'], /hit/)
+  const again = await app.inject({ url: '/home', cookies: { sid: cookie!.value } })
+  t.equal(again.body, 'ada 3', 'she is not served the anonymous page')
+})

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { hasCredentials } from '../../lib/route-cache/credentials.js'
 import { bodyOf, etagMatches, freshnessLeft, isStoredResponse, toEntry, unstorableReason, varyNames } from '../../lib/route-cache/entry.js'
-import { pathOf, routeKey, selectQuery, type KeyParts } from '../../lib/route-cache/key.js'
+import { STRICT_PATHS, canonicalPath, pathOf, routeKey, routePattern, selectQuery, type KeyParts } from '../../lib/route-cache/key.js'
 import { checkRouteCacheOptions, resolveRouteCache } from '../../lib/route-cache/options.js'
 import { forwardStatus, hitStatus } from '../../lib/route-cache/status.js'
 
@@ -30,9 +30,23 @@ t.test('key: params, vary header values and varyBy each make a different entry',
   t.equal(pathOf('/a/b?x=1'), '/a/b')
 })
 
+t.test('canonicalPath: decoded segments (an encoded slash stays one), then the router\'s rules; routePattern: stable constraints', async t => {
+  t.equal(canonicalPath('/p/%31?x=1', STRICT_PATHS), '/p/1')
+  t.equal(canonicalPath('/p/a%2Fb', STRICT_PATHS), '/p/a%2Fb')
+  t.equal(canonicalPath('/p/%zz', STRICT_PATHS), '/p/%zz', 'malformed stays as sent')
+  t.equal(canonicalPath('//P/1/', STRICT_PATHS), '//P/1/')
+  t.equal(canonicalPath('//P/1/;x', { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, caseSensitive: false, useSemicolonDelimiter: true }), '/p/1')
+  t.equal(routePattern('/a', undefined), '/a')
+  t.equal(routePattern('/a', { version: '1.0.0', host: 'x' }), routePattern('/a', { host: 'x', version: '1.0.0' }))
+  t.not(routePattern('/a', { host: /a\.example/ }), routePattern('/a', { host: /b\.example/ }))
+})
+
 t.test('storable: set-cookie, private/no-store/no-cache, other statuses, Vary: *, streams and big bodies are not', async t => {
   const ok = new Set([200])
   t.equal(unstorableReason(200, {}, 'x', ok, 10), undefined)
+  t.equal(unstorableReason(200, { 'content-encoding': 'br' }, 'x', ok, 10), 'vary', 'encoded, key blind to accept-encoding')
+  t.equal(unstorableReason(200, { 'content-encoding': 'br', vary: 'Accept-Encoding' }, 'x', ok, 10), undefined)
+  t.equal(unstorableReason(200, { 'content-encoding': 'identity' }, 'x', ok, 10), undefined)
   t.equal(unstorableReason(200, {}, Buffer.from('x'), ok, 10), undefined)
   t.equal(unstorableReason(201, {}, 'x', ok, 10), 'status')
   t.equal(unstorableReason(200, { 'set-cookie': 'a=b' }, 'x', ok, 10), 'set-cookie')
@@ -107,7 +121,7 @@ t.test('options: defaults, route over plugin defaults, bad values fail with FST_
   t.same(route.vary, ['accept-language'])
   for (const bad of [
     { ttl: -1 }, { ttl: 'x' }, { grace: Infinity }, { timeout: -1 }, { tags: ['a'] }, { query: 'a' }, { vary: ['bad header'] },
-    { varyBy: 'user' }, { shared: 1 }, { statuses: [206] }, { statuses: [503] }, { statuses: [] }, { maxBytes: -1 }, { tll: 5 }, 'yes'
+    { varyBy: 'user' }, { shared: 1 }, { statuses: [206] }, { statuses: [200, 304] }, { statuses: [503] }, { statuses: [] }, { maxBytes: -1 }, { tll: 5 }, 'yes'
   ]) {
     t.throws(() => resolveRouteCache(bad, {}, 'r'), { code: 'FST_CODEX_INVALID_OPTIONS' }, JSON.stringify(bad))
   }

@@ -20,6 +20,9 @@ export interface FactoryContext<T> {
   tag (...tags: string[]): void
 }
 
+/** Set on the context of a computation run with Redis unreachable (failOpen): nothing will be stored. Internal. */
+export const OFFLINE = Symbol('fastify-codex.offline')
+
 export type Factory<T> = (ctx: FactoryContext<T>) => T | PromiseLike<T>
 
 export interface FactoryRun {
@@ -36,12 +39,13 @@ export interface FactoryRun {
  * Runs `factory` once (sync or async) with its context; past `hardTimeout` ms, or when `controller` aborts
  * (the starting caller's own hardTimeout passed first), it is abandoned and its signal aborted.
  */
-export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | undefined, hardTimeout: number | undefined, controller = new AbortController()): Promise<FactoryRun> {
+export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | undefined, hardTimeout: number | undefined, controller = new AbortController(), offline = false): Promise<FactoryRun> {
   let skipped = false
   let uncacheable = false
   let tags: string[] | undefined
   let ttl: Ttl | undefined
-  const ctx: FactoryContext<T> = {
+  const ctx: FactoryContext<T> & { readonly [OFFLINE]?: true } = {
+    ...(offline ? { [OFFLINE]: true as const } : {}),
     signal: controller.signal,
     stale,
     setTtl (seconds) { ttl = resolveTtl(seconds, null) },

@@ -153,7 +153,7 @@ export class ReadThrough {
   /** Fail open: compute here (this flight is the once per process), store nothing. */
   async #computeOffline (flight: Flight, key: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
     flight.setStale(null)
-    const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller)
+    const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller, true)
     if (run.uncacheable) return { value: run.value, uncacheable: true }
     return run.skipped ? { value: run.value } : { text: this.#encode(key, run.value) }
   }
@@ -212,7 +212,12 @@ export class ReadThrough {
           epochs = [...(epochs ?? []), ...await readEpochs(this.#connection, this.#keys, added)]
         }
       }
-      await this.#store(fullKey, staleKey, text, ttl, { ...plan, tags }, epochs)
+      // A storable value: the key makes callers wait for computations again, here and (its mark gone) elsewhere.
+      this.#alone.clear(fullKey)
+      await Promise.all([
+        this.#store(fullKey, staleKey, text, ttl, { ...plan, tags }, epochs),
+        this.#connection.run((c) => c.unlink(this.#keys.uncacheable(fullKey)))
+      ])
     } catch (err) {
       if (failOpen && isUnavailable(err)) return { text }
       throw err
