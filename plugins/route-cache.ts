@@ -7,6 +7,7 @@ import { SESSION_COOKIE_NAME } from '../lib/route-cache/credentials.js'
 import { InvalidOptionsError } from '../lib/errors.js'
 import { invalidatePath, WRITE_METHODS } from '../lib/route-cache/invalidate.js'
 import { resolveRouteCache, type RouteCacheOptions } from '../lib/route-cache/options.js'
+import { tracedLookup, tracedResponse } from '../lib/route-cache/observe.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -84,10 +85,12 @@ export function registerRouteCache (fastify: FastifyInstance, cache: RedisCache,
     const cached = new CachedRoute(host, route.url, options, sessionCookieOf(this))
     host.cachedRoutes++
     route.preHandler = [...hooks(route.preHandler), function routeCacheLookup (request, reply) {
-      return cached.lookup(request, reply)
+      return tracedLookup(request, route.url, () => cached.lookup(request, reply))
     }]
     route.onSend = [...hooks(route.onSend), function routeCacheStore (request, reply, payload, done) {
-      done(null, cached.onSend(request, reply, payload))
+      const sent = cached.onSend(request, reply, payload)
+      tracedResponse(request, reply)
+      done(null, sent)
     }]
     route.onResponse = [...hooks(route.onResponse), function routeCacheEnd (request, _reply, done) {
       cached.abandon(request)
