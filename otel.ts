@@ -1,7 +1,7 @@
 // `fastify-codex/otel`: the diagnostics channels as OpenTelemetry metrics and spans. The main entry never imports
 // this file, so @opentelemetry/api stays an optional peer dependency.
 import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel'
-import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Counter, type Histogram, type Meter, type MeterProvider, type Span, type TracerProvider } from '@opentelemetry/api'
+import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Histogram, type Meter, type MeterProvider, type Span, type TracerProvider } from '@opentelemetry/api'
 import { setScope } from './lib/observe/channels.js'
 
 export interface InstrumentOptions {
@@ -21,32 +21,49 @@ interface Open {
   failed: boolean
 }
 
+/** One attribute set of a kind and how many operations ended with it. */
+interface Tally {
+  readonly attributes: Attributes
+  count: number
+}
+
 interface Traced {
   /** The TracingChannel's name after `fastify-codex:` (`cache`, `lock`, `session`, `route-cache`). */
   readonly kind: string
-  readonly operations: Counter
   readonly duration: Histogram
   /** Metric attributes of a finished context: only what the contract lists, never a key, id or URL. */
-  attributes (ctx: Record<string, unknown>): Attributes
+  tally (ctx: Record<string, unknown>, errorType: string | undefined): Tally
   spanName (ctx: Record<string, unknown>): string
-}
-
-function pick (ctx: Record<string, unknown>, names: readonly string[]): Attributes {
-  const out: Attributes = {}
-  for (const name of names) {
-    const value = ctx[name]
-    if (typeof value === 'string' || typeof value === 'boolean') out[name] = value
-  }
-  return out
 }
 
 function traced (meter: Meter, kind: string, counterName: string, names: readonly string[], spanName: (ctx: Record<string, unknown>) => string): Traced {
   const metric = kind.replace('-', '_')
+  // Counted here and observed at collection: one SDK call per operation (the histogram) instead of two.
+  const tallies = new Map<string, Tally>()
+  meter.createObservableCounter(`fastify_codex.${metric}.${counterName}`, { description: `fastify-codex ${kind} ${counterName} by outcome` })
+    .addCallback((result) => { for (const tally of tallies.values()) result.observe(tally.count, tally.attributes) })
   return {
     kind,
-    operations: meter.createCounter(`fastify_codex.${metric}.${counterName}`, { description: `fastify-codex ${kind} ${counterName} by outcome` }),
     duration: meter.createHistogram(`fastify_codex.${metric}.duration`, { unit: 's', description: `fastify-codex ${kind} duration`, advice: { explicitBucketBoundaries: DURATION_BUCKETS } }),
-    attributes: (ctx) => pick(ctx, names),
+    tally (ctx, errorType) {
+      let key = errorType ?? ''
+      for (const name of names) key += `\u0000${String(ctx[name])}`
+      let tally = tallies.get(key)
+      if (tally === undefined) {
+        const attributes: Attributes = {}
+        for (const name of names) {
+          const value = ctx[name]
+          if (typeof value === 'string' || typeof value === 'boolean') attributes[name] = value
+        }
+        if (errorType !== undefined) {
+          attributes.outcome = 'error'
+          if (errorType !== '') attributes['error.type'] = errorType
+        }
+        tallies.set(key, tally = { attributes, count: 0 })
+      }
+      tally.count++
+      return tally
+    },
     spanName
   }
 }
@@ -87,16 +104,16 @@ export function instrument (options: InstrumentOptions = {}): () => void {
         const entry = open.get(ctx)
         if (entry === undefined) return
         open.delete(ctx)
-        const attributes = kind.attributes(ctx)
+        let errorType: string | undefined
         if (entry.failed) {
-          attributes.outcome = 'error'
           const code = (ctx.error as { code?: unknown } | undefined)?.code
-          if (typeof code === 'string') attributes['error.type'] = code
+          errorType = typeof code === 'string' ? code : ''
         }
-        kind.operations.add(1, attributes)
+        const { attributes } = kind.tally(ctx, errorType)
         kind.duration.record((performance.now() - entry.startedAt) / 1000, attributes)
-        entry.span.setAttributes(prefixed(attributes))
-        entry.span.end()
+        const span = entry.span
+        if (span.isRecording()) span.setAttributes(prefixed(attributes))
+        span.end()
       }
     }
     channel.subscribe(handlers)
@@ -119,10 +136,11 @@ export function instrument (options: InstrumentOptions = {}): () => void {
     stops.push(() => { unsubscribe(name, listener) })
   }
 
-  // Our span is the active context while the operation runs: the Redis commands it sends are its children.
-  setScope(async (ctx, run) => {
-    const entry = open.get(ctx)
-    return entry === undefined ? await run() : await context.with(trace.setSpan(context.active(), entry.span), run)
+  // Our span is the active context while the operation runs: the Redis commands it sends are its children. A span
+  // nobody records (no tracer provider) needs no context switch.
+  setScope((ctx, run) => {
+    const span = open.get(ctx)?.span
+    return span === undefined || !span.isRecording() ? run() : context.with(trace.setSpan(context.active(), span), run)
   })
   return () => {
     setScope(undefined)

@@ -67,14 +67,12 @@ export function inScope<T> (context: object, run: () => Promise<T>): Promise<T> 
 }
 
 /**
- * Traces `run` on `traced` with `context` (call only when `traced.hasSubscribers`). The traced function resolves to
+ * Traces `run` on `traced` with `context` (call only when `traced.hasSubscribers`). The traced promise resolves to
  * nothing: `context.result` never carries a value, a session or a user id.
  */
-export async function trace<C extends object, T> (traced: TracingChannel<C, C>, context: C, run: () => Promise<T>): Promise<T> {
+export function trace<C extends object, T> (traced: TracingChannel<C, C>, context: C, run: () => Promise<T>): Promise<T> {
   let result!: T
+  const keep = (value: T): void => { result = value }
   const inScope = scope
-  await traced.tracePromise(async () => {
-    result = inScope === undefined ? await run() : await inScope(context, run)
-  }, context)
-  return result
+  return traced.tracePromise(() => (inScope === undefined ? run() : inScope(context, run)).then(keep), context).then(() => result)
 }
