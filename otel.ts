@@ -15,6 +15,9 @@ const SCOPE = 'fastify-codex'
 // Bucket bounds in seconds: a near hit takes microseconds, a computation can take seconds.
 const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+// Where a subscriber keeps its span on the operation's context (a WeakMap costs more than the operation's own work).
+const kOpen = Symbol('fastify-codex/otel span')
+
 interface Open {
   readonly span: Span
   readonly startedAt: number
@@ -75,7 +78,10 @@ function traced (meter: Meter, kind: string, counterName: string, names: readonl
 export function instrument (options: InstrumentOptions = {}): () => void {
   const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE)
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE)
-  const open = new WeakMap<object, Open>()
+  const open = {
+    get: (ctx: object): Open | undefined => (ctx as { [kOpen]?: Open })[kOpen],
+    set: (ctx: object, entry: Open | undefined): void => { (ctx as { [kOpen]?: Open })[kOpen] = entry }
+  }
   const all: Traced[] = [
     traced(meter, 'cache', 'operations', ['cache', 'operation', 'outcome', 'layer'], (ctx) => `fastify_codex.cache.${String(ctx.operation)}`),
     traced(meter, 'lock', 'operations', ['cache', 'operation', 'outcome'], (ctx) => `fastify_codex.lock.${String(ctx.operation)}`),
@@ -103,7 +109,7 @@ export function instrument (options: InstrumentOptions = {}): () => void {
       asyncEnd (ctx: Record<string, unknown>) {
         const entry = open.get(ctx)
         if (entry === undefined) return
-        open.delete(ctx)
+        open.set(ctx, undefined)
         let errorType: string | undefined
         if (entry.failed) {
           const code = (ctx.error as { code?: unknown } | undefined)?.code

@@ -67,12 +67,33 @@ export function inScope<T> (context: object, run: () => Promise<T>): Promise<T> 
 }
 
 /**
- * Traces `run` on `traced` with `context` (call only when `traced.hasSubscribers`). The traced promise resolves to
- * nothing: `context.result` never carries a value, a session or a user id.
+ * Traces `run` on `traced` with `context` (call only when `traced.hasSubscribers`), as `tracePromise` does (start
+ * with its bound stores, end, then error, asyncStart and asyncEnd once settled) with one promise instead of three,
+ * and `context.result` never set: no value, session or user id rides in a context.
  */
 export function trace<C extends object, T> (traced: TracingChannel<C, C>, context: C, run: () => Promise<T>): Promise<T> {
-  let result!: T
-  const keep = (value: T): void => { result = value }
   const inScope = scope
-  return traced.tracePromise(() => (inScope === undefined ? run() : inScope(context, run)).then(keep), context).then(() => result)
+  let pending: Promise<T>
+  try {
+    pending = traced.start.runStores(context, () => {
+      try {
+        return inScope === undefined ? run() : inScope(context, run)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+    })
+  } finally {
+    traced.end.publish(context)
+  }
+  return pending.then((value) => {
+    traced.asyncStart.publish(context)
+    traced.asyncEnd.publish(context)
+    return value
+  }, (err: unknown) => {
+    (context as { error?: unknown }).error = err
+    traced.error.publish(context)
+    traced.asyncStart.publish(context)
+    traced.asyncEnd.publish(context)
+    throw err
+  })
 }
