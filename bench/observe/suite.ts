@@ -16,13 +16,19 @@ import { resolveConnectionOptions } from '../../lib/connection/options.js'
 import { instrument } from '../../otel.js'
 import { fmtInt, fmtRatio, table } from '../lib/markdown.js'
 import { medianRatio, medianRate, roundRobin, type Entrant } from '../lib/runner.js'
+import { median } from '../lib/stats.js'
 import { samplePayload } from '../serializer.js'
 
 export interface ObserveBenchOptions { url: string, rounds: number, sliceMs: number, warmupMs: number }
 
 export interface ObserveRow { operation: 'get' | 'set', contestant: string, opsPerSec: number, vsFirst: number, vsNobody: number }
 
-export interface ObserveBenchResult { rows: ObserveRow[], first: string, rounds: number, sliceMs: number }
+/** Client CPU per get (this process's user + system time ÷ gets): robust where throughput is not, on a shared machine. */
+export interface CpuRow { contestant: string, usPerGet: number, vsNobody: number }
+
+export interface ObserveBenchResult { rows: ObserveRow[], cpu: CpuRow[], first: string, rounds: number, sliceMs: number }
+
+const CPU_GETS = 20_000
 
 const CONCURRENCY = 64
 const KEYS = Array.from({ length: 1000 }, (_, i) => `item:${i}`)
@@ -107,7 +113,8 @@ export async function runObserveBench (options: ObserveBenchOptions): Promise<Ob
         })
       }
     }
-    return { rows, first, rounds: options.rounds, sliceMs: options.sliceMs }
+    const cpu = await cpuPerGet(contestants, instrumented, options.rounds)
+    return { rows, cpu, first, rounds: options.rounds, sliceMs: options.sliceMs }
   } finally {
     instrumented('off')
     await meterProvider.shutdown()
@@ -116,10 +123,43 @@ export async function runObserveBench (options: ObserveBenchOptions): Promise<Ob
   }
 }
 
+/** CPU per get at 64 callers, contestants taking turns round by round; ratios: medians of per-round ratios. */
+async function cpuPerGet (contestants: ReadonlyArray<{ name: string, cache: Cache, mode: Mode }>, instrumented: (mode: Mode) => void, rounds: number): Promise<CpuRow[]> {
+  const run = async (cache: Cache, gets: number): Promise<number> => {
+    let seq = 0
+    const before = process.cpuUsage()
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => { while (seq < gets) await cache.get(KEYS[seq++ % KEYS.length]!) }))
+    const used = process.cpuUsage(before)
+    return (used.user + used.system) / gets
+  }
+  const samples = contestants.map(() => [] as number[])
+  for (const { cache, mode } of contestants) {
+    instrumented(mode)
+    await run(cache, CPU_GETS / 4)
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < contestants.length; k++) {
+      const i = (round + k) % contestants.length
+      const { cache, mode } = contestants[i]!
+      instrumented(mode)
+      samples[i]!.push(await run(cache, CPU_GETS))
+    }
+  }
+  const nobody = samples[contestants.findIndex((c) => c.name === NOBODY)]!
+  return contestants.map((c, i) => ({
+    contestant: c.name,
+    usPerGet: median(samples[i]!),
+    vsNobody: median(samples[i]!.map((us, r) => nobody[r]! / us))
+  }))
+}
+
 export function observeSection (result: ObserveBenchResult): string {
   return ['## Observability: what the channels and instrument() cost', '',
     `Cache get and set at ${CONCURRENCY} callers, contestants alternating in ${result.rounds} rounds of ${result.sliceMs} ms slices; ratios are medians of per-round ratios. ` +
     'Targets: nobody subscribed within 2 % of the code before the channels; with instrument(), get ≥ 0.85× uninstrumented.', '',
     table(['op', 'contestant', 'ops/s (median)', `÷ ${result.first}`, `÷ ${NOBODY}`],
-      result.rows.map((r) => [r.operation, r.contestant, fmtInt(r.opsPerSec), fmtRatio(r.vsFirst), fmtRatio(r.vsNobody)]), ['l', 'l', 'r', 'r', 'r'])].join('\n')
+      result.rows.map((r) => [r.operation, r.contestant, fmtInt(r.opsPerSec), fmtRatio(r.vsFirst), fmtRatio(r.vsNobody)]), ['l', 'l', 'r', 'r', 'r']), '',
+    `Client CPU per get (${CPU_GETS} gets at ${CONCURRENCY} callers per contestant and round, ${result.rounds} rounds; this process's user + system time): ` +
+    '"÷" is nobody-subscribed CPU ÷ this one, the throughput ratio when CPU-bound. Recorded spans turn on AsyncLocalStorage\'s promise hooks for the rest of the process, as in any app with OpenTelemetry context propagation: rounds after the first instrumented one pay them for every contestant.', '',
+    table(['contestant', 'CPU / get', `÷ ${NOBODY}`], result.cpu.map((r) => [r.contestant, `${r.usPerGet.toFixed(2)} µs`, fmtRatio(r.vsNobody)]), ['l', 'r', 'r'])].join('\n')
 }
