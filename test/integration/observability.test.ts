@@ -93,6 +93,25 @@ t.test('getOrSet: hit, computed once, every other caller collapsed (never also a
   }, { hits: 1, misses: 0, stale: 1, computed: 2, collapsed: 4, errors: 1 })
 })
 
+t.test('getOrSet: a caller served by another process\'s computation is collapsed, not computed', async (t) => {
+  const redis = await redisForTest(t)
+  // Two apps on their own connections: two processes as far as the compute lock and its announcements go.
+  const one = await cacheApp(t, redis, { keyPrefix: 'obs' })
+  const two = await cacheApp(t, redis, { keyPrefix: 'obs' })
+  const traces = recordTraces(t, 'fastify-codex:cache')
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  let started = false
+  const first = one.cache.getOrSet('shared', async () => { started = true; await gate; return 'v' })
+  await until(async () => started, 5000)
+  // Whether it finds the lock held or the value landed, the second one never runs its factory.
+  const second = two.cache.getOrSet('shared', () => 'never')
+  release()
+  t.same(await Promise.all([first, second]), ['v', 'v'])
+  t.same(traces.ended.map((c) => c.outcome).sort(), ['collapsed', 'computed'])
+  t.same([one.cache.stats().computed, two.cache.stats().collapsed, two.cache.stats().computed], [1, 1, 0])
+})
+
 t.test('getOrSetMany counts each key once; stats() need no subscriber', async (t) => {
   const redis = await redisForTest(t)
   const app = await cacheApp(t, redis, { keyPrefix: 'obs' })
