@@ -62,7 +62,33 @@ export class ReadThrough {
   /** `ctx`: the traced call's context (`fastify-codex:cache`), when someone listens. */
   async getOrSet<T> (key: string, factory: Factory<T>, opts: GetOrSetOptions | undefined, ctx: CacheContext | undefined): Promise<T> {
     try {
-      return await this.#getOrSet(key, factory, opts, ctx)
+      const plan = resolvePlan(opts, this.#host.options)
+      if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSet needs a factory function')
+      const fullKey = this.#host.makeKey(key, plan.version)
+      const flight = this.#flights.get(fullKey)
+      if (flight === undefined) {
+        let text: string | null = null
+        let offline = false
+        const read = this.#host.reader.share(fullKey)
+        try {
+          text = await read.text
+        } catch (err) {
+          if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+          offline = true
+        } finally {
+          read.settled()
+        }
+        if (text !== null) {
+          this.#counters.hits++
+          if (ctx !== undefined) {
+            ctx.outcome = 'hit'
+            ctx.layer = read.near ? 'near' : 'redis'
+          }
+          return read.take(text) as T
+        }
+        return await this.#afterMiss(key, fullKey, factory as Factory<unknown>, plan, offline, ctx) as T
+      }
+      return await this.#wait(flight, key, fullKey, factory as Factory<unknown>, plan, false, ctx) as T
     } catch (err) {
       this.#counters.errors++
       throw err
@@ -75,36 +101,6 @@ export class ReadThrough {
     if (ctx !== undefined) ctx.outcome = outcome
   }
 
-  async #getOrSet<T> (key: string, factory: Factory<T>, opts: GetOrSetOptions | undefined, ctx: CacheContext | undefined): Promise<T> {
-    const plan = resolvePlan(opts, this.#host.options)
-    if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSet needs a factory function')
-    const fullKey = this.#host.makeKey(key, plan.version)
-    const flight = this.#flights.get(fullKey)
-    if (flight === undefined) {
-      let text: string | null = null
-      let offline = false
-      const read = this.#host.reader.share(fullKey)
-      try {
-        text = await read.text
-      } catch (err) {
-        if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
-        offline = true
-      } finally {
-        read.settled()
-      }
-      if (text !== null) {
-        this.#counters.hits++
-        if (ctx !== undefined) {
-          ctx.outcome = 'hit'
-          ctx.layer = read.near ? 'near' : 'redis'
-        }
-        return read.take(text) as T
-      }
-      return await this.#afterMiss(key, fullKey, factory as Factory<unknown>, plan, offline, ctx) as T
-    }
-    return await this.#wait(flight, key, fullKey, factory as Factory<unknown>, plan, false, ctx) as T
-  }
-
   /**
    * getOrSetMany: one read of every key (`getMany`, an MGET per hash slot); the missing keys go through getOrSet's
    * miss path each (one computation per key across processes), and the keys this process computes are gathered into
@@ -112,35 +108,31 @@ export class ReadThrough {
    */
   async getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T>, opts: GetOrSetOptions | undefined, getMany: (keys: string[], version: KeyVersion | undefined) => Promise<Map<string, unknown>>, ctx: CacheContext | undefined): Promise<Map<string, T>> {
     try {
-      return await this.#getOrSetMany(keys, factory, opts, getMany, ctx)
+      const plan = resolvePlan(opts, this.#host.options)
+      if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSetMany needs a factory function')
+      const list = [...new Set(keys)]
+      if (ctx !== undefined) ctx.keys = list.length
+      const fullKeys = list.map((key) => this.#host.makeKey(key, plan.version))
+      let found = new Map<string, unknown>()
+      let offline = false
+      try {
+        found = await getMany(list, plan.version)
+      } catch (err) {
+        if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+        offline = true
+      }
+      const batch = new ManyBatch<T>(factory)
+      this.#counters.hits += found.size
+      const computed = await Promise.all(list.map(async (key, i) => found.has(key)
+        ? found.get(key)
+        : await this.#afterMiss(key, fullKeys[i]!, batch.forKey(key) as Factory<unknown>, plan, offline, undefined)))
+      const values = new Map<string, T>()
+      list.forEach((key, i) => { if (computed[i] !== NOT_RETURNED) values.set(key, computed[i] as T) })
+      return values
     } catch (err) {
       this.#counters.errors++
       throw err
     }
-  }
-
-  async #getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T>, opts: GetOrSetOptions | undefined, getMany: (keys: string[], version: KeyVersion | undefined) => Promise<Map<string, unknown>>, ctx: CacheContext | undefined): Promise<Map<string, T>> {
-    const plan = resolvePlan(opts, this.#host.options)
-    if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSetMany needs a factory function')
-    const list = [...new Set(keys)]
-    if (ctx !== undefined) ctx.keys = list.length
-    const fullKeys = list.map((key) => this.#host.makeKey(key, plan.version))
-    let found = new Map<string, unknown>()
-    let offline = false
-    try {
-      found = await getMany(list, plan.version)
-    } catch (err) {
-      if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
-      offline = true
-    }
-    const batch = new ManyBatch<T>(factory)
-    this.#counters.hits += found.size
-    const computed = await Promise.all(list.map(async (key, i) => found.has(key)
-      ? found.get(key)
-      : await this.#afterMiss(key, fullKeys[i]!, batch.forKey(key) as Factory<unknown>, plan, offline, undefined)))
-    const values = new Map<string, T>()
-    list.forEach((key, i) => { if (computed[i] !== NOT_RETURNED) values.set(key, computed[i] as T) })
-    return values
   }
 
   /** A miss: compute alone (the key's last computation could not be stored), or join / start this process's flight. */
