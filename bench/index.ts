@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the serializer, cache, near-cache, session, locks, read-through (hot key) and route suites side by side, printed as Markdown and
+ * `npm run bench`: the serializer, cache, near-cache, session, locks, read-through (hot key), route and observe suites side by side, printed as Markdown and
  * written to bench/results/latest.md (a full run) or bench/results/partial.md.tmp (BENCH_QUICK / BENCH_ONLY).
  * BENCH_SOAK=1 adds the memory soak (also `npm run bench:soak` on its own).
  */
@@ -25,6 +25,7 @@ import { runRouteBench, type RouteBenchResult } from './route/suite.js'
 import { sessionTable } from './session/report.js'
 import { runSessionBench, type SessionBenchResult } from './session/suite.js'
 import { soakTable, soakVerdicts } from './soak/report.js'
+import { observeSection, runObserveBench, type ObserveBenchResult } from './observe/suite.js'
 import { soakCache, soakSessions, type SoakSeries } from './soak/suite.js'
 
 const config = loadConfig()
@@ -40,6 +41,7 @@ let hotKey: HotKeyBenchResult | undefined
 let soak: SoakSeries[] | undefined
 let near: NearBenchResult | undefined
 let route: RouteBenchResult | undefined
+let observe: ObserveBenchResult | undefined
 
 const redis = await startBenchRedis()
 try {
@@ -74,6 +76,11 @@ try {
   if (wants(config, 'route')) {
     progress('route response cache…')
     route = await runRouteBench({ url: redis.url, ...config.route, onRun: progress })
+  }
+  // Last: recorded spans leave AsyncLocalStorage's promise hooks on for the rest of the process.
+  if (wants(config, 'observe')) {
+    progress('observability (channels, instrument())…')
+    observe = await runObserveBench({ url: redis.url, ...config.observe })
   }
   if (config.soak) {
     progress('soak…')
@@ -159,6 +166,7 @@ if (hotKey !== undefined) {
 }
 out.push(...lockSections)
 if (route !== undefined) out.push(routeSection(route), '')
+if (observe !== undefined) out.push(observeSection(observe), '')
 if (soak !== undefined) {
   out.push('## Memory soak', '', soakVerdicts(soak), '', soakTable(soak), '')
 } else {

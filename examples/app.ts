@@ -4,6 +4,7 @@ import { cacheRoutes } from './routes/cache-routes.js'
 import { jobRoutes } from './routes/job-routes.js'
 import { productRoutes } from './routes/product-routes.js'
 import { sessionRoutes } from './routes/session-routes.js'
+import { statsRoutes } from './routes/stats-routes.js'
 
 // A fixed development secret keeps demo logins across restarts; production sets SESSION_SECRET.
 const DEMO_SECRET = 'fastify-codex demo secret, not for production use'
@@ -29,5 +30,6 @@ export async function buildApp (redisUrl: string): Promise<FastifyInstance> {
   await app.register(sessionRoutes)
   await app.register(jobRoutes)
   await app.register(productRoutes)
+  await app.register(statsRoutes)
   return app
 }

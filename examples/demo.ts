@@ -1,4 +1,5 @@
 import { buildApp } from './app.js'
+import { metricsRoute } from './metrics.js'
 import { INSTALL_HINT, startRedis, type RedisServer } from '../test/helpers/redis-server.js'
 
 // With REDIS_URL unset, the demo runs on a throwaway redis-server it starts (and stops by PID).
@@ -18,6 +19,7 @@ async function redisForDemo (): Promise<{ url: string, server?: RedisServer }> {
 
 const { url, server } = await redisForDemo()
 const app = await buildApp(url)
+await app.register(metricsRoute)
 
 // The app closes first (its Redis client waits for in-flight commands), then the throwaway Redis stops, by PID.
 let stopping: Promise<void> | undefined
@@ -67,4 +69,6 @@ fastify-codex demo on http://127.0.0.1:${port} (pid ${process.pid}; Redis: ${red
   curl http://127.0.0.1:${port}/visits
   curl http://127.0.0.1:${port}/products/42            # read-through: one database query however many ask at once
   curl -X POST http://127.0.0.1:${port}/reports/nightly   # withLock: a second run while one is going answers 409
+  curl http://127.0.0.1:${port}/stats                  # hit rate and counters (cache.stats(), sessions.stats())
+  curl http://127.0.0.1:${port}/metrics                # the same as Prometheus metrics (fastify-codex/otel)
 Ctrl-C to stop.`)

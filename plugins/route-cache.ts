@@ -9,6 +9,7 @@ import { assertValueSize, encodeValue } from '../lib/value-codec.js'
 import { invalidatePath, WRITE_METHODS } from '../lib/route-cache/invalidate.js'
 import { routePattern, type PathRules } from '../lib/route-cache/key.js'
 import { resolveRouteCache, type RouteCacheOptions } from '../lib/route-cache/options.js'
+import { tracedLookup, tracedResponse } from '../lib/route-cache/observe.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -123,10 +124,12 @@ export function registerRouteCache (fastify: FastifyInstance, cache: RedisCache,
     const cached = new CachedRoute(host, routePattern(route.url, route.constraints), options, sessionCookieOf(this))
     host.cachedRoutes++
     route.preHandler = [...hooks(route.preHandler), function routeCacheLookup (request, reply) {
-      return cached.lookup(request, reply)
+      return tracedLookup(request, route.url, () => cached.lookup(request, reply))
     }]
     route.onSend = [...hooks(route.onSend), function routeCacheStore (request, reply, payload, done) {
-      done(null, cached.onSend(request, reply, payload))
+      const sent = cached.onSend(request, reply, payload)
+      tracedResponse(request, reply)
+      done(null, sent)
     }]
     route.onResponse = [...hooks(route.onResponse), function routeCacheEnd (request, _reply, done) {
       cached.abandon(request)

@@ -1,8 +1,8 @@
-// Module hooks for built-code.mjs: the project's own lib/, plugins/ and index.ts resolve to their tsc output in dist/.
+// Module hooks for built-code.mjs: the project's own lib/, plugins/, index.ts and otel.ts resolve to their tsc output in dist/.
 import { pathToFileURL } from 'node:url'
 
 let rootUrl = ''
-const OWN = /^(?:index\.ts|(?:lib|plugins)\/.+\.ts)$/
+const OWN = /^(?:index\.ts|otel\.ts|(?:lib|plugins)\/.+\.ts)$/
 
 export function initialize (data) {
   rootUrl = pathToFileURL(data.root).href

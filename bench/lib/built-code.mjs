@@ -21,7 +21,7 @@ function sources (dir) {
 
 // A stale build would measure yesterday's code: refuse it rather than mislead.
 function assertBuilt () {
-  for (const source of [join(root, 'index.ts'), ...sources(join(root, 'lib')), ...sources(join(root, 'plugins'))]) {
+  for (const source of [join(root, 'index.ts'), join(root, 'otel.ts'), ...sources(join(root, 'lib')), ...sources(join(root, 'plugins'))]) {
     const built = join(root, 'dist', relative(root, source)).replace(/\.ts$/, '.js')
     if (!existsSync(built) || statSync(built).mtimeMs < statSync(source).mtimeMs) {
       throw new Error(`bench: ${relative(root, built)} is missing or older than its source: run \`npm run build\` (or set BENCH_FROM_SOURCE=1)`)

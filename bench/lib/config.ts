@@ -5,7 +5,8 @@ import { CACHE_OPERATIONS, type CacheOperation } from '../cache/suite.js'
  * suites (also near, locks, read-through), BENCH_CACHE_OPS=get,getOrSet to pick cache operations,
  * BENCH_HOTKEY_SECONDS to set the hot-key run length per contestant (default 20, quick 5), BENCH_HOTKEY_ROUNDS the rounds
  * it is split into (default 4, quick 1), BENCH_HOTKEY_ONLY=codex,near,dedupe… its contestants. BENCH_ONLY=route: the route
- * response cache (hit vs ceiling and uncached, and the cold race).
+ * response cache (hit vs ceiling and uncached, and the cold race). BENCH_ONLY=observe: what the diagnostics channels and
+ * instrument() cost (bench/observe/suite.ts).
  */
 export interface BenchConfig {
   quick: boolean
@@ -19,6 +20,7 @@ export interface BenchConfig {
   locks: { rounds: number, sliceMs: number, warmupMs: number, costMs: number }
   hotKey: { processes: number, concurrency: number, durationMs: number, rounds: number, factoryMs: number, ttlSeconds: number }
   route: { rounds: number, durationSec: number, connections: number, cold: { processes: number, connections: number, durationSec: number, ttlSeconds: number } }
+  observe: { rounds: number, sliceMs: number, warmupMs: number }
 }
 
 function flag (name: string): boolean {
@@ -71,7 +73,9 @@ export function loadConfig (): BenchConfig {
       ...(quick ? { rounds: 1, durationSec: 2 } : { rounds: 5, durationSec: 3 }),
       connections: 64,
       cold: { processes: 4, connections: 64, durationSec: quick ? 3 : 10, ttlSeconds: 1 }
-    }
+    },
+    // Get and set at 64 callers: before the channels, nobody subscribed, instrument() (metrics; metrics and spans).
+    observe: quick ? { rounds: 3, sliceMs: 100, warmupMs: 100 } : { rounds: 9, sliceMs: 200, warmupMs: 200 }
   }
 }
 

@@ -24,6 +24,8 @@ import { ReadThrough } from './read-through/read-through.js'
 import type { ManyFactory } from './read-through/many.js'
 import { Writer } from './writer.js'
 import { invalidateTags, recordTags, resolveTags } from './tags.js'
+import { cacheChannel, trace, type CacheContext } from '../observe/channels.js'
+import { CacheCounters, type CacheStats } from '../observe/stats.js'
 
 // What `new RedisCache(client, options)` takes; the plugin checks its own options (connection options too).
 const STANDALONE_OPTION_NAMES: ReadonlySet<string> = new Set([...CACHE_OPTION_NAMES, 'commandTimeout'])
@@ -42,6 +44,7 @@ export class RedisCache {
   readonly #keys: InternalKeys
   readonly #notifier: Notifier
   readonly #readThrough: ReadThrough
+  readonly #counters = new CacheCounters()
 
   /**
    * `new RedisCache(client, options?)` or `new RedisCache({ client, ...options })`: a connected @redis/client
@@ -60,7 +63,7 @@ export class RedisCache {
     }
     this.#defaultSetOptions = setOptions(this.options.ttl)
     this.#defaultAddOptions = setOptions(this.options.ttl, 'NX')
-    this.#reader = new Reader(this.#connection, this.options.serializer, this.options.nearCache)
+    this.#reader = new Reader(this.#connection, this.options.serializer, this.options.nearCache, this.options.keyPrefix)
     this.#writer = new Writer(this.#connection, this.#reader)
     this.nearCacheReady = this.#reader.ready
     this.#keys = new InternalKeys(this.options.keyPrefix)
@@ -72,8 +75,31 @@ export class RedisCache {
       reader: this.#reader,
       writer: this.#writer,
       keys: this.#keys,
-      notifier: this.#notifier
+      notifier: this.#notifier,
+      counters: this.#counters
     })
+  }
+
+  /** Read counters since this cache was made (no setup; see docs/observability.md). */
+  stats (): CacheStats {
+    const { hits, misses, stale, computed, collapsed, errors } = this.#counters
+    const tracker = this.#reader.near
+    return {
+      hits,
+      misses,
+      stale,
+      computed,
+      collapsed,
+      errors,
+      near: { hits: this.#reader.nearHits, entries: tracker?.near.size ?? 0, invalidations: tracker?.invalidations ?? 0 }
+    }
+  }
+
+  /** Runs `run` traced on `fastify-codex:cache` (called only while someone subscribes). */
+  #trace<T> (operation: string, key: string | undefined, run: (ctx: CacheContext) => Promise<T>): Promise<T> {
+    const ctx: CacheContext = { cache: this.options.keyPrefix, operation }
+    if (key !== undefined) ctx.key = key
+    return trace(cacheChannel, ctx, () => run(ctx))
   }
 
   /** The full Redis key for `key`. */
@@ -87,13 +113,38 @@ export class RedisCache {
   }
 
   /** The stored value, or `undefined` when the key is missing (a stored `null` is `null`). */
-  async get<T = unknown> (key: string, opts?: KeyOptions): Promise<T | undefined> {
-    const text = await this.#reader.text(this.makeKey(key, opts?.version))
-    return text === null ? undefined : this.#reader.parse(text) as T
+  get<T = unknown> (key: string, opts?: KeyOptions): Promise<T | undefined> {
+    return cacheChannel.hasSubscribers ? this.#trace('get', key, (ctx) => this.#get<T>(key, opts, ctx)) : this.#get<T>(key, opts, undefined)
+  }
+
+  async #get<T> (key: string, opts: KeyOptions | undefined, ctx: CacheContext | undefined): Promise<T | undefined> {
+    const counters = this.#counters
+    try {
+      const reader = this.#reader
+      const nearHits = reader.nearHits
+      const pending = reader.text(this.makeKey(key, opts?.version))
+      const near = reader.nearHits !== nearHits
+      const text = await pending
+      if (text === null) {
+        counters.misses++
+        if (ctx !== undefined) ctx.outcome = 'miss'
+        return undefined
+      }
+      counters.hits++
+      if (ctx !== undefined) hit(ctx, near)
+      return reader.parse(text) as T
+    } catch (err) {
+      counters.errors++
+      throw err
+    }
   }
 
   /** Stores `value` (strict JSON: the compiler refuses a Date, Map, bigint…; cast to `any` for a custom serializer). */
-  async set<T> (key: string, value: T & JsonSafe<T>, opts?: WriteOptions): Promise<void> {
+  set<T> (key: string, value: T & JsonSafe<T>, opts?: WriteOptions): Promise<void> {
+    return cacheChannel.hasSubscribers ? this.#trace('set', key, () => this.#set(key, value, opts)) : this.#set(key, value, opts)
+  }
+
+  async #set (key: string, value: unknown, opts: WriteOptions | undefined): Promise<void> {
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'set')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
@@ -117,7 +168,11 @@ export class RedisCache {
   }
 
   /** Stores only if the key is absent, atomically (one SET NX with its expiry): `true` if stored. */
-  async add<T> (key: string, value: T & JsonSafe<T>, opts?: WriteOptions): Promise<boolean> {
+  add<T> (key: string, value: T & JsonSafe<T>, opts?: WriteOptions): Promise<boolean> {
+    return cacheChannel.hasSubscribers ? this.#trace('add', key, () => this.#add(key, value, opts)) : this.#add(key, value, opts)
+  }
+
+  async #add (key: string, value: unknown, opts: WriteOptions | undefined): Promise<boolean> {
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'add')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
@@ -133,20 +188,45 @@ export class RedisCache {
   }
 
   /** Whether a key was removed. */
-  async delete (key: string, opts?: KeyOptions): Promise<boolean> {
+  delete (key: string, opts?: KeyOptions): Promise<boolean> {
+    return cacheChannel.hasSubscribers ? this.#trace('delete', key, () => this.#delete(key, opts)) : this.#delete(key, opts)
+  }
+
+  async #delete (key: string, opts: KeyOptions | undefined): Promise<boolean> {
     checkOptionNames(opts, KEY_OPTION_NAMES, 'delete')
     const fullKey = this.makeKey(key, opts?.version)
     return await this.#writer.write(fullKey, (c) => c.unlink(fullKey)) > 0
   }
 
-  async has (key: string, opts?: KeyOptions): Promise<boolean> {
-    const fullKey = this.makeKey(key, opts?.version)
-    if (this.#reader.holds(fullKey)) return true
-    return await this.#connection.run((c) => c.exists(fullKey)) > 0
+  has (key: string, opts?: KeyOptions): Promise<boolean> {
+    return cacheChannel.hasSubscribers ? this.#trace('has', key, (ctx) => this.#has(key, opts, ctx)) : this.#has(key, opts, undefined)
+  }
+
+  async #has (key: string, opts: KeyOptions | undefined, ctx: CacheContext | undefined): Promise<boolean> {
+    const counters = this.#counters
+    try {
+      const fullKey = this.makeKey(key, opts?.version)
+      const near = this.#reader.holds(fullKey)
+      const found = near || await this.#connection.run((c) => c.exists(fullKey)) > 0
+      if (found) counters.hits++
+      else counters.misses++
+      if (ctx !== undefined) {
+        if (found) hit(ctx, near)
+        else ctx.outcome = 'miss'
+      }
+      return found
+    } catch (err) {
+      counters.errors++
+      throw err
+    }
   }
 
   /** Re-applies a TTL (the default when omitted); whether the key existed. */
-  async touch (key: string, opts?: WriteOptions): Promise<boolean> {
+  touch (key: string, opts?: WriteOptions): Promise<boolean> {
+    return cacheChannel.hasSubscribers ? this.#trace('touch', key, () => this.#touch(key, opts)) : this.#touch(key, opts)
+  }
+
+  async #touch (key: string, opts: WriteOptions | undefined): Promise<boolean> {
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'touch')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
@@ -157,13 +237,21 @@ export class RedisCache {
   }
 
   /** Seconds left, `null` for no expiry, `undefined` for a missing key. */
-  async ttl (key: string, opts?: KeyOptions): Promise<number | null | undefined> {
+  ttl (key: string, opts?: KeyOptions): Promise<number | null | undefined> {
+    return cacheChannel.hasSubscribers ? this.#trace('ttl', key, () => this.#ttl(key, opts)) : this.#ttl(key, opts)
+  }
+
+  async #ttl (key: string, opts: KeyOptions | undefined): Promise<number | null | undefined> {
     const fullKey = this.makeKey(key, opts?.version)
     return secondsFromPttl(await this.#connection.run((c) => c.pTTL(fullKey)))
   }
 
   /** Adds `delta` atomically, keeping the key's TTL; a missing key is an error and is not created. */
-  async incr (key: string, delta = 1, opts?: KeyOptions): Promise<number> {
+  incr (key: string, delta = 1, opts?: KeyOptions): Promise<number> {
+    return cacheChannel.hasSubscribers ? this.#trace('incr', key, () => this.#incr(key, delta, opts)) : this.#incr(key, delta, opts)
+  }
+
+  async #incr (key: string, delta: number, opts: KeyOptions | undefined): Promise<number> {
     checkOptionNames(opts, KEY_OPTION_NAMES, 'incr')
     const fullKey = this.makeKey(key, opts?.version)
     if (!Number.isSafeInteger(delta)) throw new InvalidDeltaError(describe(delta))
@@ -173,21 +261,42 @@ export class RedisCache {
     return Number(reply)
   }
 
-  async decr (key: string, delta = 1, opts?: KeyOptions): Promise<number> {
+  decr (key: string, delta = 1, opts?: KeyOptions): Promise<number> {
+    return cacheChannel.hasSubscribers ? this.#trace('decr', key, () => this.#decr(key, delta, opts)) : this.#decr(key, delta, opts)
+  }
+
+  async #decr (key: string, delta: number, opts: KeyOptions | undefined): Promise<number> {
     if (!Number.isSafeInteger(delta)) throw new InvalidDeltaError(describe(delta))
-    return this.incr(key, -delta, opts)
+    return await this.#incr(key, -delta, opts)
   }
 
   /** Found keys only, keyed by the caller's key: one MGET (per hash slot on a cluster). */
-  async getMany<T = unknown> (keys: Iterable<string>, opts?: KeyOptions): Promise<Map<string, T>> {
+  getMany<T = unknown> (keys: Iterable<string>, opts?: KeyOptions): Promise<Map<string, T>> {
+    return cacheChannel.hasSubscribers
+      ? this.#trace('getMany', undefined, (ctx) => this.#getMany<T>(keys, opts?.version, true, ctx))
+      : this.#getMany<T>(keys, opts?.version, true, undefined)
+  }
+
+  /** `counted`: found keys are hits and the others misses (getOrSetMany counts its own). */
+  async #getMany<T> (keys: Iterable<string>, version: KeyVersion | undefined, counted: boolean, ctx: CacheContext | undefined): Promise<Map<string, T>> {
     // A copy: a caller changing its array during the round trip cannot misalign the replies.
     const callerKeys = [...keys]
+    if (ctx !== undefined) ctx.keys = callerKeys.length
     const found = new Map<string, T>()
     if (callerKeys.length === 0) return found
-    const texts = await this.#reader.texts(callerKeys.map((key) => this.makeKey(key, opts?.version)))
-    for (let i = 0; i < texts.length; i++) {
-      const text = texts[i]
-      if (text !== null && text !== undefined) found.set(callerKeys[i]!, this.#reader.parse(text) as T)
+    try {
+      const texts = await this.#reader.texts(callerKeys.map((key) => this.makeKey(key, version)))
+      for (let i = 0; i < texts.length; i++) {
+        const text = texts[i]
+        if (text !== null && text !== undefined) found.set(callerKeys[i]!, this.#reader.parse(text) as T)
+      }
+    } catch (err) {
+      if (counted) this.#counters.errors++
+      throw err
+    }
+    if (counted) {
+      this.#counters.hits += found.size
+      this.#counters.misses += callerKeys.length - found.size
     }
     return found
   }
@@ -198,11 +307,16 @@ export class RedisCache {
   // Pairs are inferred one by one: `[['a', 1], ['b', 'x']]` mixes value types.
   async setMany<P extends readonly [string, unknown]> (entries: Iterable<P & readonly [string, JsonSafe<P[1]>]>, opts?: WriteOptions): Promise<string[]>
   async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]>
-  async setMany (entries: CacheEntries<unknown>, opts?: WriteOptions): Promise<string[]> {
+  setMany (entries: CacheEntries<unknown>, opts?: WriteOptions): Promise<string[]> {
+    return cacheChannel.hasSubscribers ? this.#trace('setMany', undefined, (ctx) => this.#setMany(entries, opts, ctx)) : this.#setMany(entries, opts, undefined)
+  }
+
+  async #setMany (entries: CacheEntries<unknown>, opts: WriteOptions | undefined, ctx: CacheContext | undefined): Promise<string[]> {
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'setMany')
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
     const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
     const pairs = toPairs(entries)
+    if (ctx !== undefined) ctx.keys = pairs.length
     if (pairs.length === 0) return []
     // Every key and value is checked before the first write: bad input writes nothing.
     const fullKeys = pairs.map(([key]) => this.makeKey(key, opts?.version))
@@ -227,14 +341,23 @@ export class RedisCache {
   }
 
   /** Number of keys removed. */
-  async deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
+  deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
+    return cacheChannel.hasSubscribers ? this.#trace('deleteMany', undefined, (ctx) => this.#deleteMany(keys, opts, ctx)) : this.#deleteMany(keys, opts, undefined)
+  }
+
+  async #deleteMany (keys: Iterable<string>, opts: KeyOptions | undefined, ctx: CacheContext | undefined): Promise<number> {
     checkOptionNames(opts, KEY_OPTION_NAMES, 'deleteMany')
     const fullKeys = [...keys].map((key) => this.makeKey(key, opts?.version))
+    if (ctx !== undefined) ctx.keys = fullKeys.length
     return fullKeys.length === 0 ? 0 : await this.#writer.write(fullKeys, unlinkAll(this.#connection, fullKeys))
   }
 
   /** Removes every key under `keyPrefix:` (SCAN + UNLINK, every master); never FLUSHDB. */
-  async clear (): Promise<number> {
+  clear (): Promise<number> {
+    return cacheChannel.hasSubscribers ? this.#trace('clear', undefined, () => this.#clear()) : this.#clear()
+  }
+
+  async #clear (): Promise<number> {
     const { keyPrefix } = this.options
     if (keyPrefix === '') throw new ClearRefusedError()
     let removed = 0
@@ -252,7 +375,8 @@ export class RedisCache {
    */
   getOrSet<T> (key: string, factory: Factory<T> & NoInfer<JsonResult<T, 'getOrSet'>>, opts?: GetOrSetOptions): Promise<T> {
     // Not async: the inner call is, and a hit on a hot key must not pay a second promise.
-    return this.#readThrough.getOrSet<T>(key, factory, opts)
+    if (!cacheChannel.hasSubscribers) return this.#readThrough.getOrSet<T>(key, factory, opts, undefined)
+    return this.#trace('getOrSet', key, (ctx) => this.#readThrough.getOrSet<T>(key, factory, opts, ctx))
   }
 
   /**
@@ -260,12 +384,19 @@ export class RedisCache {
    * returns a Map or plain object of their values; each key is still computed once across every process. Keys the
    * factory leaves out are neither stored nor returned. Options as getOrSet's.
    */
-  async getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T> & ManyFactory<JsonSafe<NoInfer<T>>>, opts?: GetOrSetOptions): Promise<Map<string, T>> {
-    return await this.#readThrough.getOrSetMany<T>(keys, factory, opts, async (list, version) => await this.getMany(list, { version }))
+  getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T> & ManyFactory<JsonSafe<NoInfer<T>>>, opts?: GetOrSetOptions): Promise<Map<string, T>> {
+    const getMany = async (unique: string[], version: KeyVersion | undefined): Promise<Map<string, unknown>> => await this.#getMany(unique, version, false, undefined)
+    return cacheChannel.hasSubscribers
+      ? this.#trace('getOrSetMany', undefined, (ctx) => this.#readThrough.getOrSetMany<T>(keys, factory, opts, getMany, ctx))
+      : this.#readThrough.getOrSetMany<T>(keys, factory, opts, getMany, undefined)
   }
 
   /** Once resolved, no read in any process returns a value written with one of `tags` before the call. */
-  async invalidateTags (tags: string[]): Promise<void> {
+  invalidateTags (tags: string[]): Promise<void> {
+    return cacheChannel.hasSubscribers ? this.#trace('invalidateTags', undefined, () => this.#invalidateTags(tags)) : this.#invalidateTags(tags)
+  }
+
+  async #invalidateTags (tags: string[]): Promise<void> {
     // Other processes' copies go with Redis's invalidation of the deleted keys; ours go once it is done.
     await this.#writer.write(null, () => invalidateTags(this.#connection, this.#keys, tags))
   }
@@ -278,7 +409,7 @@ export class RedisCache {
   /** Takes lock `name` for `ttl` seconds, trying for up to `wait` ms: a Lock, or `null` if another owner kept it. */
   async lock (name: string, options: LockOptions): Promise<Lock | null> {
     const resolved = resolveLockOptions(name, options)
-    return acquireLock(this.#connection, this.#keys.lock(name), name, resolved)
+    return acquireLock(this.#connection, this.#keys.lock(name), name, resolved, this.options.keyPrefix)
   }
 
   /**
@@ -289,4 +420,9 @@ export class RedisCache {
     if (typeof fn !== 'function') throw new InvalidOptionsError('withLock needs a function to run')
     return runLocked(await this.lock(name, options), name, fn)
   }
+}
+
+function hit (ctx: CacheContext, near: boolean): void {
+  ctx.outcome = 'hit'
+  ctx.layer = near ? 'near' : 'redis'
 }

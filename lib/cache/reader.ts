@@ -18,11 +18,14 @@ export class Reader {
   readonly #connection: RedisConnection
   readonly #shared = new Map<string, SharedRead>()
   #writes = 0
+  /** Reads the near cache answered (stats, and `layer` of a traced hit: read before and after a call). */
+  nearHits = 0
 
-  constructor (connection: RedisConnection, serializer: Serializer, near: ResolvedNearCacheOptions | undefined) {
+  /** `cache`: the keyPrefix, for the near cache's invalidation events. */
+  constructor (connection: RedisConnection, serializer: Serializer, near: ResolvedNearCacheOptions | undefined, cache = '') {
     this.#connection = connection
     this.serializer = serializer
-    this.near = near === undefined ? undefined : new Tracker(connection, near)
+    this.near = near === undefined ? undefined : new Tracker(connection, near, cache)
     this.ready = this.near?.start() ?? Promise.resolve()
   }
 
@@ -31,7 +34,9 @@ export class Reader {
     const near = this.near
     if (near === undefined) return this.#connection.run((c) => c.get(fullKey))
     const copy = near.lookup(fullKey)
-    return copy === undefined ? near.read(fullKey) : Promise.resolve(copy)
+    if (copy === undefined) return near.read(fullKey)
+    this.nearHits++
+    return Promise.resolve(copy)
   }
 
   /** The stored texts of many keys: near copies and pipelined GETs, else one MGET (per hash slot on a cluster). */
@@ -58,14 +63,18 @@ export class Reader {
       current.callers++
       return current
     }
+    const nearHits = this.nearHits
     const read = new SharedRead(this.serializer, this.#writes, this.text(fullKey), this.#shared, fullKey)
+    read.near = this.nearHits !== nearHits
     this.#shared.set(fullKey, read)
     return read
   }
 
   /** Whether a live local copy exists (for `has`). */
   holds (fullKey: string): boolean {
-    return this.near?.holds(fullKey) === true
+    if (this.near?.holds(fullKey) !== true) return false
+    this.nearHits++
+    return true
   }
 
   /** Writer only, before a write's first command: later reads must not join a read issued before it. */
@@ -88,6 +97,8 @@ export class SharedRead {
   readonly writes: number
   readonly text: Promise<string | null>
   callers = 1
+  /** Answered by the near cache. */
+  near = false
   readonly #serializer: Serializer
   readonly #reads: Map<string, SharedRead> | undefined
   readonly #fullKey: string

@@ -1,4 +1,5 @@
 import { RedisUnavailableError } from '../errors.js'
+import { availabilityOf } from './availability.js'
 import type { Topology, ClusterClient, CommandClient, ManagedClient, RedisClientLike } from './client-types.js'
 import { createRedisClient } from './create-client.js'
 import { DeadlineQueue } from './deadline.js'
@@ -39,8 +40,11 @@ export class RedisConnection {
   readonly #onError: RedisErrorListener | undefined
   #closing: Promise<void> | undefined
 
-  /** `onError` receives the client's error events; without one, the caller must have attached its own. */
-  constructor (options: ResolvedConnectionOptions, onError?: RedisErrorListener) {
+  /**
+   * `onError` receives the client's error events; without one, the caller must have attached its own. `observed`:
+   * its outages are published (`fastify-codex:redis:*`); off for the near cache's tracking twin of an observed client.
+   */
+  constructor (options: ResolvedConnectionOptions, onError?: RedisErrorListener, observed = true) {
     this.client = createRedisClient(options)
     this.topology = topologyOf(this.client)
     this.commandTimeout = options.commandTimeout
@@ -56,7 +60,7 @@ export class RedisConnection {
     const holdsNothing = this.topology === 'single' && (this.#created || withoutOfflineQueue(this.client))
     const signals = holdsNothing ? undefined : new DeadlineSignals(options.commandTimeout, this.#view)
     this.#signals = signals
-    this.#deadlines = new DeadlineQueue(options.commandTimeout, signals === undefined ? undefined : (now) => signals.abortDue(now))
+    this.#deadlines = new DeadlineQueue(options.commandTimeout, signals === undefined ? undefined : (now) => signals.abortDue(now), observed ? availabilityOf(this.client) : undefined)
     this.#onError = onError
     // Without a listener, @redis/client's 'error' event would crash the process on the first reconnect.
     if (onError !== undefined) this.#listen(onError)

@@ -1,4 +1,5 @@
 import { RedisUnavailableError } from '../errors.js'
+import type { Availability } from './availability.js'
 import { translateRedisError } from './translate-error.js'
 
 /** One pending command: settled by its reply or, failing that, by the shared timer. */
@@ -23,11 +24,16 @@ export class DeadlineQueue {
   #head = 0
   #timer: NodeJS.Timeout | undefined
   readonly #beforeExpiry: ((now: number) => void) | undefined
+  readonly #availability: Availability | undefined
 
-  /** `beforeExpiry(now)` runs before commands due by `now` are rejected (DeadlineSignals aborts their sends). */
-  constructor (timeoutMs: number, beforeExpiry?: (now: number) => void) {
+  /**
+   * `beforeExpiry(now)` runs before commands due by `now` are rejected (DeadlineSignals aborts their sends);
+   * `availability` learns of every failure for want of Redis and of the first answer after one.
+   */
+  constructor (timeoutMs: number, beforeExpiry?: (now: number) => void, availability?: Availability) {
     this.#timeoutMs = timeoutMs
     this.#beforeExpiry = beforeExpiry
+    this.#availability = availability
   }
 
   track<T> (command: Promise<T>): Promise<T> {
@@ -38,6 +44,7 @@ export class DeadlineQueue {
       this.#queue.push(pending as Pending<never>)
       if (this.#timer === undefined) this.#arm(pending.expiresAt - now)
       command.then((value) => {
+        if (this.#availability?.isDown === true) this.#availability.answered()
         if (pending.done) return
         pending.done = true
         resolve(value)
@@ -45,10 +52,17 @@ export class DeadlineQueue {
       }, (err: unknown) => {
         if (pending.done) return
         pending.done = true
-        reject(translateRedisError(err))
+        const translated = translateRedisError(err)
+        if (this.#availability !== undefined) this.#observe(this.#availability, translated)
+        reject(translated)
         this.#dropSettled()
       })
     })
+  }
+
+  #observe (availability: Availability, err: Error): void {
+    if (err instanceof RedisUnavailableError) availability.failed(err)
+    else availability.answered()
   }
 
   #dropSettled (): void {
@@ -78,7 +92,9 @@ export class DeadlineQueue {
       if (!pending.done) {
         if (pending.expiresAt > now) break
         pending.done = true
-        pending.reject(new RedisUnavailableError(`no reply within commandTimeout (${this.#timeoutMs} ms)`))
+        const err = new RedisUnavailableError(`no reply within commandTimeout (${this.#timeoutMs} ms)`)
+        this.#availability?.failed(err)
+        pending.reject(err)
       }
       this.#head++
     }

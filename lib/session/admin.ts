@@ -9,6 +9,7 @@ import type { ResolvedSessionOptions } from './options.js'
 import { decodePayload, userIdOf, type SessionData } from './payload.js'
 import { DeviceHandles } from './handles.js'
 import { deviceSession, type DeviceSession, type UserIndex } from './user-index.js'
+import type { SessionStats } from '../observe/stats.js'
 
 /** One entry of `all()`: the id beside the session, so no session field can collide with it. */
 export interface StoredSession {
@@ -106,7 +107,12 @@ export class SessionAdmin {
    */
   async revokeUser (userId: string | number, options?: { except?: string }): Promise<number> {
     const except = options?.except
-    return await this.#index().revoke(this.#userId(userId), except === undefined ? undefined : (session) => session.id !== except)
+    return await this.#core.observer.revokeUser(async () => await this.#index().revoke(this.#userId(userId), except === undefined ? undefined : (session) => session.id !== except))
+  }
+
+  /** Counters since the store was made: `{ loads, found, creates, updates, refreshes, destroys, errors }`. */
+  stats (): SessionStats {
+    return this.#core.observer.stats()
   }
 
   /** Ends one device's session, named by the `handle` of `listUser(userId, { details: true })`: whether it did. */

@@ -8,6 +8,7 @@ import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpir
 import { NO_META, SessionState, carryState, deviceOf, failureOf, forgetFailure, inTurn, rememberFailure, rememberState, stateOf, type StoreMeta } from './state.js'
 import type { UserIndex } from './user-index.js'
 import { updateIfLoaded, type Write } from './update.js'
+import { SessionObserver } from '../observe/session-observer.js'
 
 // A refresh rewrites the payload (its storeExpires): only if it is still the text loaded, else another write has set both.
 const REFRESH_UNCHANGED = new LuaScript(`
@@ -40,6 +41,8 @@ export class SessionCore {
   readonly #users: UserIndex | undefined
   /** Whether something outside (codexSession's onError hook) seals failures once the reply is an error. */
   readonly #sealedOnError: boolean
+  /** Counts (stats()) and traces (`fastify-codex:session`) loads, writes and destroys. */
+  readonly observer = new SessionObserver()
 
   constructor (connection: RedisConnection, options: ResolvedSessionOptions, users: UserIndex | undefined, sealedOnError = false) {
     this.#connection = connection
@@ -49,7 +52,11 @@ export class SessionCore {
   }
 
   /** The stored session (carrying its state, see state.ts), or `null` when there is none, it has expired or is unreadable. */
-  async load (id: string): Promise<SessionData | null> {
+  load (id: string): Promise<SessionData | null> {
+    return this.observer.load(() => this.#load(id))
+  }
+
+  async #load (id: string): Promise<SessionData | null> {
     if (!isSessionId(id)) return null
     const key = sessionKey(this.#options.prefix, id)
     const sentAt = Date.now()
@@ -134,7 +141,11 @@ export class SessionCore {
   }
 
   /** Whether a session was removed. */
-  async destroy (id: string): Promise<boolean> {
+  destroy (id: string): Promise<boolean> {
+    return this.observer.write('destroy', () => this.#destroy(id))
+  }
+
+  async #destroy (id: string): Promise<boolean> {
     if (!isSessionId(id)) return false
     const key = sessionKey(this.#options.prefix, id)
     return await this.#connection.run((c) => c.unlink(key)) > 0
@@ -169,7 +180,7 @@ export class SessionCore {
     }
     if (state === undefined && deferCreate) return undefined
     text ??= encodePayload(serializer, session, expires, storeExpires, seenAt, meta)
-    return this.#write(id, session, state, created, attempt, { text, px, expires, storeExpires, seenAt, meta })
+    return this.observer.write(state === undefined ? 'create' : 'update', () => this.#write(id, session, state, created, attempt, { text, px, expires, storeExpires, seenAt, meta }))
   }
 
   async #write (
@@ -231,7 +242,7 @@ export class SessionCore {
       return undefined
     }
     if (plan.kind === 'delete') return this.#unlink(key)
-    return this.#refresh(id, session, state, now, key, plan.ttlMs)
+    return this.observer.write('refresh', () => this.#refresh(id, session, state, now, key, plan.ttlMs))
   }
 
   async #unlink (key: string): Promise<void> {

@@ -11,8 +11,13 @@ import { allSnippets, toModule } from './snippets.js'
 
 const root = new URL('../../', import.meta.url).pathname
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-  peerDependencies: Record<string, string>, devDependencies: Record<string, string>
+  peerDependencies: Record<string, string>
+  devDependencies: Record<string, string>
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>
 }
+// Optional peers (@opentelemetry/api, for fastify-codex/otel): installed for the snippets, then removed to show
+// that an app without them runs.
+const optionalPeers = Object.keys(pkg.peerDependenciesMeta ?? {}).filter((name) => pkg.peerDependenciesMeta?.[name]?.optional === true)
 const tsVersion = (JSON.parse(readFileSync(join(root, 'node_modules/typescript/package.json'), 'utf8')) as { version: string }).version
 
 // No step may hang CI: a registry stall is cut at the deadline (a stop once waited 85 min in `npm install`).
@@ -108,6 +113,18 @@ try {
     const expected = process.features.require_module === true ? 'loaded' : 'ERR_REQUIRE_ESM'
     if (outcome !== expected) throw new Error(`require('fastify-codex') on Node ${process.version}: ${outcome}, README promises ${expected}`)
     console.log(`  Node ${process.version}: ${outcome}, as the README says`)
+
+    step(`without the optional peers (${optionalPeers.join(', ')}): the main entry runs, fastify-codex/otel names what is missing`)
+    for (const name of optionalPeers) rmSync(join(app, 'node_modules', name), { recursive: true, force: true })
+    const without = run(process.execPath, ['--input-type=module', '-e', `
+      const main = await import('fastify-codex')
+      let otel
+      try { await import('fastify-codex/otel'); otel = 'loaded' } catch (err) { otel = err.code + ' ' + err.message }
+      console.log(typeof main.codexCache + ' | ' + otel)`], app).trim()
+    if (!without.startsWith('function | ERR_MODULE_NOT_FOUND') || !optionalPeers.every((name) => without.includes(name))) {
+      throw new Error(`without ${optionalPeers.join(', ')}: ${without}`)
+    }
+    console.log('  the main entry loads; fastify-codex/otel fails with ERR_MODULE_NOT_FOUND for the missing peer')
   }
   console.log('\npacked tarball: OK')
 } finally {

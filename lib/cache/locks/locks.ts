@@ -4,6 +4,7 @@ import type { RedisConnection } from '../../connection/connection.js'
 import { LockBusyError, LockLostError, RedisUnavailableError } from '../../errors.js'
 import { EXTEND_OWNED, LOCK_ACQUIRE, LOCK_RELEASE, RELEASE_OWNED } from '../../connection/scripts.js'
 import { lockTtl, type ResolvedLockOptions } from '../options.js'
+import { lockChannel, trace, type LockContext } from '../../observe/channels.js'
 
 // A released lock's key keeps its last token this long, so the next token is last + 1 even if the Redis clock
 // stepped back meanwhile; after that (or after clear()), tokens come from the clock in µs.
@@ -18,10 +19,12 @@ export class Lock {
   readonly #key: string
   readonly #owner: string
   readonly #ttlMs: number
+  readonly #cache: string
 
-  /** @internal Made by `RedisCache.lock()`. */
-  constructor (readonly name: string, token: number, connection: RedisConnection, key: string, owner: string, ttlMs: number) {
+  /** @internal Made by `RedisCache.lock()`; `cache` is its keyPrefix (for `fastify-codex:lock`). */
+  constructor (readonly name: string, token: number, connection: RedisConnection, key: string, owner: string, ttlMs: number, cache = '') {
     this.token = token
+    this.#cache = cache
     this.#connection = connection
     this.#key = key
     this.#owner = owner
@@ -29,13 +32,21 @@ export class Lock {
   }
 
   /** Frees the lock; `false` (and nothing touched) if it had expired, or was released or taken over. */
-  async release (): Promise<boolean> {
+  release (): Promise<boolean> {
+    return lockChannel.hasSubscribers ? traceLock(this.#cache, this.name, 'release', () => this.#release()) : this.#release()
+  }
+
+  async #release (): Promise<boolean> {
     const args = [this.#owner, String(this.token), TOKEN_MEMORY]
     return await this.#connection.run((c) => LOCK_RELEASE.run(c, [this.#key], args)) === 1
   }
 
   /** Gives the lock `ttl` seconds from now (default: the ttl it was taken with); `false` if it is no longer held. */
-  async extend (ttl?: number): Promise<boolean> {
+  extend (ttl?: number): Promise<boolean> {
+    return lockChannel.hasSubscribers ? traceLock(this.#cache, this.name, 'extend', () => this.#extend(ttl)) : this.#extend(ttl)
+  }
+
+  async #extend (ttl: number | undefined): Promise<boolean> {
     const ms = ttl === undefined ? this.#ttlMs : lockTtl(ttl)
     return await this.#connection.run((c) => EXTEND_OWNED.run(c, [this.#key], [this.#owner, String(ms)])) === 1
   }
@@ -53,8 +64,28 @@ function retryDelay (configured: number | undefined): number {
   return configured ?? DEFAULT_RETRY_DELAY * (0.5 + Math.random())
 }
 
-/** Tries until acquired or `wait` ms have passed: a Lock, or `null`. */
-export async function acquireLock (connection: RedisConnection, key: string, name: string, options: ResolvedLockOptions): Promise<Lock | null> {
+/** `fastify-codex:lock`: `outcome` from what `run` answered (a lock or null, a boolean). */
+async function traceLock<T extends Lock | null | boolean> (cache: string, name: string, operation: LockContext['operation'], run: () => Promise<T>): Promise<T> {
+  const ctx: LockContext = { cache, name, operation }
+  return await trace(lockChannel, ctx, async () => {
+    const result = await run()
+    if (typeof result === 'boolean') ctx.outcome = result ? (operation === 'release' ? 'released' : 'extended') : 'lost'
+    else if (result === null) ctx.outcome = 'busy'
+    else {
+      ctx.outcome = 'acquired'
+      ctx.token = result.token
+    }
+    return result
+  })
+}
+
+/** Tries until acquired or `wait` ms have passed: a Lock, or `null`. `cache`: the keyPrefix (for `fastify-codex:lock`). */
+export function acquireLock (connection: RedisConnection, key: string, name: string, options: ResolvedLockOptions, cache = ''): Promise<Lock | null> {
+  if (!lockChannel.hasSubscribers) return tryLock(connection, key, name, options, cache)
+  return traceLock(cache, name, 'acquire', () => tryLock(connection, key, name, options, cache))
+}
+
+async function tryLock (connection: RedisConnection, key: string, name: string, options: ResolvedLockOptions, cache: string): Promise<Lock | null> {
   const owner = randomUUID()
   const args = [owner, String(options.ttlMs)]
   // Read the clock only when there is a wait to time: a single attempt (the default) never needs it.
@@ -69,7 +100,7 @@ export async function acquireLock (connection: RedisConnection, key: string, nam
       connection.run((c) => c.eval(RELEASE_OWNED.source, { keys: [key], arguments: [owner] })).catch(() => {})
       throw err
     }
-    if (token !== null) return new Lock(name, token, connection, key, owner, options.ttlMs)
+    if (token !== null) return new Lock(name, token, connection, key, owner, options.ttlMs, cache)
     if (options.wait === 0) return null
     const left = deadline - performance.now()
     if (left <= 0) return null

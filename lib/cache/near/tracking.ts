@@ -1,5 +1,6 @@
 import type { CommandClient, ManagedClient } from '../../connection/client-types.js'
 import { RedisConnection } from '../../connection/connection.js'
+import { nearInvalidateChannel } from '../../observe/channels.js'
 import { TrackedTwin } from './invalidations.js'
 import { NearCache, type ResolvedNearCacheOptions } from './near-cache.js'
 
@@ -16,6 +17,9 @@ const REOPEN_AFTER_MS = 2000
  */
 export class Tracker {
   readonly near: NearCache
+  /** Keys Redis told us to drop (a flush counts the copies it dropped). */
+  invalidations = 0
+  readonly #cache: string
   readonly #source: RedisConnection
   #link: RedisConnection | undefined
   #twin: TrackedTwin | undefined
@@ -26,8 +30,9 @@ export class Tracker {
   #openedAt = -Infinity
   readonly #timer: NodeJS.Timeout
 
-  constructor (source: RedisConnection, options: ResolvedNearCacheOptions) {
+  constructor (source: RedisConnection, options: ResolvedNearCacheOptions, cache = '') {
     this.near = new NearCache(options)
+    this.#cache = cache
     this.#source = source
     // unref: the heartbeat never keeps a finished process alive.
     this.#timer = setInterval(() => this.#tick(), PING_INTERVAL_MS).unref()
@@ -93,10 +98,10 @@ export class Tracker {
 
   async #open (): Promise<void> {
     this.#openedAt = performance.now()
-    const twin = new TrackedTwin(this.#source, this.near, (key) => { if (key === null) this.near.clear(); else this.near.invalidate(key) })
+    const twin = new TrackedTwin(this.#source, this.near, (key) => { this.#invalidated(key) })
     const client = twin.client
     // The twin is ours: its errors are the user's client's errors again, already reported there.
-    const link = new RedisConnection({ kind: 'client', client, closeClient: true, commandTimeout: this.#source.commandTimeout }, () => {})
+    const link = new RedisConnection({ kind: 'client', client, closeClient: true, commandTimeout: this.#source.commandTimeout }, () => {}, false)
     try {
       await link.connect()
     } catch {
@@ -114,6 +119,16 @@ export class Tracker {
     this.#twin = twin
     this.#link = link
     await this.#ping(link)
+  }
+
+  /** Redis says `key` changed (`null`: anything may have). */
+  #invalidated (key: string | null): void {
+    const keys = key === null ? this.near.size : 1
+    if (key === null) this.near.clear()
+    else this.near.invalidate(key)
+    if (keys === 0) return
+    this.invalidations += keys
+    if (nearInvalidateChannel.hasSubscribers) nearInvalidateChannel.publish({ cache: this.#cache, keys })
   }
 
   #tick (): void {

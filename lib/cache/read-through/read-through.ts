@@ -15,6 +15,8 @@ import { ManyBatch, NOT_RETURNED, type ManyFactory } from './many.js'
 import { UncacheableKeys, uncacheableMs } from './uncacheable.js'
 import { readEpochs, recordTags, resolveTags, sameEpochs } from '../tags.js'
 import { resolvePlan, type GetOrSetOptions, type Plan } from '../options.js'
+import type { CacheContext } from '../../observe/channels.js'
+import type { CacheCounters } from '../../observe/stats.js'
 
 /** What getOrSet uses of its RedisCache: it reads through `reader` and writes through `writer`, as `get` and `set` do. */
 export interface ReadThroughParts {
@@ -25,7 +27,11 @@ export interface ReadThroughParts {
   readonly writer: Writer
   readonly keys: InternalKeys
   readonly notifier: Notifier
+  readonly counters: CacheCounters
 }
+
+/** How a getOrSet miss was answered, counted once per caller. */
+type MissOutcome = 'stale' | 'computed' | 'collapsed'
 
 function isUnavailable (err: unknown): boolean {
   return err instanceof RedisUnavailableError
@@ -43,35 +49,56 @@ export class ReadThrough {
   readonly #notifier: Notifier
   readonly #flights = new Map<string, Flight>()
   readonly #alone = new UncacheableKeys()
+  readonly #counters: CacheCounters
 
   constructor (host: ReadThroughParts) {
     this.#connection = host.connection
     this.#host = host
     this.#keys = host.keys
     this.#notifier = host.notifier
+    this.#counters = host.counters
   }
 
-  async getOrSet<T> (key: string, factory: Factory<T>, opts?: GetOrSetOptions): Promise<T> {
-    const plan = resolvePlan(opts, this.#host.options)
-    if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSet needs a factory function')
-    const fullKey = this.#host.makeKey(key, plan.version)
-    const flight = this.#flights.get(fullKey)
-    if (flight === undefined) {
-      let text: string | null = null
-      let offline = false
-      const read = this.#host.reader.share(fullKey)
-      try {
-        text = await read.text
-      } catch (err) {
-        if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
-        offline = true
-      } finally {
-        read.settled()
+  /** `ctx`: the traced call's context (`fastify-codex:cache`), when someone listens. */
+  async getOrSet<T> (key: string, factory: Factory<T>, opts: GetOrSetOptions | undefined, ctx: CacheContext | undefined): Promise<T> {
+    try {
+      const plan = resolvePlan(opts, this.#host.options)
+      if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSet needs a factory function')
+      const fullKey = this.#host.makeKey(key, plan.version)
+      const flight = this.#flights.get(fullKey)
+      if (flight === undefined) {
+        let text: string | null = null
+        let offline = false
+        const read = this.#host.reader.share(fullKey)
+        try {
+          text = await read.text
+        } catch (err) {
+          if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+          offline = true
+        } finally {
+          read.settled()
+        }
+        if (text !== null) {
+          this.#counters.hits++
+          if (ctx !== undefined) {
+            ctx.outcome = 'hit'
+            ctx.layer = read.near ? 'near' : 'redis'
+          }
+          return read.take(text) as T
+        }
+        return await this.#afterMiss(key, fullKey, factory as Factory<unknown>, plan, offline, ctx) as T
       }
-      if (text !== null) return read.take(text) as T
-      return await this.#afterMiss(key, fullKey, factory as Factory<unknown>, plan, offline) as T
+      return await this.#wait(flight, key, fullKey, factory as Factory<unknown>, plan, false, ctx) as T
+    } catch (err) {
+      this.#counters.errors++
+      throw err
     }
-    return await this.#wait(flight, key, fullKey, factory as Factory<unknown>, plan, false) as T
+  }
+
+  /** Counts a miss's answer once: `computed` by this caller, `collapsed` onto another's computation, or `stale`. */
+  #answered (ctx: CacheContext | undefined, outcome: MissOutcome): void {
+    this.#counters[outcome]++
+    if (ctx !== undefined) ctx.outcome = outcome
   }
 
   /**
@@ -79,34 +106,41 @@ export class ReadThrough {
    * miss path each (one computation per key across processes), and the keys this process computes are gathered into
    * one factory call.
    */
-  async getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T>, opts: GetOrSetOptions | undefined, getMany: (keys: string[], version: KeyVersion | undefined) => Promise<Map<string, unknown>>): Promise<Map<string, T>> {
-    const plan = resolvePlan(opts, this.#host.options)
-    if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSetMany needs a factory function')
-    const list = [...new Set(keys)]
-    const fullKeys = list.map((key) => this.#host.makeKey(key, plan.version))
-    let found = new Map<string, unknown>()
-    let offline = false
+  async getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T>, opts: GetOrSetOptions | undefined, getMany: (keys: string[], version: KeyVersion | undefined) => Promise<Map<string, unknown>>, ctx: CacheContext | undefined): Promise<Map<string, T>> {
     try {
-      found = await getMany(list, plan.version)
+      const plan = resolvePlan(opts, this.#host.options)
+      if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSetMany needs a factory function')
+      const list = [...new Set(keys)]
+      if (ctx !== undefined) ctx.keys = list.length
+      const fullKeys = list.map((key) => this.#host.makeKey(key, plan.version))
+      let found = new Map<string, unknown>()
+      let offline = false
+      try {
+        found = await getMany(list, plan.version)
+      } catch (err) {
+        if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+        offline = true
+      }
+      const batch = new ManyBatch<T>(factory)
+      this.#counters.hits += found.size
+      const computed = await Promise.all(list.map(async (key, i) => found.has(key)
+        ? found.get(key)
+        : await this.#afterMiss(key, fullKeys[i]!, batch.forKey(key) as Factory<unknown>, plan, offline, undefined)))
+      const values = new Map<string, T>()
+      list.forEach((key, i) => { if (computed[i] !== NOT_RETURNED) values.set(key, computed[i] as T) })
+      return values
     } catch (err) {
-      if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
-      offline = true
+      this.#counters.errors++
+      throw err
     }
-    const batch = new ManyBatch<T>(factory)
-    const computed = await Promise.all(list.map(async (key, i) => found.has(key)
-      ? found.get(key)
-      : await this.#afterMiss(key, fullKeys[i]!, batch.forKey(key) as Factory<unknown>, plan, offline)))
-    const values = new Map<string, T>()
-    list.forEach((key, i) => { if (computed[i] !== NOT_RETURNED) values.set(key, computed[i] as T) })
-    return values
   }
 
   /** A miss: compute alone (the key's last computation could not be stored), or join / start this process's flight. */
-  async #afterMiss (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, offline: boolean): Promise<unknown> {
-    if (!offline && this.#alone.has(fullKey)) return await this.#computeAlone(key, fullKey, factory, plan)
+  async #afterMiss (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, offline: boolean, ctx: CacheContext | undefined): Promise<unknown> {
+    if (!offline && this.#alone.has(fullKey)) return await this.#computeAlone(key, fullKey, factory, plan, ctx)
     const joined = this.#flights.get(fullKey)
-    if (joined !== undefined) return await this.#wait(joined, key, fullKey, factory, plan, false)
-    return await this.#wait(this.#start(key, fullKey, factory, plan, offline), key, fullKey, factory, plan, true)
+    if (joined !== undefined) return await this.#wait(joined, key, fullKey, factory, plan, false, ctx)
+    return await this.#wait(this.#start(key, fullKey, factory, plan, offline), key, fullKey, factory, plan, true, ctx)
   }
 
   #start (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, offline: boolean): Flight {
@@ -133,6 +167,7 @@ export class ReadThrough {
       return await this.#computeOffline(flight, key, factory, plan)
     }
     if (turn.how === 'landed') return { text: turn.text }
+    flight.computed = true
     // 'alone' computes as 'forced' does: without the lock, nobody waits for it.
     const owned = turn.how === 'owner'
     let stored = false
@@ -153,6 +188,7 @@ export class ReadThrough {
   /** Fail open: compute here (this flight is the once per process), store nothing. */
   async #computeOffline (flight: Flight, key: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
     flight.setStale(null)
+    flight.computed = true
     const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller, true)
     if (run.uncacheable) return { value: run.value, uncacheable: true }
     return run.skipped ? { value: run.value } : { text: this.#encode(key, run.value) }
@@ -226,10 +262,11 @@ export class ReadThrough {
   }
 
   /** The key's last computation could not be stored: this caller computes by itself, waiting for nobody. */
-  async #computeAlone (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan): Promise<unknown> {
+  async #computeAlone (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, ctx: CacheContext | undefined): Promise<unknown> {
     const epochs = plan.tags === undefined ? undefined : await readEpochs(this.#connection, this.#keys, plan.tags)
     const run = await runFactory(factory, undefined, plan.hardTimeout)
     const outcome = await this.#keep(key, fullKey, this.#keys.stale(fullKey), run, plan, epochs)
+    this.#answered(ctx, 'computed')
     return 'text' in outcome ? this.#host.reader.parse(outcome.text) : outcome.value
   }
 
@@ -274,7 +311,7 @@ export class ReadThrough {
   }
 
   /** One caller's wait on a flight, under its own lockTimeout, hardTimeout, timeout and grace. */
-  async #wait (flight: Flight, key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, started: boolean): Promise<unknown> {
+  async #wait (flight: Flight, key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, started: boolean, ctx: CacheContext | undefined): Promise<unknown> {
     const { logger } = this.#host.options
     const { reader } = this.#host
     const timers: NodeJS.Timeout[] = []
@@ -295,21 +332,28 @@ export class ReadThrough {
       const text = graceful ? await flight.staleText : null
       if (text === null || !await this.#graceHolds(fullKey, text)) throw err
       logger.warn({ err, key: fullKey }, 'fastify-codex: getOrSet answered a stale value, the refresh failed')
-      return reader.parse(text)
+      const value = reader.parse(text)
+      this.#answered(ctx, 'stale')
+      return value
     }
     try {
       const outcome = await Promise.race(racers)
-      if (outcome === STALE) return reader.parse((await flight.staleText)!)
+      if (outcome === STALE) {
+        const value = reader.parse((await flight.staleText)!)
+        this.#answered(ctx, 'stale')
+        return value
+      }
       if (outcome === HARD) {
         const err = new FactoryTimeoutError(plan.hardTimeout)
         // The computation runs under the options of the call that started it: that call's deadline abandons it.
         if (started) flight.controller.abort(err)
         return await serveStale(err)
       }
-      if ('text' in outcome) return reader.parse(outcome.text)
       // Another caller's value that may not be stored is its own: this one computes by itself.
-      if (outcome.uncacheable === true && !started) return await this.#computeAlone(key, fullKey, factory, plan)
-      return outcome.value
+      if (!('text' in outcome) && outcome.uncacheable === true && !started) return await this.#computeAlone(key, fullKey, factory, plan, ctx)
+      const value = 'text' in outcome ? reader.parse(outcome.text) : outcome.value
+      this.#answered(ctx, started && flight.computed ? 'computed' : 'collapsed')
+      return value
     } catch (err) {
       return await serveStale(err)
     } finally {

@@ -25,6 +25,8 @@ export class Flight {
   result!: Promise<Outcome>
   /** Aborts the computation (ctx.signal) when the caller that started it passes its hardTimeout. */
   readonly controller = new AbortController()
+  /** This process ran the factory (its value did not land from another process meanwhile). */
+  computed = false
   /** The grace copy read on the first round trip (`null`: none), known before the computation starts. */
   readonly staleText: Promise<string | null>
   #setStale!: (text: string | null) => void
