@@ -17,12 +17,15 @@ export class Reader {
   readonly ready: Promise<void>
   readonly #connection: RedisConnection
   readonly #shared = new Map<string, SharedRead>()
+  /** Values parsed from near copies (default serializer): a near hit deep-copies one instead of parsing again. */
+  readonly #parsed: ParsedCopies | undefined
   #writes = 0
 
   constructor (connection: RedisConnection, serializer: Serializer, near: ResolvedNearCacheOptions | undefined) {
     this.#connection = connection
     this.serializer = serializer
     this.near = near === undefined ? undefined : new Tracker(connection, near)
+    this.#parsed = near === undefined || serializer !== jsonSerializer ? undefined : new ParsedCopies(near.maxEntries)
     this.ready = this.near?.start() ?? Promise.resolve()
   }
 
@@ -58,7 +61,10 @@ export class Reader {
       current.callers++
       return current
     }
-    const read = new SharedRead(this.serializer, this.#writes, this.text(fullKey), this.#shared, fullKey)
+    const copy = this.near?.lookup(fullKey)
+    const read = copy === undefined
+      ? new SharedRead(this.serializer, this.#writes, this.text(fullKey), this.#shared, fullKey)
+      : new SharedRead(this.serializer, this.#writes, Promise.resolve(copy), this.#shared, fullKey, this.#parsed)
     this.#shared.set(fullKey, read)
     return read
   }
@@ -74,6 +80,7 @@ export class Reader {
   }
 
   async close (): Promise<void> {
+    this.#parsed?.clear()
     await this.near?.close()
   }
 }
@@ -91,15 +98,18 @@ export class SharedRead {
   readonly #serializer: Serializer
   readonly #reads: Map<string, SharedRead> | undefined
   readonly #fullKey: string
+  readonly #parsed: ParsedCopies | undefined
   #taken = 0
   #original: { readonly value: unknown } | undefined
 
-  constructor (serializer: Serializer, writes: number, text: Promise<string | null>, reads?: Map<string, SharedRead>, fullKey = '') {
+  /** `parsed`: `text` is a near copy's, whose parsed value may be kept (see ParsedCopies). */
+  constructor (serializer: Serializer, writes: number, text: Promise<string | null>, reads?: Map<string, SharedRead>, fullKey = '', parsed?: ParsedCopies) {
     this.#serializer = serializer
     this.writes = writes
     this.text = text
     this.#reads = reads
     this.#fullKey = fullKey
+    this.#parsed = parsed
   }
 
   /** Each caller's first call once `text` settled: closes the read to newcomers (only our own entry: a newer read may have replaced it). */
@@ -110,10 +120,43 @@ export class SharedRead {
 
   /** A value nobody else holds, from `text` (what `this.text` resolved to); unreadable: FST_CODEX_CORRUPT_VALUE for every caller. */
   take (text: string): unknown {
+    if (this.#parsed !== undefined) return this.#parsed.take(this.#fullKey, text)
     const serializer = this.#serializer
     if (this.callers === 1 || serializer !== jsonSerializer || this.#taken++ === 0) return decodeValue(serializer, text)
     this.#original ??= { value: decodeValue(serializer, text) }
     return cloneJson(this.#original.value)
+  }
+}
+
+/**
+ * The value parsed from each key's near copy, as long as the copy's text is the same: every near hit would otherwise
+ * parse the same text again (a hit resolves at once, so hits rarely share a read). Each caller gets a deep copy. Holds
+ * at most as many keys as the near cache; a kept text that differs from the copy's is parsed again.
+ */
+class ParsedCopies {
+  readonly #max: number
+  readonly #values = new Map<string, { readonly text: string, readonly value: unknown }>()
+
+  constructor (max: number) {
+    this.#max = max
+  }
+
+  take (fullKey: string, text: string): unknown {
+    const kept = this.#values.get(fullKey)
+    if (kept !== undefined && kept.text === text) return cloneJson(kept.value)
+    const value = decodeValue(jsonSerializer, text)
+    this.#values.delete(fullKey)
+    while (this.#values.size >= this.#max) {
+      const oldest = this.#values.keys().next()
+      if (oldest.done === true) break
+      this.#values.delete(oldest.value)
+    }
+    this.#values.set(fullKey, { text, value })
+    return cloneJson(value)
+  }
+
+  clear (): void {
+    this.#values.clear()
   }
 }
 
