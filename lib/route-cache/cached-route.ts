@@ -117,17 +117,25 @@ export class CachedRoute {
 
   async #getOrSet (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string, names: readonly string[], plan: RouteGetOrSetOptions): Promise<FastifyReply | undefined> {
     const started = preciseNow()
-    let computing!: () => void
-    const turn = new Promise<typeof COMPUTE>((resolve) => { computing = () => resolve(COMPUTE) })
+    // Settled by whichever comes first: this request's turn to compute, or getOrSet's answer.
+    let answer!: (value: unknown) => void
+    let fail!: (err: unknown) => void
+    const first$ = new Promise<unknown>((resolve, reject) => { answer = resolve; fail = reject })
     const done = this.#host.backend.getOrSet(key, (ctx) => new Promise((resolve, reject) => {
       state.computing = { ctx, varyNames: names, resolve, reject, settled: false }
-      computing()
+      answer(COMPUTE)
     }), plan)
     // Once this request computes, what getOrSet answers it no longer matters (its store failing included).
-    done.then(() => this.#host.up(), (err) => { if (!(err instanceof HandlerFailed) && state.computing !== undefined) this.#host.failed(err, this.#pattern) })
+    done.then((value) => {
+      this.#host.up()
+      answer(value)
+    }, (err: unknown) => {
+      if (!(err instanceof HandlerFailed) && state.computing !== undefined) this.#host.failed(err, this.#pattern)
+      fail(err)
+    })
     let first: unknown
     try {
-      first = await Promise.race([turn, done])
+      first = await first$
     } catch (err) {
       // Another request's computation failed (its handler, or its deadline): this one runs its own handler.
       if (err instanceof HandlerFailed || (err as { code?: unknown }).code === 'FST_CODEX_FACTORY_TIMEOUT') state.reason = 'miss'
