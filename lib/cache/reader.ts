@@ -38,10 +38,16 @@ export class Reader {
   }
 
   /** The stored texts of many keys: near copies and pipelined GETs, else one MGET (per hash slot on a cluster). */
-  async texts (fullKeys: readonly string[]): Promise<Array<string | null>> {
+  texts (fullKeys: readonly string[]): Promise<Array<string | null>> {
     if (this.near !== undefined) return Promise.all(fullKeys.map((fullKey) => this.text(fullKey)))
     const connection = this.#connection
+    // Not async: one MGET is the command's own promise, no frame around it.
     if (connection.topology !== 'cluster') return connection.run((c) => c.mGet(fullKeys as string[]))
+    return this.#slotTexts(fullKeys)
+  }
+
+  async #slotTexts (fullKeys: readonly string[]): Promise<Array<string | null>> {
+    const connection = this.#connection
     const groups = groupBySlot(fullKeys.map((_, i) => i), (i) => fullKeys[i]!)
     const replies = await connection.run((c) => Promise.all(groups.map((group) => c.mGet(group.map((i) => fullKeys[i]!)))))
     const texts = new Array<string | null>(fullKeys.length).fill(null)
