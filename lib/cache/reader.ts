@@ -17,6 +17,8 @@ export class Reader {
   readonly ready: Promise<void>
   readonly #connection: RedisConnection
   readonly #shared = new Map<string, SharedRead>()
+  /** Values parsed from near copies (default serializer): a near hit deep-copies one instead of parsing again. */
+  readonly #parsed: ParsedCopies | undefined
   #writes = 0
   /** Reads the near cache answered (stats, and `layer` of a traced hit: read before and after a call). */
   nearHits = 0
@@ -26,6 +28,7 @@ export class Reader {
     this.#connection = connection
     this.serializer = serializer
     this.near = near === undefined ? undefined : new Tracker(connection, near, cache)
+    this.#parsed = near === undefined || serializer !== jsonSerializer ? undefined : new ParsedCopies(near.maxEntries)
     this.ready = this.near?.start() ?? Promise.resolve()
   }
 
@@ -40,10 +43,16 @@ export class Reader {
   }
 
   /** The stored texts of many keys: near copies and pipelined GETs, else one MGET (per hash slot on a cluster). */
-  async texts (fullKeys: readonly string[]): Promise<Array<string | null>> {
+  texts (fullKeys: readonly string[]): Promise<Array<string | null>> {
     if (this.near !== undefined) return Promise.all(fullKeys.map((fullKey) => this.text(fullKey)))
     const connection = this.#connection
+    // Not async: one MGET is the command's own promise, no frame around it.
     if (connection.topology !== 'cluster') return connection.run((c) => c.mGet(fullKeys as string[]))
+    return this.#slotTexts(fullKeys)
+  }
+
+  async #slotTexts (fullKeys: readonly string[]): Promise<Array<string | null>> {
+    const connection = this.#connection
     const groups = groupBySlot(fullKeys.map((_, i) => i), (i) => fullKeys[i]!)
     const replies = await connection.run((c) => Promise.all(groups.map((group) => c.mGet(group.map((i) => fullKeys[i]!)))))
     const texts = new Array<string | null>(fullKeys.length).fill(null)
@@ -63,9 +72,14 @@ export class Reader {
       current.callers++
       return current
     }
-    const nearHits = this.nearHits
-    const read = new SharedRead(this.serializer, this.#writes, this.text(fullKey), this.#shared, fullKey)
-    read.near = this.nearHits !== nearHits
+    const copy = this.near?.lookup(fullKey)
+    const read = copy === undefined
+      ? new SharedRead(this.serializer, this.#writes, this.text(fullKey), this.#shared, fullKey)
+      : new SharedRead(this.serializer, this.#writes, Promise.resolve(copy), this.#shared, fullKey, this.#parsed)
+    if (copy !== undefined) {
+      this.nearHits++
+      read.near = true
+    }
     this.#shared.set(fullKey, read)
     return read
   }
@@ -83,6 +97,7 @@ export class Reader {
   }
 
   async close (): Promise<void> {
+    this.#parsed?.clear()
     await this.near?.close()
   }
 }
@@ -102,15 +117,18 @@ export class SharedRead {
   readonly #serializer: Serializer
   readonly #reads: Map<string, SharedRead> | undefined
   readonly #fullKey: string
+  readonly #parsed: ParsedCopies | undefined
   #taken = 0
   #original: { readonly value: unknown } | undefined
 
-  constructor (serializer: Serializer, writes: number, text: Promise<string | null>, reads?: Map<string, SharedRead>, fullKey = '') {
+  /** `parsed`: `text` is a near copy's, whose parsed value may be kept (see ParsedCopies). */
+  constructor (serializer: Serializer, writes: number, text: Promise<string | null>, reads?: Map<string, SharedRead>, fullKey = '', parsed?: ParsedCopies) {
     this.#serializer = serializer
     this.writes = writes
     this.text = text
     this.#reads = reads
     this.#fullKey = fullKey
+    this.#parsed = parsed
   }
 
   /** Each caller's first call once `text` settled: closes the read to newcomers (only our own entry: a newer read may have replaced it). */
@@ -121,10 +139,43 @@ export class SharedRead {
 
   /** A value nobody else holds, from `text` (what `this.text` resolved to); unreadable: FST_CODEX_CORRUPT_VALUE for every caller. */
   take (text: string): unknown {
+    if (this.#parsed !== undefined) return this.#parsed.take(this.#fullKey, text)
     const serializer = this.#serializer
     if (this.callers === 1 || serializer !== jsonSerializer || this.#taken++ === 0) return decodeValue(serializer, text)
     this.#original ??= { value: decodeValue(serializer, text) }
     return cloneJson(this.#original.value)
+  }
+}
+
+/**
+ * The value parsed from each key's near copy, as long as the copy's text is the same: every near hit would otherwise
+ * parse the same text again (a hit resolves at once, so hits rarely share a read). Each caller gets a deep copy. Holds
+ * at most as many keys as the near cache; a kept text that differs from the copy's is parsed again.
+ */
+class ParsedCopies {
+  readonly #max: number
+  readonly #values = new Map<string, { readonly text: string, readonly value: unknown }>()
+
+  constructor (max: number) {
+    this.#max = max
+  }
+
+  take (fullKey: string, text: string): unknown {
+    const kept = this.#values.get(fullKey)
+    if (kept !== undefined && kept.text === text) return cloneJson(kept.value)
+    const value = decodeValue(jsonSerializer, text)
+    this.#values.delete(fullKey)
+    while (this.#values.size >= this.#max) {
+      const oldest = this.#values.keys().next()
+      if (oldest.done === true) break
+      this.#values.delete(oldest.value)
+    }
+    this.#values.set(fullKey, { text, value })
+    return cloneJson(value)
+  }
+
+  clear (): void {
+    this.#values.clear()
   }
 }
 

@@ -1,5 +1,6 @@
 import type { CommandClient } from '../connection/client-types.js'
 import type { RedisConnection } from '../connection/connection.js'
+import type { Tracker } from './near/tracking.js'
 import type { Reader } from './reader.js'
 
 /**
@@ -21,17 +22,24 @@ export class Writer {
    */
   write<T> (keys: string | readonly string[], command: (c: CommandClient) => Promise<T>): Promise<T>
   write<T> (keys: null, operation: () => Promise<T>): Promise<T>
-  async write<T> (keys: string | readonly string[] | null, command: (c: CommandClient) => Promise<T>): Promise<T> {
+  write<T> (keys: string | readonly string[] | null, command: (c: CommandClient) => Promise<T>): Promise<T> {
     this.#reader.detach()
     const near = this.#reader.near
-    if (keys === null) {
-      try {
-        return await (command as () => Promise<T>)()
-      } finally {
-        near?.clear()
-      }
-    }
+    if (keys === null) return this.#writeAll(command as () => Promise<T>, near)
+    // Not async: without a near cache a write is the command's own promise, no frame around it.
     if (near === undefined) return this.#connection.run(command)
+    return this.#writeKeys(keys, command, near)
+  }
+
+  async #writeAll<T> (operation: () => Promise<T>, near: Tracker | undefined): Promise<T> {
+    try {
+      return await operation()
+    } finally {
+      near?.clear()
+    }
+  }
+
+  async #writeKeys<T> (keys: string | readonly string[], command: (c: CommandClient) => Promise<T>, near: Tracker): Promise<T> {
     try {
       return await this.#connection.run(command)
     } finally {

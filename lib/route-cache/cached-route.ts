@@ -135,23 +135,30 @@ export class CachedRoute {
 
   async #getOrSet (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string, names: readonly string[], plan: RouteGetOrSetOptions): Promise<FastifyReply | undefined> {
     const started = preciseNow()
-    let computing!: () => void
-    const turn = new Promise<typeof COMPUTE>((resolve) => { computing = () => resolve(COMPUTE) })
+    // Settled by whichever comes first: this request's turn to compute, or getOrSet's answer.
+    let answer!: (value: unknown) => void
+    let fail!: (err: unknown) => void
+    const first$ = new Promise<unknown>((resolve, reject) => { answer = resolve; fail = reject })
     const done = this.#host.backend.getOrSet(key, (ctx) => new Promise((resolve, reject) => {
       state.computing = { ctx, varyNames: names, resolve, reject, settled: false }
-      computing()
+      answer(COMPUTE)
     }), plan)
     // Once this request computes, what getOrSet answers it no longer matters (its store failing included).
-    done.then(() => { if (state.computing?.ctx[OFFLINE] !== true) this.#host.up() }, (err) => {
+    done.then((value) => {
+      if (state.computing?.ctx[OFFLINE] !== true) this.#host.up()
+      answer(value)
+    }, (err: unknown) => {
       const computation = state.computing
-      if (computation === undefined) return
-      // getOrSet gave up on this computation (its hardTimeout): onSend only labels it, nothing will be stored.
-      if (isFactoryTimeout(err)) computation.settled = true
-      else if (!(err instanceof HandlerFailed)) this.#host.failed(err, this.#pattern)
+      if (computation !== undefined) {
+        // getOrSet gave up on this computation (its hardTimeout): onSend only labels it, nothing will be stored.
+        if (isFactoryTimeout(err)) computation.settled = true
+        else if (!(err instanceof HandlerFailed)) this.#host.failed(err, this.#pattern)
+      }
+      fail(err)
     })
     let first: unknown
     try {
-      first = await Promise.race([turn, done])
+      first = await first$
     } catch (err) {
       // Another request's computation failed (its handler, or its deadline): this one runs its own handler.
       if (err instanceof HandlerFailed || isFactoryTimeout(err)) state.reason = 'miss'

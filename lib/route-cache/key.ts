@@ -40,8 +40,17 @@ export function routeKey (parts: KeyParts): string {
   const params = Object.keys(parts.params).sort().map((name) => [name, String(parts.params[name])])
   const headers = parts.vary.map((name) => [name, headerValue(parts.headers[name])])
   const material = JSON.stringify([parts.pattern, params, selectQuery(parts.search, parts.query), headers, parts.varyBy ?? null])
-  return `route:${parts.pattern}:${createHash('sha256').update(material).digest('base64url')}`
+  const known = digests.get(material)
+  if (known !== undefined) return known
+  const key = `route:${parts.pattern}:${createHash('sha256').update(material).digest('base64url')}`
+  if (digests.size >= DIGESTS_KEPT) digests.delete(digests.keys().next().value!)
+  digests.set(material, key)
+  return key
 }
+
+// Hot entries are requested again and again: their keys are kept rather than hashed on every request.
+const DIGESTS_KEPT = 1024
+const digests = new Map<string, string>()
 
 /**
  * A route's pattern as the cache knows it: the URL, plus its `constraints` (host, version) in a stable form, since

@@ -54,3 +54,20 @@ t.test('with a near cache, a value getOrSet wrote with grace is not seen by get,
   t.same(await app.cache.getMany(['g']), new Map())
   t.equal(await app.cache.getOrSet('g', () => { throw new Error('db down') }, { grace: 60 }), 'v', 'only getOrSet serves the grace copy')
 })
+
+t.test('with a near cache, getOrSet hits of one local copy each get a value of their own, nested parts included', async (t) => {
+  const redis = await redisForTest(t)
+  const app = await cacheApp(t, redis, { nearCache: NEAR })
+  const factory = async (): Promise<{ list: Array<{ n: number }>, deep: { tags: string[] } }> => ({ list: [{ n: 1 }], deep: { tags: ['a'] } })
+  await app.cache.getOrSet('nested', factory)
+  await app.cache.get('nested')
+  const hits = await Promise.all([app.cache.getOrSet('nested', factory), app.cache.getOrSet('nested', factory)])
+  hits[0].list[0]!.n = 99
+  hits[0].deep.tags.push('b')
+  t.same(hits[1], { list: [{ n: 1 }], deep: { tags: ['a'] } }, 'a concurrent hit is untouched')
+  const later = await app.cache.getOrSet('nested', factory)
+  t.same(later, { list: [{ n: 1 }], deep: { tags: ['a'] } }, 'a later hit is untouched')
+  later.list.length = 0
+  await app.cache.set('nested', { list: [{ n: 2 }], deep: { tags: [] } })
+  t.same(await app.cache.getOrSet('nested', factory), { list: [{ n: 2 }], deep: { tags: [] } }, 'a new value is parsed from its own text')
+})

@@ -126,3 +126,12 @@ t.test('options: defaults, route over plugin defaults, bad values fail with FST_
     t.throws(() => resolveRouteCache(bad, {}, 'r'), { code: 'FST_CODEX_INVALID_OPTIONS' }, JSON.stringify(bad))
   }
 })
+
+t.test('key: a key kept for reuse is the one hashed, and many distinct keys still each get their own', async t => {
+  const first = routeKey(parts({ params: { id: 'kept' } }))
+  t.equal(routeKey(parts({ params: { id: 'kept' } })), first, 'the same parts again: the same key')
+  const keys = new Set<string>()
+  for (let i = 0; i < 3000; i++) keys.add(routeKey(parts({ params: { id: `n${i}` } })))
+  t.equal(keys.size, 3000, 'more distinct entries than are kept: no two share a key')
+  t.equal(routeKey(parts({ params: { id: 'kept' } })), first, 'dropped from the kept ones: hashed again to the same key')
+})
