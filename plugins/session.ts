@@ -16,7 +16,7 @@ import { acquireConnection, targetOf } from './connection.js'
 import { claimNamespace } from './namespaces.js'
 import { keepRotatedSessions } from './session-rotation.js'
 
-export interface CodexSessionOptions extends ConnectionOptions, Omit<SessionStoreOptions, 'logger' | 'saveUninitialized'>, Omit<FastifySessionOptions, 'store'> {}
+export interface CodexSessionOptions extends ConnectionOptions, Omit<SessionStoreOptions, 'logger'>, Omit<FastifySessionOptions, 'store'> {}
 
 /** codexSession's cookie name unless `cookieName` is given (the name @fastify/session documents). */
 const DEFAULT_COOKIE_NAME = 'sessionId'
@@ -31,7 +31,7 @@ declare module 'fastify' {
 // Connection options (all three plugins), the store's, and @fastify/session's documented options.
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'url', 'client', 'closeClient', 'cluster', 'sentinel', 'commandTimeout',
-  ...SESSION_STORE_OPTION_NAMES.filter((name) => name !== 'logger' && name !== 'saveUninitialized'),
+  ...SESSION_STORE_OPTION_NAMES.filter((name) => name !== 'logger'),
   'secret', 'algorithm', 'cookieName', 'cookie', 'store', 'saveUninitialized', 'rolling', 'idGenerator', 'cookiePrefix'
 ])
 

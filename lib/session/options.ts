@@ -41,12 +41,6 @@ export interface SessionStoreOptions {
    * `ip: 'truncated'` keeps an IPv4 /24 or IPv6 /48. Default: nothing.
    */
   devices?: DeviceOptions
-  /**
-   * No longer needed, accepted and ignored: the store tells `regenerate()`'s early write apart by itself and
-   * stores a new session only when @fastify/session saves it for a cookie, whatever its `saveUninitialized`.
-   * @deprecated
-   */
-  saveUninitialized?: boolean
 }
 
 export interface DeviceOptions {
@@ -87,7 +81,7 @@ const warningLogger: CodexLogger = {
 }
 
 /** The store's own option names (the plugin accepts them too). */
-export const SESSION_STORE_OPTION_NAMES: readonly string[] = ['projectName', 'keyPrefix', 'ttl', 'serializer', 'userKey', 'logger', 'disableTouch', 'saveUninitialized', 'absoluteTimeout', 'devices']
+export const SESSION_STORE_OPTION_NAMES: readonly string[] = ['projectName', 'keyPrefix', 'ttl', 'serializer', 'userKey', 'logger', 'disableTouch', 'absoluteTimeout', 'devices']
 // RedisSessionStore's constructor takes the store's options and its connection.
 const STORE_CONSTRUCTOR_OPTIONS: ReadonlySet<string> = new Set([...SESSION_STORE_OPTION_NAMES, 'client', 'commandTimeout'])
 
@@ -108,8 +102,7 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
     ttl = DEFAULT_SESSION_TTL,
     serializer = jsonSerializer,
     logger = warningLogger,
-    disableTouch = false,
-    saveUninitialized
+    disableTouch = false
   } = options
   checkSegment('projectName', projectName)
   checkSegment('keyPrefix', keyPrefix)
@@ -125,7 +118,6 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
     throw new InvalidOptionsError('userKey must be the name of a session field (a non-empty string other than "cookie")')
   }
   if (typeof logger?.warn !== 'function') throw new InvalidOptionsError('logger must have warn(obj, msg)')
-  if (saveUninitialized !== undefined && typeof saveUninitialized !== 'boolean') throw new InvalidOptionsError('saveUninitialized must be a boolean')
   if (typeof disableTouch !== 'boolean') throw new InvalidOptionsError('disableTouch must be a boolean')
   const absoluteTimeout: unknown = options.absoluteTimeout
   if (absoluteTimeout !== undefined && (typeof absoluteTimeout !== 'number' || !Number.isFinite(absoluteTimeout) || absoluteTimeout <= 0)) {

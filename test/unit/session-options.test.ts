@@ -47,7 +47,7 @@ t.test('refused with FST_CODEX_INVALID_OPTIONS', async (t) => {
     ['userKey cookie', { userKey: 'cookie' }],
     ['userKey number', { userKey: 1 }],
     ['logger', { logger: {} }],
-    ['saveUninitialized', { saveUninitialized: 'no' }],
+    ['saveUninitialized (removed: an option of @fastify/session, not of the store)', { saveUninitialized: false }],
     ['disableTouch', { disableTouch: 1 }],
     ['a typo (keyprefix)', { keyprefix: 'sess' }],
     ['a typo (tll)', { tll: 60 }],
