@@ -9,7 +9,7 @@ import { assertKey, assertVersion, type KeyVersion } from '../keys.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import { EXPIRED, resolveTtl, secondsFromPttl } from '../ttl.js'
 import { assertValueSize, encodeValue } from '../value-codec.js'
-import { failedKeys, toPairs, type CacheEntries } from './batch.js'
+import { Batch, type CacheEntries } from './batch.js'
 import { InternalKeys } from './internal-keys.js'
 import type { JsonResult, JsonSafe } from './json-value.js'
 import { acquireLock, runLocked, type Lock, type LockedFunction } from './locks/locks.js'
@@ -45,6 +45,7 @@ export class RedisCache {
   readonly #notifier: Notifier
   readonly #readThrough: ReadThrough
   readonly #counters = new CacheCounters()
+  readonly #batch: Batch
 
   /**
    * `new RedisCache(client, options?)` or `new RedisCache({ client, ...options })`: a connected @redis/client
@@ -68,16 +69,19 @@ export class RedisCache {
     this.nearCacheReady = this.#reader.ready
     this.#keys = new InternalKeys(this.options.keyPrefix)
     this.#notifier = new Notifier(this.#connection, this.#keys.channel)
-    this.#readThrough = new ReadThrough({
+    // What getOrSet and the multi-key methods share with the rest of the cache: one read path, one write path.
+    const parts = {
       connection: this.#connection,
       options: this.options,
-      makeKey: (key, version) => this.makeKey(key, version),
+      makeKey: (key: string, version?: KeyVersion) => this.makeKey(key, version),
       reader: this.#reader,
       writer: this.#writer,
       keys: this.#keys,
       notifier: this.#notifier,
       counters: this.#counters
-    })
+    }
+    this.#readThrough = new ReadThrough(parts)
+    this.#batch = new Batch(parts)
   }
 
   /** Read counters since this cache was made (no setup; see docs/observability.md). */
@@ -273,32 +277,8 @@ export class RedisCache {
   /** Found keys only, keyed by the caller's key: one MGET (per hash slot on a cluster). */
   getMany<T = unknown> (keys: Iterable<string>, opts?: KeyOptions): Promise<Map<string, T>> {
     return cacheChannel.hasSubscribers
-      ? this.#trace('getMany', undefined, (ctx) => this.#getMany<T>(keys, opts?.version, true, ctx))
-      : this.#getMany<T>(keys, opts?.version, true, undefined)
-  }
-
-  /** `counted`: found keys are hits and the others misses (getOrSetMany counts its own). */
-  async #getMany<T> (keys: Iterable<string>, version: KeyVersion | undefined, counted: boolean, ctx: CacheContext | undefined): Promise<Map<string, T>> {
-    // A copy: a caller changing its array during the round trip cannot misalign the replies.
-    const callerKeys = [...keys]
-    if (ctx !== undefined) ctx.keys = callerKeys.length
-    const found = new Map<string, T>()
-    if (callerKeys.length === 0) return found
-    try {
-      const texts = await this.#reader.texts(callerKeys.map((key) => this.makeKey(key, version)))
-      for (let i = 0; i < texts.length; i++) {
-        const text = texts[i]
-        if (text !== null && text !== undefined) found.set(callerKeys[i]!, this.#reader.parse(text) as T)
-      }
-    } catch (err) {
-      if (counted) this.#counters.errors++
-      throw err
-    }
-    if (counted) {
-      this.#counters.hits += found.size
-      this.#counters.misses += callerKeys.length - found.size
-    }
-    return found
+      ? this.#trace('getMany', undefined, (ctx) => this.#batch.getMany<T>(keys, opts?.version, true, ctx))
+      : this.#batch.getMany<T>(keys, opts?.version, true, undefined)
   }
 
   /** Writes every entry in one round trip after serializing them all; returns the keys that failed. */
@@ -308,48 +288,12 @@ export class RedisCache {
   async setMany<P extends readonly [string, unknown]> (entries: Iterable<P & readonly [string, JsonSafe<P[1]>]>, opts?: WriteOptions): Promise<string[]>
   async setMany (entries: CacheEntries, opts?: WriteOptions): Promise<string[]>
   setMany (entries: CacheEntries<unknown>, opts?: WriteOptions): Promise<string[]> {
-    return cacheChannel.hasSubscribers ? this.#trace('setMany', undefined, (ctx) => this.#setMany(entries, opts, ctx)) : this.#setMany(entries, opts, undefined)
-  }
-
-  async #setMany (entries: CacheEntries<unknown>, opts: WriteOptions | undefined, ctx: CacheContext | undefined): Promise<string[]> {
-    checkOptionNames(opts, WRITE_OPTION_NAMES, 'setMany')
-    const ttl = resolveTtl(opts?.ttl, this.options.ttl)
-    const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
-    const pairs = toPairs(entries)
-    if (ctx !== undefined) ctx.keys = pairs.length
-    if (pairs.length === 0) return []
-    // Every key and value is checked before the first write: bad input writes nothing.
-    const fullKeys = pairs.map(([key]) => this.makeKey(key, opts?.version))
-    const { serializer, maxValueBytes } = this.options
-    const texts = pairs.map(([key, value]) => {
-      const text = encodeValue(serializer, value, `setMany entry ${JSON.stringify(key)}`)
-      assertValueSize(text, maxValueBytes, key)
-      return text
-    })
-    if (ttl === EXPIRED) {
-      await this.#writer.write(fullKeys, unlinkAll(this.#connection, fullKeys))
-      return []
-    }
-    const options = setOptions(ttl)
-    // Issued in one tick, @redis/client writes them as one pipeline: one round trip. A key that then fails stays
-    // tagged, which can only over-invalidate.
-    const [results] = await Promise.all([
-      this.#writer.write(fullKeys, (c) => Promise.allSettled(fullKeys.map((key, i) => c.set(key, texts[i]!, options)))),
-      tags === undefined ? undefined : recordTags(this.#connection, this.#keys, tags, fullKeys.map((fullKey) => ({ fullKey, lifetime: ttl })))
-    ])
-    return failedKeys(results, pairs)
+    return cacheChannel.hasSubscribers ? this.#trace('setMany', undefined, (ctx) => this.#batch.setMany(entries, opts, ctx)) : this.#batch.setMany(entries, opts, undefined)
   }
 
   /** Number of keys removed. */
   deleteMany (keys: Iterable<string>, opts?: KeyOptions): Promise<number> {
-    return cacheChannel.hasSubscribers ? this.#trace('deleteMany', undefined, (ctx) => this.#deleteMany(keys, opts, ctx)) : this.#deleteMany(keys, opts, undefined)
-  }
-
-  async #deleteMany (keys: Iterable<string>, opts: KeyOptions | undefined, ctx: CacheContext | undefined): Promise<number> {
-    checkOptionNames(opts, KEY_OPTION_NAMES, 'deleteMany')
-    const fullKeys = [...keys].map((key) => this.makeKey(key, opts?.version))
-    if (ctx !== undefined) ctx.keys = fullKeys.length
-    return fullKeys.length === 0 ? 0 : await this.#writer.write(fullKeys, unlinkAll(this.#connection, fullKeys))
+    return cacheChannel.hasSubscribers ? this.#trace('deleteMany', undefined, (ctx) => this.#batch.deleteMany(keys, opts, ctx)) : this.#batch.deleteMany(keys, opts, undefined)
   }
 
   /** Removes every key under `keyPrefix:` (SCAN + UNLINK, every master); never FLUSHDB. */
@@ -385,7 +329,7 @@ export class RedisCache {
    * factory leaves out are neither stored nor returned. Options as getOrSet's.
    */
   getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T> & ManyFactory<JsonSafe<NoInfer<T>>>, opts?: GetOrSetOptions): Promise<Map<string, T>> {
-    const getMany = async (unique: string[], version: KeyVersion | undefined): Promise<Map<string, unknown>> => await this.#getMany(unique, version, false, undefined)
+    const getMany = async (unique: string[], version: KeyVersion | undefined): Promise<Map<string, unknown>> => await this.#batch.getMany(unique, version, false, undefined)
     return cacheChannel.hasSubscribers
       ? this.#trace('getOrSetMany', undefined, (ctx) => this.#readThrough.getOrSetMany<T>(keys, factory, opts, getMany, ctx))
       : this.#readThrough.getOrSetMany<T>(keys, factory, opts, getMany, undefined)
