@@ -89,5 +89,6 @@ export async function commandCalls (redis: RedisServer, command: string): Promis
 
 export async function keys (redis: RedisServer, pattern = '*'): Promise<string[]> {
   const out = await redis.cli('--scan', '--pattern', pattern)
-  return out.split('\n').filter((k) => k !== '').sort()
+  // SCAN may return a key twice (the table rehashing under it, e.g. right after a mass delete): a key is listed once.
+  return [...new Set(out.split('\n').filter((k) => k !== ''))].sort()
 }

@@ -53,5 +53,6 @@ t.test('sessions on a Redis Cluster', async (t) => {
   t.equal(await app.sessions.count(), 0)
   const left = await Promise.all(cluster.nodes.map(async (node) =>
     (await node.cli('--scan')).split('\n').filter((k) => k !== '')))
-  t.same(left.flat(), ['other:key'], 'sessions and user indexes gone; nothing else touched')
+  // SCAN may list a key twice while the table rehashes after the deletes.
+  t.same([...new Set(left.flat())], ['other:key'], 'sessions and user indexes gone; nothing else touched')
 })
