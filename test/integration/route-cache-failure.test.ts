@@ -38,3 +38,29 @@ t.test('a failed handler makes no request in another process queue behind it: th
     t.match(reply.headers['cache-status'], /^fastify-codex; fwd=miss/)
   }
 })
+
+t.test('a handler abandoned at hardTimeout makes no request in another process queue behind it either', async t => {
+  const redis = await redisForTest(t)
+  const gate = new Gate()
+  const slow = await routeCacheApp(t, redis)
+  // Held past its hardTimeout, until the test ends.
+  slow.get('/report', { config: { cache: { ttl: 60, hardTimeout: 1000 } } }, async () => { await gate.hold(); return 'late' })
+  await slow.ready()
+  t.teardown(() => gate.open())
+  // The other processes' own deadline is far off: only the abandoned computation's mark can free them.
+  const three = together(3)
+  const others = await Promise.all([0, 1, 2].map(async () => {
+    const app = await routeCacheApp(t, redis)
+    app.get('/report', { config: { cache: { ttl: 60, hardTimeout: 60_000 } } }, async () => { await three.enter(); return 'fine' })
+    await app.ready()
+    return app
+  }))
+  const arrived = gate.arrival()
+  const first = slow.inject('/report')
+  await arrived
+  const answered = await Promise.all(others.map((app) => app.inject('/report')))
+  t.equal(three.most, 3, 'the three waiting requests ran their handlers side by side')
+  for (const reply of answered) t.equal(reply.body, 'fine')
+  gate.open()
+  t.equal((await first).body, 'late', 'the slow request still answers')
+})
