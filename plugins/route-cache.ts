@@ -24,14 +24,17 @@ declare module 'fastify' {
 
 // @fastify/session's default, used when it was registered without codexSession (its options are its own).
 const FASTIFY_SESSION_COOKIE = 'sessionId'
-// A route's `config.cache` is served by the first codexCache that sees it (an inner one sees it last); the HEAD
-// route Fastify adds for a GET shares its config object.
-const claimed = new WeakMap<object, Set<string>>()
+// A route's `config.cache` is served by the first codexCache of its app that sees it (an inner one sees it last); the
+// HEAD route Fastify adds for a GET shares its config object. Claims are per app (its server): two apps given one
+// route options object each cache the route.
+const claimed = new WeakMap<object, WeakMap<object, Set<string>>>()
 
-function claim (config: object, methods: string[]): boolean {
+function claim (app: object, config: object, methods: string[]): boolean {
   const key = methods.join()
-  let taken = claimed.get(config)
-  if (taken === undefined) claimed.set(config, taken = new Set())
+  let byConfig = claimed.get(app)
+  if (byConfig === undefined) claimed.set(app, byConfig = new WeakMap())
+  let taken = byConfig.get(config)
+  if (taken === undefined) byConfig.set(config, taken = new Set())
   if (taken.has(key)) return false
   taken.add(key)
   return true
@@ -111,7 +114,7 @@ export function registerRouteCache (fastify: FastifyInstance, cache: RedisCache,
       }]
     }
     const config = route.config?.cache
-    if (config === undefined || config === false || route.config === undefined || !claim(route.config, methods)) return
+    if (config === undefined || config === false || route.config === undefined || !claim(fastify.server, route.config, methods)) return
     let options
     try {
       if (!methods.includes('GET') && !methods.includes('HEAD')) throw new InvalidOptionsError(`route ${route.url} config.cache: only GET routes are cached`)

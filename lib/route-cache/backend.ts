@@ -5,6 +5,8 @@ import { STRICT_PATHS, type PathRules } from './key.js'
 /** What a route's computation may tell the cache (getOrSet's factory context, as the route cache uses it). */
 export interface RouteFactoryContext {
   readonly stale: unknown
+  /** Aborted when getOrSet abandons the computation (its hardTimeout). */
+  readonly signal: AbortSignal
   /** Redis was unreachable (failOpen): nothing will be stored. */
   readonly [OFFLINE]?: true
   /** Do not store, and let waiting callers compute their own. */

@@ -140,6 +140,8 @@ export class CachedRoute {
     let fail!: (err: unknown) => void
     const first$ = new Promise<unknown>((resolve, reject) => { answer = resolve; fail = reject })
     const done = this.#host.backend.getOrSet(key, (ctx) => new Promise((resolve, reject) => {
+      // Abandoned (hardTimeout): as after a failed handler, nobody anywhere waits for this one.
+      ctx.signal.addEventListener('abort', () => ctx.uncacheable(), { once: true })
       state.computing = { ctx, varyNames: names, resolve, reject, settled: false }
       answer(COMPUTE)
     }), plan)
@@ -250,8 +252,12 @@ export class CachedRoute {
     return payload
   }
 
-  /** The handler threw or answered 5xx: nothing is stored; a grace copy, if any, answers instead. */
+  /**
+   * The handler threw or answered 5xx: nothing is stored; a grace copy, if any, answers instead. Waiting requests,
+   * here and in other processes, run their own handler at once rather than queue behind the failure one by one.
+   */
   #failedResponse (reply: FastifyReply, computation: Computation, payload: unknown): unknown {
+    computation.ctx.uncacheable()
     computation.reject(new HandlerFailed(`status ${reply.statusCode}`))
     const stale = computation.ctx.stale
     if (!isStoredResponse(stale)) {
@@ -272,6 +278,7 @@ export class CachedRoute {
     const computation = states.get(request)?.computing
     if (computation === undefined || computation.settled) return
     computation.settled = true
+    computation.ctx.uncacheable()
     computation.reject(new HandlerFailed('the request ended before its response'))
   }
 }

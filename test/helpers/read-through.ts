@@ -37,3 +37,33 @@ export async function settlesTo<T> (read: () => Promise<T>, expected: T, withinM
     await sleep(20)
   }
 }
+
+/**
+ * Counts computations running at once: each `enter()` holds until `size` are in together (or `fallbackMs` passed,
+ * so that code running them one by one ends the test instead of hanging it); `most` tells how many ever overlapped.
+ */
+export function together (size: number, fallbackMs = 5000): { enter: () => Promise<void>, readonly most: number } {
+  let running = 0
+  let most = 0
+  let open!: () => void
+  const full = new Promise<void>((resolve) => { open = resolve })
+  return {
+    async enter () {
+      most = Math.max(most, ++running)
+      if (running >= size) open()
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([full, new Promise((resolve) => { timer = setTimeout(resolve, fallbackMs) })])
+      clearTimeout(timer)
+      running--
+    },
+    get most () { return most }
+  }
+}
+
+/** How many connections listen on any pub/sub channel: each process waiting for another's computation has one. */
+export async function subscribers (raw: { sendCommand: (args: string[]) => Promise<unknown> }): Promise<number> {
+  const channels = await raw.sendCommand(['PUBSUB', 'CHANNELS']) as string[]
+  if (channels.length === 0) return 0
+  const counts = await raw.sendCommand(['PUBSUB', 'NUMSUB', ...channels]) as Array<string | number>
+  return counts.filter((_, i) => i % 2 === 1).reduce<number>((sum, n) => sum + Number(n), 0)
+}

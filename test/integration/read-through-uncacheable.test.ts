@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { RedisCache } from '../../index.js'
 import { rawClient } from '../helpers/cache-app.js'
-import { milestone } from '../helpers/read-through.js'
+import { milestone, subscribers, together } from '../helpers/read-through.js'
+import { until } from '../helpers/until.js'
 import { redisForTest, type RedisServer } from '../helpers/redis-server.js'
 
 /** A cache on its own client: two of them behave like two processes (separate flights, separate connections). */
@@ -114,4 +115,48 @@ t.test('a stored value ends the key\'s uncacheable mark: concurrent callers, her
     t.equal(runs, 1)
     await cache.delete('k')
   }
+})
+
+t.test('a process that learns the mark from Redis lets none of its callers wait for another\'s computation', async t => {
+  const redis = await redisForTest(t)
+  const one = await cacheOn(t, redis)
+  const two = await cacheOn(t, redis)
+  t.equal(await one.getOrSet('k', (ctx) => { ctx.uncacheable(); return 'A' }, { ttl: 60 }), 'A')
+  // Four concurrent callers in the other process: each factory holds until all four run at once.
+  const four = together(4)
+  const values = await Promise.all([1, 2, 3, 4].map((i) => two.getOrSet('k', async (ctx) => {
+    await four.enter()
+    ctx.uncacheable()
+    return i
+  }, { ttl: 60 })))
+  t.equal(four.most, 4, 'the four factories ran side by side')
+  t.same(values, [1, 2, 3, 4], 'each caller got its own value')
+})
+
+t.test('a factory that calls uncacheable() and then fails: its waiters here get the error, waiters elsewhere compute at once', async t => {
+  const redis = await redisForTest(t)
+  const raw = await rawClient(t, redis)
+  const one = await cacheOn(t, redis)
+  const two = await cacheOn(t, redis)
+  const started = milestone()
+  let release!: () => void
+  const held = new Promise<void>((resolve) => { release = resolve })
+  const failure = Object.assign(new Error('backend down'), { code: 'BACKEND_DOWN' })
+  const a = one.getOrSet('k', async (ctx) => {
+    started.reach()
+    await held
+    ctx.uncacheable()
+    throw failure
+  }, { ttl: 60 })
+  await started.reached
+  const sameProcess = one.getOrSet('k', () => 'never', { ttl: 60 })
+  const three = together(3)
+  const elsewhere = Promise.all([1, 2, 3].map((i) => two.getOrSet('k', async () => { await three.enter(); return i }, { ttl: 60 })))
+  // The other process subscribes to the announcement once it waits for this computation.
+  await until(async () => await subscribers(raw) === 1, 5000)
+  release()
+  await t.rejects(a, { code: 'BACKEND_DOWN' })
+  await t.rejects(sameProcess, { code: 'BACKEND_DOWN' }, 'a waiter in the failing process gets its error')
+  t.same(await elsewhere, [1, 2, 3], 'each caller elsewhere got its own value')
+  t.equal(three.most, 3, 'the three factories elsewhere ran side by side, none queued behind the failure')
 })

@@ -143,3 +143,15 @@ t.test('a route whose statuses list 304 fails ready() with FST_CODEX_INVALID_OPT
   app.get('/revalidated', { config: { cache: { statuses: [200, 304] } } }, async () => 'x')
   await t.rejects(async () => await app.ready(), { code: 'FST_CODEX_INVALID_OPTIONS' })
 })
+
+t.test('two apps given the same route options object both cache the route', async t => {
+  const redis = await redisForTest(t)
+  const shared = { config: { cache: { ttl: 60 } } }
+  for (const name of ['one', 'two']) {
+    const app = await routeCacheApp(t, redis, { keyPrefix: name })
+    app.get('/shared', shared, async () => name)
+    await app.ready()
+    t.equal((await app.inject('/shared')).headers['cache-status'], 'fastify-codex; fwd=miss; stored', `${name} stored it`)
+    t.match((await app.inject('/shared')).headers['cache-status'], /^fastify-codex; hit/, `${name} served it`)
+  }
+})

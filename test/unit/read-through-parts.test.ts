@@ -31,15 +31,20 @@ t.test('runFactory: sync and async factories, setTtl, skip, uncacheable, tag, er
   t.same(await runFactory(async (ctx) => { ctx.setTtl(1.5); ctx.skip(); return 'x' }, undefined, undefined), { value: 'x', skipped: true, uncacheable: false, ttl: 1500 })
   t.same((await runFactory((ctx) => { ctx.setTtl(null); return ctx.stale }, 'old', undefined)), { value: 'old', skipped: false, uncacheable: false, ttl: null })
   t.same(await runFactory((ctx) => { ctx.uncacheable(); ctx.tag('a'); ctx.tag('b', 'c'); return 2 }, undefined, undefined), { value: 2, skipped: false, uncacheable: true, tags: ['a', 'b', 'c'], ttl: undefined })
-  await t.rejects(runFactory(() => { throw new Error('sync') }, undefined, undefined), { message: 'sync' })
-  await t.rejects(runFactory((ctx) => { ctx.setTtl(Number.NaN); return 1 }, undefined, undefined), { code: 'FST_CODEX_INVALID_TTL' })
+  // A failure is returned (with what the factory said before it), not thrown.
+  const sync = await runFactory(() => { throw new Error('sync') }, undefined, undefined)
+  t.match(sync, { value: undefined, uncacheable: false, failure: { error: { message: 'sync' } } })
+  t.match((await runFactory((ctx) => { ctx.setTtl(Number.NaN); return 1 }, undefined, undefined)).failure, { error: { code: 'FST_CODEX_INVALID_TTL' } })
+  const said = await runFactory(async (ctx) => { ctx.uncacheable(); throw new Error('after uncacheable') }, undefined, undefined)
+  t.match(said, { uncacheable: true, failure: { error: { message: 'after uncacheable' } } }, 'uncacheable() before the failure still counts')
+  t.equal((await runFactory(() => 1, undefined, undefined)).failure, undefined)
 })
 
-t.test('runFactory: hardTimeout aborts the signal and rejects with FST_CODEX_FACTORY_TIMEOUT', async t => {
+t.test('runFactory: hardTimeout aborts the signal and fails with FST_CODEX_FACTORY_TIMEOUT', async t => {
   let signal: AbortSignal | undefined
   const started = performance.now()
-  await t.rejects(runFactory(async (ctx) => { signal = ctx.signal; await sleep(2000); return 1 }, undefined, 50),
-    { code: 'FST_CODEX_FACTORY_TIMEOUT', statusCode: 504 })
+  const run = await runFactory(async (ctx) => { signal = ctx.signal; await sleep(2000); return 1 }, undefined, 50)
+  t.match(run.failure, { error: { code: 'FST_CODEX_FACTORY_TIMEOUT', statusCode: 504 } })
   t.ok(performance.now() - started < 1500)
   t.equal(signal?.aborted, true)
   t.equal((signal?.reason as { code?: string }).code, 'FST_CODEX_FACTORY_TIMEOUT', 'the signal says why')

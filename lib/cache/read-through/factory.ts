@@ -33,11 +33,14 @@ export interface FactoryRun {
   readonly tags: readonly string[] | undefined
   /** The TTL chosen with setTtl, resolved; `undefined` = the call's. */
   readonly ttl: Ttl | undefined
+  /** The factory threw, rejected or was abandoned (hardTimeout): what it failed with. `value` is then `undefined`. */
+  readonly failure?: { readonly error: unknown }
 }
 
 /**
  * Runs `factory` once (sync or async) with its context; past `hardTimeout` ms, or when `controller` aborts
  * (the starting caller's own hardTimeout passed first), it is abandoned and its signal aborted.
+ * A failure is returned, not thrown, with what the factory said before it (uncacheable() still counts).
  */
 export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | undefined, hardTimeout: number | undefined, controller = new AbortController(), offline = false): Promise<FactoryRun> {
   let skipped = false
@@ -55,9 +58,14 @@ export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | un
   }
   // A sync throw becomes a rejection like an async one: one error path for every caller.
   const running = (async () => await factory(ctx))()
+  const failed = (error: unknown): FactoryRun => ({ value: undefined, skipped, uncacheable, tags, ttl, failure: { error } })
   if (hardTimeout === undefined) {
-    const value = await running
-    return { value, skipped, uncacheable, tags, ttl }
+    try {
+      const value = await running
+      return { value, skipped, uncacheable, tags, ttl }
+    } catch (err) {
+      return failed(err)
+    }
   }
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<never>((resolve, reject) => {
@@ -69,6 +77,8 @@ export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | un
   try {
     const value = await Promise.race([running, expired])
     return { value, skipped, uncacheable, tags, ttl }
+  } catch (err) {
+    return failed(err)
   } finally {
     clearTimeout(timer)
     // An abandoned factory may still reject later: nobody is listening any more.

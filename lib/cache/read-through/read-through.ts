@@ -65,7 +65,8 @@ export class ReadThrough {
       const plan = resolvePlan(opts, this.#host.options)
       if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSet needs a factory function')
       const fullKey = this.#host.makeKey(key, plan.version)
-      const flight = this.#flights.get(fullKey)
+      // A flight whose computation just marked the key (it is still writing the mark) is no longer to be joined.
+      const flight = this.#alone.has(fullKey) ? undefined : this.#flights.get(fullKey)
       if (flight === undefined) {
         let text: string | null = null
         let offline = false
@@ -167,8 +168,12 @@ export class ReadThrough {
       return await this.#computeOffline(flight, key, factory, plan)
     }
     if (turn.how === 'landed') return { text: turn.text }
+    if (turn.how === 'alone') {
+      // Learnt from another process's mark: this process's later callers compute alone too, as do this flight's.
+      this.#alone.mark(fullKey, turn.ms)
+      return { alone: true }
+    }
     flight.computed = true
-    // 'alone' computes as 'forced' does: without the lock, nobody waits for it.
     const owned = turn.how === 'owner'
     let stored = false
     try {
@@ -190,6 +195,7 @@ export class ReadThrough {
     flight.setStale(null)
     flight.computed = true
     const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller, true)
+    if (run.failure !== undefined) throw run.failure.error
     if (run.uncacheable) return { value: run.value, uncacheable: true }
     return run.skipped ? { value: run.value } : { text: this.#encode(key, run.value) }
   }
@@ -210,19 +216,25 @@ export class ReadThrough {
       if (failOpen && isUnavailable(err)) return await this.#computeOffline(flight, key, factory, plan)
       throw err
     }
-    const staleText = await flight.staleText
-    let stale: unknown
-    try {
-      stale = staleText === null ? undefined : this.#host.reader.parse(staleText)
-    } catch {
-      // An unreadable stale copy is no stale value: refresh as if there were none.
-    }
+    const stale = this.#parseStale(await flight.staleText)
     const run = await runFactory(factory, stale, plan.hardTimeout, flight.controller)
     return await this.#keep(key, fullKey, staleKey, run, plan, epochs)
   }
 
-  /** A computation's result: stored (as `set` would), kept from its waiters (uncacheable), or handed back unstored. */
-  async #keep (key: string, fullKey: string, staleKey: string, run: FactoryRun, plan: Plan, epochs: Array<string | null> | undefined): Promise<Outcome> {
+  #parseStale (text: string | null): unknown {
+    try {
+      return text === null ? undefined : this.#host.reader.parse(text)
+    } catch {
+      // An unreadable stale copy is no stale value: refresh as if there were none.
+      return undefined
+    }
+  }
+
+  /**
+   * A computation's result: stored (as `set` would), kept from its waiters (uncacheable), or handed back unstored.
+   * A failure rethrows; after uncacheable() it first marks the key, so no caller anywhere queues behind the failure.
+   */
+  async #keep (key: string, fullKey: string, staleKey: string, run: FactoryRun, plan: Plan, epochs: Array<string | null> | undefined): Promise<Exclude<Outcome, { alone: true }>> {
     const { failOpen } = this.#host.options
     const ttl = run.ttl === undefined ? plan.ttl : run.ttl
     if (run.uncacheable) {
@@ -232,10 +244,12 @@ export class ReadThrough {
         // Before the lock is released and waiters are woken: they must find the mark.
         if (ms > 0) await this.#connection.run((c) => c.set(this.#keys.uncacheable(fullKey), '1', { expiration: { type: 'PX', value: ms } }))
       } catch (err) {
-        if (!(failOpen && isUnavailable(err))) throw err
+        if (!(failOpen && isUnavailable(err)) && run.failure === undefined) throw err
       }
+      if (run.failure !== undefined) throw run.failure.error
       return { value: run.value, uncacheable: true }
     }
+    if (run.failure !== undefined) throw run.failure.error
     if (run.skipped) return { value: run.value }
     const text = this.#encode(key, run.value)
     let tags = plan.tags
@@ -261,11 +275,19 @@ export class ReadThrough {
     return { text }
   }
 
-  /** The key's last computation could not be stored: this caller computes by itself, waiting for nobody. */
-  async #computeAlone (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, ctx: CacheContext | undefined): Promise<unknown> {
-    const epochs = plan.tags === undefined ? undefined : await readEpochs(this.#connection, this.#keys, plan.tags)
-    const run = await runFactory(factory, undefined, plan.hardTimeout)
-    const outcome = await this.#keep(key, fullKey, this.#keys.stale(fullKey), run, plan, epochs)
+  /**
+   * The key's last computation could not be stored: this caller computes by itself, waiting for nobody.
+   * `staleText`: the grace copy its flight read (`null`: none); without a flight, it is read here (a call with grace only).
+   */
+  async #computeAlone (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, ctx: CacheContext | undefined, staleText?: string | null): Promise<unknown> {
+    const staleKey = this.#keys.stale(fullKey)
+    const [epochs, stale] = await Promise.all([
+      plan.tags === undefined ? undefined : readEpochs(this.#connection, this.#keys, plan.tags),
+      // A failed read only costs the stale value (ctx.stale), never the call.
+      staleText !== undefined || plan.graceMs <= 0 ? staleText ?? null : this.#connection.run((c) => c.get(staleKey)).catch(() => null)
+    ])
+    const run = await runFactory(factory, this.#parseStale(stale), plan.hardTimeout)
+    const outcome = await this.#keep(key, fullKey, staleKey, run, plan, epochs)
     this.#answered(ctx, 'computed')
     return 'text' in outcome ? this.#host.reader.parse(outcome.text) : outcome.value
   }
@@ -349,8 +371,11 @@ export class ReadThrough {
         if (started) flight.controller.abort(err)
         return await serveStale(err)
       }
-      // Another caller's value that may not be stored is its own: this one computes by itself.
-      if (!('text' in outcome) && outcome.uncacheable === true && !started) return await this.#computeAlone(key, fullKey, factory, plan, ctx)
+      // Nobody computed (the key is marked uncacheable), or another caller's value that may not be stored is its
+      // own: this caller computes by itself.
+      if ('alone' in outcome || (!('text' in outcome) && outcome.uncacheable === true && !started)) {
+        return await this.#computeAlone(key, fullKey, factory, plan, ctx, await flight.staleText)
+      }
       const value = 'text' in outcome ? reader.parse(outcome.text) : outcome.value
       this.#answered(ctx, started && flight.computed ? 'computed' : 'collapsed')
       return value

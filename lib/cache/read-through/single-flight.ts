@@ -1,19 +1,25 @@
 import type { RedisConnection } from '../../connection/connection.js'
 import type { ComputeLock } from './compute-lock.js'
 import type { Notifier } from './notify.js'
+import { MAX_UNCACHEABLE_MS } from './uncacheable.js'
 
 /**
  * What a computation hands its callers: the stored text (each caller decodes its own copy), an unstored value, or
  * a value for its own caller only (the others compute their own).
  */
-export type Outcome = { readonly text: string } | { readonly value: unknown, readonly uncacheable?: true }
+export type Outcome =
+  | { readonly text: string }
+  | { readonly value: unknown, readonly uncacheable?: true }
+  // Nobody computed: the key is marked uncacheable (by another process), every caller computes its own.
+  | { readonly alone: true }
 
 /** How a flight got its answer: the value landed meanwhile, or this process computes (holding the lock or not). */
 export type Turn =
   | { readonly how: 'landed', readonly text: string }
   | { readonly how: 'owner' }
   | { readonly how: 'forced' }
-  | { readonly how: 'alone' }
+  /** The key's uncacheable mark, with `ms` left to live: nobody waits for another's computation. */
+  | { readonly how: 'alone', readonly ms: number }
 
 // With notifications, a re-check at least this often also covers a message lost while the subscriber reconnected.
 const MAX_WAIT_MS = 1000
@@ -82,16 +88,21 @@ export async function awaitTurn (connection: RedisConnection, notifier: Notifier
     for (let round = 0; ; round++) {
       woken = false
       const [acquired, text, staleText, pttl, alone] = await connection.run((c) => Promise.all([
-        lock.tryAcquire(c), c.get(fullKey), round === 0 && staleKey !== undefined ? c.get(staleKey) : null, c.pTTL(lock.key), c.exists(aloneKey)
+        lock.tryAcquire(c), c.get(fullKey), round === 0 && staleKey !== undefined ? c.get(staleKey) : null, c.pTTL(lock.key), c.pTTL(aloneKey)
       ]))
       if (round === 0) flight.setStale(staleText)
       if (text !== null) {
         if (acquired) await lock.release()
         return { how: 'landed', text }
       }
+      // The key's last computation could not be stored: nobody waits for another's, so nobody holds the lock.
+      // -1 cannot happen for a PX mark: taken as the longest a mark lasts.
+      if (alone > 0 || alone === -1) {
+        // Not awaited: this process's callers compute now; the release only frees the key for after the mark.
+        if (acquired) lock.release().catch(() => {})
+        return { how: 'alone', ms: alone === -1 ? MAX_UNCACHEABLE_MS : alone }
+      }
       if (acquired) return { how: 'owner' }
-      // The key's last computation could not be stored: nobody waits for another's.
-      if (alone > 0) return { how: 'alone' }
       if (flight.forced) return { how: 'forced' }
       if (round === 0) {
         // Subscribed only once this process has to wait (a process that never waits opens no subscriber);
