@@ -116,7 +116,7 @@ if (cache !== undefined) {
 if (session !== undefined) {
   out.push('## Sessions over HTTP', '',
     `Fastify in a child process per contestant, autocannon from the parent: ${session.connections} connections, ` +
-    `${session.sessions} sessions, ${session.rounds} round(s) of ${session.durationSec} s per contestant and route, alternating. ` +
+    `${session.sessions} sessions${session.pinned ? ' (pinned: connection i only sends session i)' : ''}, ${session.rounds} round(s) of ${session.durationSec} s per contestant and route, alternating. ` +
     'Libraries with their defaults (cookie `secure: false`, plain http). Ratios are medians of per-round ratios. ' +
     'Fastest peer: @fastify/session + connect-redis on the `redis` v5 client; ceiling: @fastify/session with a Map store answering on setImmediate; ' +
     'Redis floor: the ceiling\'s Map plus the round trips no Redis store can skip (a GET per load, a payload-sized SET per change, on @redis/client 6 without timeout), no JSON, no checks; "with JSON": the same plus JSON.parse per load and JSON.stringify per change (plain objects, so @fastify/session signs the id again, as for every serializing store). ' +

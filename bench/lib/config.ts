@@ -14,7 +14,7 @@ export interface BenchConfig {
   soak: boolean
   cache: { rounds: number, sliceMs: number, batchSliceMs: number, warmupMs: number, operations?: CacheOperation[] }
   near: { rounds: number, sliceMs: number, warmupMs: number, samples: number }
-  session: { rounds: number, durationSec: number, connections: number, sessions: number }
+  session: { rounds: number, durationSec: number, connections: number, sessions: number, pinned: boolean }
   serializer: { rounds: number, iterationsPerRound: number }
   soakSize: { cacheOps: number, sessionRequests: number }
   locks: { rounds: number, sliceMs: number, warmupMs: number, costMs: number }
@@ -53,7 +53,9 @@ export function loadConfig (): BenchConfig {
       // Many short rounds: on a shared machine one contestant's rate moves ±15 % between 3 s slices.
       ...(quick ? { rounds: 1, durationSec: 1, connections: 64, sessions: 64 } : { rounds: 7, durationSec: 2, connections: 64, sessions: 64 }),
       ...positive('rounds', process.env.BENCH_SESSION_ROUNDS),
-      ...positive('durationSec', process.env.BENCH_SESSION_SECONDS)
+      ...positive('durationSec', process.env.BENCH_SESSION_SECONDS),
+      // BENCH_SESSION_PINNED=1: connection i only sends session i (no overlapping requests of one session).
+      pinned: flag('BENCH_SESSION_PINNED')
     },
     serializer: quick ? { rounds: 10, iterationsPerRound: 2000 } : { rounds: 30, iterationsPerRound: 5000 },
     soakSize: quick ? { cacheOps: 200_000, sessionRequests: 20_000 } : { cacheOps: 1_000_000, sessionRequests: 100_000 },

@@ -2,6 +2,7 @@
  * One contestant's Fastify server, run as a child process (`node --import tsx bench/session/server.ts`):
  * argv = contestant name, Redis URL. Listens on a loopback port and reports it over IPC; SIGTERM closes it.
  */
+import { countVisits } from './visits.js'
 import { buildApp, isSessionContestant, SESSION_CONTESTANTS } from './apps.js'
 
 const [contestant, redisUrl] = process.argv.slice(2)
@@ -22,6 +23,7 @@ app.get('/__cpu', async () => {
   const { user, system } = process.cpuUsage()
   return { cpuUs: user + system }
 })
+if (process.env.BENCH_COUNT_VISITS !== undefined) countVisits(app)
 if (process.env.BENCH_INJECT !== undefined) {
   const { injectRoutes } = await import('./inject.js')
   injectRoutes(app)

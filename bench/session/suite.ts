@@ -18,6 +18,8 @@ export interface SessionBenchOptions {
   connections: number
   /** Distinct sessions (cookies) the requests cycle through. */
   sessions: number
+  /** Each connection on its own session (no two requests of one session in flight); default false. */
+  pinned?: boolean
   contestants?: readonly SessionContestant[]
   onRun?: (line: string) => void
 }
@@ -44,11 +46,12 @@ export interface SessionBenchResult {
   durationSec: number
   rounds: number
   sessions: number
+  pinned: boolean
   runs: SessionRun[]
   skipped: Array<{ contestant: SessionContestant, reason: string }>
 }
 
-async function login (server: ServerProcess, count: number): Promise<string[]> {
+export async function login (server: ServerProcess, count: number): Promise<string[]> {
   const cookies: string[] = []
   for (let i = 0; i < count; i++) {
     const response = await fetch(`${server.url}/login`)
@@ -60,19 +63,42 @@ async function login (server: ServerProcess, count: number): Promise<string[]> {
   return cookies
 }
 
-async function serverCpuUs (server: ServerProcess): Promise<number> {
+export async function serverCpuUs (server: ServerProcess): Promise<number> {
   const response = await fetch(`${server.url}/__cpu`)
   return (await response.json() as { cpuUs: number }).cpuUs
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function fire (server: ServerProcess, route: SessionRoute, cookies: readonly string[], options: SessionBenchOptions, durationSec: number): Promise<autocannon.Result> {
-  const { method, path } = ROUTES[route]
+export interface Fired { total: number, rate: number, p99: number, failures: number }
+
+/**
+ * One slice of load. Shared (the default): every connection walks the whole cookie list, so requests of one session
+ * overlap. Pinned (BENCH_SESSION_PINNED=1): connection i only ever sends cookie i, so no two requests of one session are
+ * in flight at once (one autocannon per connection: autocannon has no per-connection request list).
+ */
+export async function fireRoute (url: string, route: SessionRoute | { method: 'GET' | 'POST', path: string }, cookies: readonly string[], connections: number, durationSec: number, pinned = false): Promise<Fired> {
+  const { method, path } = typeof route === 'string' ? ROUTES[route] : route
+  if (pinned && cookies.length > 0) {
+    if (cookies.length < connections) throw new Error(`pinned sessions need a cookie per connection (${cookies.length} < ${connections})`)
+    const results = await Promise.all(cookies.slice(0, connections).map(async (cookie) =>
+      await autocannon({ url, connections: 1, duration: durationSec, requests: [{ method, path, headers: { cookie } }] })))
+    return {
+      total: results.reduce((n, r) => n + r.requests.total, 0),
+      rate: results.reduce((n, r) => n + r.requests.average, 0),
+      p99: Math.max(...results.map((r) => r.latency.p99)),
+      failures: results.reduce((n, r) => n + r.non2xx + r.errors + r.timeouts, 0)
+    }
+  }
   const requests = cookies.length === 0
     ? [{ method, path }]
     : cookies.map((cookie) => ({ method, path, headers: { cookie } }))
-  return await autocannon({ url: server.url, connections: options.connections, duration: durationSec, requests })
+  const result = await autocannon({ url, connections, duration: durationSec, requests })
+  return { total: result.requests.total, rate: result.requests.average, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts }
+}
+
+async function fire (server: ServerProcess, route: SessionRoute, cookies: readonly string[], options: SessionBenchOptions, durationSec: number): Promise<Fired> {
+  return await fireRoute(server.url, route, cookies, options.connections, durationSec, options.pinned === true)
 }
 
 /** Starts every contestant's server at once (idle ones cost nothing), then alternates them route by route. */
@@ -115,16 +141,16 @@ export async function runSessionBench (options: SessionBenchOptions): Promise<Se
           const cpu = await serverCpuUs(server) - cpuBefore
           const redisCpu = await redisCpuUs(admin) - redisBefore
           const delta = callsBetween(before, await commandCalls(admin))
-          const requests = Math.max(1, result.requests.total)
+          const requests = Math.max(1, result.total)
           run.cpuUsPerRequest.push(cpu / requests)
           run.redisCpuUsPerRequest.push(redisCpu / requests)
           const total = calls.get(server.contestant)!
           for (const [name, n] of delta) total.set(name, (total.get(name) ?? 0) + n)
-          run.rates.push(result.requests.average)
-          run.p99Ms.push(result.latency.p99)
-          run.requests += result.requests.total
-          run.failures += result.non2xx + result.errors + result.timeouts
-          options.onRun?.(`${ROUTES[route].label} ${server.contestant}: ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, ${Math.round(cpu / requests)} µs CPU/request, Redis ${(redisCpu / requests).toFixed(2)} µs/request`)
+          run.rates.push(result.rate)
+          run.p99Ms.push(result.p99)
+          run.requests += result.total
+          run.failures += result.failures
+          options.onRun?.(`${ROUTES[route].label} ${server.contestant}: ${Math.round(result.rate)} req/s, p99 ${result.p99} ms, ${Math.round(cpu / requests)} µs CPU/request, Redis ${(redisCpu / requests).toFixed(2)} µs/request`)
         }
       }
       for (const [contestant, run] of byName) {
@@ -137,6 +163,7 @@ export async function runSessionBench (options: SessionBenchOptions): Promise<Se
       durationSec: options.durationSec,
       rounds: options.rounds,
       sessions: options.sessions,
+      pinned: options.pinned === true,
       runs,
       skipped
     }
