@@ -8,7 +8,7 @@ import { InvalidOptionsError } from '../lib/errors.js'
 import { assertValueSize, encodeValue } from '../lib/value-codec.js'
 import { invalidatePath, WRITE_METHODS } from '../lib/route-cache/invalidate.js'
 import { routePattern, type PathRules } from '../lib/route-cache/key.js'
-import { resolveRouteCache, type RouteCacheOptions } from '../lib/route-cache/options.js'
+import { isNeverStored, resolveRouteCache, type RouteCacheOptions } from '../lib/route-cache/options.js'
 import { tracedLookup, tracedResponse } from '../lib/route-cache/observe.js'
 
 declare module 'fastify' {
@@ -119,6 +119,10 @@ export function registerRouteCache (fastify: FastifyInstance, cache: RedisCache,
     try {
       if (!methods.includes('GET') && !methods.includes('HEAD')) throw new InvalidOptionsError(`route ${route.url} config.cache: only GET routes are cached`)
       options = resolveRouteCache(config, defaults, `route ${route.url} config.cache`)
+      const listed = (config === true ? undefined : (config as RouteCacheOptions).statuses) ?? defaults.statuses ?? []
+      const never = listed.filter(isNeverStored)
+      // Listing them is allowed (the contract says they are never stored), but someone expected them to be.
+      if (never.length > 0) this.log.warn(`fastify-codex: route ${route.url} config.cache: statuses ${never.join(', ')} are never stored`)
     } catch (err) {
       // An onRoute throw would escape app.get() itself; the contract says ready() fails.
       errors.push(err)

@@ -238,7 +238,7 @@ export class CachedRoute {
     let reason = unstorableReason(status, headers, payload, this.#options.statuses, this.#options.maxBytes)
     // Stored under a key that ignores a header the response varies on, it would be served to the wrong clients.
     if (reason === undefined && !names.every((name) => computation.varyNames.includes(name))) reason = 'vary'
-    const entry = reason === undefined ? toEntry(status, headers, payload as string | Buffer | null | undefined, this.#options.ttl ?? this.#host.defaultTtl, preciseNow()) : undefined
+    const entry = reason === undefined ? toEntry(status, headers, payload as string | Buffer | null | undefined, this.#options.ttl === undefined ? this.#host.defaultTtl : this.#options.ttl, preciseNow()) : undefined
     if (entry === undefined || !this.#host.fits(entry)) {
       computation.ctx.uncacheable()
       computation.resolve(UNSTORED)

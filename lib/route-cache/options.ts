@@ -22,7 +22,7 @@ export interface RouteCacheOptions {
   varyBy?: (request: FastifyRequest) => string
   /** The response is the same for every caller, credentials or not. Default false. */
   shared?: boolean
-  /** Statuses that may be stored (206 and 5xx never are). Default [200]. */
+  /** Statuses that may be stored (206, 304, 1xx and 5xx never are, even when listed). Default [200]. */
   statuses?: number[]
   /** Larger bodies are not stored. Default 1048576. */
   maxBytes?: number
@@ -80,10 +80,14 @@ function names (where: string, name: string, value: unknown, header: boolean): s
 
 function statuses (where: string, value: unknown): number[] | undefined {
   if (value === undefined) return undefined
-  // A 304 has no body of its own: stored, it would answer clients that have nothing to revalidate.
-  const ok = Array.isArray(value) && value.length > 0 && value.every((s) => Number.isInteger(s) && s >= 200 && s < 500 && s !== 206 && s !== 304)
-  if (!ok) fail(where, 'statuses must list integer statuses from 200 to 499 (206, 304 and 5xx are never stored)')
+  const ok = Array.isArray(value) && value.length > 0 && value.every((s) => Number.isInteger(s) && s >= 100 && s <= 599)
+  if (!ok) fail(where, 'statuses must be a non-empty array of HTTP statuses (integers from 100 to 599)')
   return value as number[]
+}
+
+/** 206, 304, 1xx and 5xx are never stored even when listed: a 304 has no body of its own, a 5xx is a failure. */
+export function isNeverStored (status: number): boolean {
+  return status < 200 || status === 206 || status === 304 || status >= 500
 }
 
 /** Checks one options object (the plugin's defaults or a route's own) without merging anything. */
@@ -123,7 +127,7 @@ export function resolveRouteCache (config: unknown, defaults: RouteCacheOptions,
     vary: merged.vary ?? [],
     varyBy: merged.varyBy,
     shared: merged.shared ?? false,
-    statuses: new Set(merged.statuses ?? [200]),
+    statuses: new Set((merged.statuses ?? [200]).filter((status) => !isNeverStored(status))),
     maxBytes: merged.maxBytes ?? DEFAULT_MAX_BYTES
   })
 }

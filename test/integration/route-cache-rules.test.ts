@@ -137,11 +137,51 @@ t.test('a handler slower than hardTimeout is not logged as a cache failure nor s
   t.same(logs.filter((line) => line.level >= 50).map((line) => line.msg), [], 'no cache error logged')
 })
 
-t.test('a route whose statuses list 304 fails ready() with FST_CODEX_INVALID_OPTIONS', async t => {
+t.test('statuses listing 206, 304 or 5xx start with a warning and never store those statuses', async t => {
   const redis = await redisForTest(t)
-  const app = await routeCacheApp(t, redis)
-  app.get('/revalidated', { config: { cache: { statuses: [200, 304] } } }, async () => 'x')
-  await t.rejects(async () => await app.ready(), { code: 'FST_CODEX_INVALID_OPTIONS' })
+  const logs: Array<{ level: number, msg: string }> = []
+  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => logs.push(JSON.parse(line) as { level: number, msg: string }) } } })
+  t.teardown(() => app.close())
+  await app.register(codexCache, { url: redis.url, keyPrefix: 'rc' })
+  let runs = 0
+  app.get('/answer/:status', { config: { cache: { statuses: [200, 206, 304, 503] } } }, async (request, reply) => {
+    runs++
+    return await reply.code(Number((request.params as { status: string }).status)).send('body')
+  })
+  await app.ready()
+  t.match(logs.map((line) => line.msg), [/statuses 206, 304, 503 are never stored/], 'one warning at start-up')
+  for (const status of ['206', '304', '503']) {
+    await app.inject(`/answer/${status}`)
+    const before = runs
+    const second = await app.inject(`/answer/${status}`)
+    t.equal(runs, before + 1, `${status}: the handler ran again`)
+    t.notMatch(second.headers['cache-status'], /hit/, `${status}: not served from the cache`)
+  }
+  await app.inject('/answer/200')
+  t.match((await app.inject('/answer/200')).headers['cache-status'], /hit/, '200 is stored')
+})
+
+t.test('a route with ttl: null stores its response without expiry and keeps serving it as a hit, never stale', async t => {
+  const redis = await redisForTest(t)
+  // The cache's own ttl is short: the route's null must not fall back to it.
+  const app = await routeCacheApp(t, redis, { ttl: 1 })
+  let runs = 0
+  app.get('/forever', { config: { cache: { ttl: null } } }, async () => `run ${++runs}`)
+  await app.ready()
+  t.match((await app.inject('/forever')).headers['cache-status'], /stored/)
+  const keys = (await redis.cli('--scan', '--pattern', 'rc:*')).split('\n').filter((key) => key !== '')
+  const ttls = await Promise.all(keys.map(async (key) => (await redis.cli('pttl', key)).trim()))
+  t.ok(ttls.includes('-1'), 'the entry has no expiry in Redis')
+  // Past the cache's 1 s default, as if it had been stored 2 s ago.
+  const clock = Date.now
+  const later = clock() + 2000
+  Date.now = () => later
+  t.teardown(() => { Date.now = clock })
+  const hit = await app.inject('/forever')
+  Date.now = clock
+  t.equal(hit.body, 'run 1')
+  t.match(hit.headers['cache-status'], /^fastify-codex; hit/, 'a hit, not fwd=stale')
+  t.notMatch(hit.headers['cache-status'], /ttl=/, 'no ttl counting down')
 })
 
 t.test('two apps given the same route options object both cache the route', async t => {

@@ -224,7 +224,7 @@ t.test('grace: a stored response answers when the handler throws or answers 5xx,
 
 t.test('bad route options fail ready() with FST_CODEX_INVALID_OPTIONS', async t => {
   const redis = await redisForTest(t)
-  for (const cache of [{ ttl: -1 }, { statuses: [500] }, { varyBy: 'user' }, { bogus: true }]) {
+  for (const cache of [{ ttl: -1 }, { statuses: [700] }, { varyBy: 'user' }, { bogus: true }]) {
     const app = await routeCacheApp(t, redis)
     app.get('/x', { config: { cache: cache as never } }, async () => 'x')
     await t.rejects(async () => await app.ready(), { code: 'FST_CODEX_INVALID_OPTIONS' }, JSON.stringify(cache))

@@ -119,9 +119,10 @@ t.test('options: defaults, route over plugin defaults, bad values fail with FST_
   t.equal(route.ttl, 30)
   t.equal(route.grace, 5)
   t.same(route.vary, ['accept-language'])
+  t.same([...resolveRouteCache({ statuses: [200, 206, 304, 404, 500, 503] }, {}, 'r').statuses], [200, 404], '206, 304 and 5xx are dropped')
   for (const bad of [
     { ttl: -1 }, { ttl: 'x' }, { grace: Infinity }, { timeout: -1 }, { tags: ['a'] }, { query: 'a' }, { vary: ['bad header'] },
-    { varyBy: 'user' }, { shared: 1 }, { statuses: [206] }, { statuses: [200, 304] }, { statuses: [503] }, { statuses: [] }, { maxBytes: -1 }, { tll: 5 }, 'yes'
+    { varyBy: 'user' }, { shared: 1 }, { statuses: [99] }, { statuses: [200.5] }, { statuses: [600] }, { statuses: '200' }, { statuses: [] }, { maxBytes: -1 }, { tll: 5 }, 'yes'
   ]) {
     t.throws(() => resolveRouteCache(bad, {}, 'r'), { code: 'FST_CODEX_INVALID_OPTIONS' }, JSON.stringify(bad))
   }
