@@ -37,6 +37,26 @@ t.test('a write invalidates the GET entries of its path however either URL was s
   }
 })
 
+t.test('a 2xx POST, PATCH or DELETE invalidates its path\'s GET entries; a 4xx or another path does not', async t => {
+  const redis = await redisForTest(t)
+  const app = await routeCacheApp(t, redis)
+  let runs = 0
+  app.get('/items/:id', { config: { cache: { ttl: 60 } } }, async (request) => `${(request.params as { id: string }).id} ${++runs}`)
+  for (const method of ['POST', 'PATCH', 'DELETE'] as const) {
+    app.route({ method, url: '/items/:id', handler: async (request, reply) => await reply.code((request.query as { fail?: string }).fail === undefined ? 200 : 400).send('ok') })
+  }
+  await app.ready()
+  for (const method of ['POST', 'PATCH', 'DELETE'] as const) {
+    const before = (await app.inject('/items/1')).body
+    const other = (await app.inject('/items/2')).body
+    t.equal((await app.inject({ method, url: '/items/1?fail=1' })).statusCode, 400)
+    t.equal((await app.inject('/items/1')).body, before, `a 400 ${method} invalidates nothing`)
+    t.equal((await app.inject({ method, url: '/items/1' })).statusCode, 200)
+    t.not((await app.inject('/items/1')).body, before, `a 200 ${method} invalidated its path`)
+    t.equal((await app.inject('/items/2')).body, other, `${method} /items/1 left /items/2 cached`)
+  }
+})
+
 t.test('a body under maxBytes whose encoded entry is over the cache\'s maxValueBytes is not stored, and logs no error', async t => {
   const redis = await redisForTest(t)
   const logs: Array<{ level: number, msg: string }> = []

@@ -42,6 +42,7 @@ t.test('only the listed headers are replayed; set-cookie, private, no-store, Var
   let runs = 0
   app.get('/headers', { config: { cache: true } }, async (_request, reply) => {
     reply.header('x-request-id', String(++runs)).header('content-language', 'fr').header('cache-control', 'public, max-age=60')
+    reply.header('location', '/elsewhere').header('expires', 'Thu, 01 Jan 2037 00:00:00 GMT').header('last-modified', 'Tue, 01 Dec 2026 00:00:00 GMT')
     return 'hello'
   })
   const answers: Record<string, (reply: import('fastify').FastifyReply) => void> = {
@@ -60,6 +61,10 @@ t.test('only the listed headers are replayed; set-cookie, private, no-store, Var
   t.equal(hit.body, 'hello')
   t.equal(hit.headers['content-language'], 'fr')
   t.equal(hit.headers['cache-control'], 'public, max-age=60')
+  t.equal(hit.headers.location, '/elsewhere')
+  t.equal(hit.headers.expires, 'Thu, 01 Jan 2037 00:00:00 GMT')
+  t.equal(hit.headers['last-modified'], 'Tue, 01 Dec 2026 00:00:00 GMT')
+  t.match(hit.headers['cache-status'], /hit/)
   t.equal(hit.headers['x-request-id'], undefined, 'an unlisted header is not replayed')
   for (const name of Object.keys(answers)) {
     const one = await app.inject(`/${name}`)
