@@ -160,3 +160,34 @@ t.test('a factory that calls uncacheable() and then fails: its waiters here get 
   t.same(await elsewhere, [1, 2, 3], 'each caller elsewhere got its own value')
   t.equal(three.most, 3, 'the three factories elsewhere ran side by side, none queued behind the failure')
 })
+
+t.test('with grace, a key marked by a failed refresh still answers the stale value when a later refresh fails', async t => {
+  const redis = await redisForTest(t)
+  const cache = await cacheOn(t, redis)
+  await cache.getOrSet('g', () => 'v1', { ttl: 0.1, grace: 60 })
+  await sleep(200)
+  const failing = (ctx: { uncacheable: () => void }): never => { ctx.uncacheable(); throw new Error('db down') }
+  t.equal(await cache.getOrSet('g', failing, { grace: 60 }), 'v1', 'the refresh that marks the key')
+  for (const refresh of [2, 3]) {
+    t.equal(await cache.getOrSet('g', () => { throw new Error('db down') }, { grace: 60 }), 'v1', `refresh ${refresh}, computed alone`)
+  }
+  // Abandoned at hardTimeout on the alone path: the stale value too.
+  t.equal(await cache.getOrSet('g', async () => await new Promise<never>(() => {}), { grace: 60, hardTimeout: 50 }), 'v1', 'past hardTimeout')
+  await t.rejects(cache.getOrSet('g', () => { throw Object.assign(new Error('db down'), { code: 'DB_DOWN' }) }), { code: 'DB_DOWN' }, 'grace 0: the error')
+})
+
+t.test('with grace and timeout, a caller computing alone (the key marked) answers the stale value once timeout passes', async t => {
+  const redis = await redisForTest(t)
+  const cache = await cacheOn(t, redis)
+  await cache.getOrSet('g', () => 'v1', { ttl: 0.1, grace: 60 })
+  await sleep(200)
+  t.equal(await cache.getOrSet('g', (ctx) => { ctx.uncacheable(); return 'private' }, { grace: 60 }), 'private', 'the key is marked')
+  let release!: () => void
+  const held = new Promise<void>((resolve) => { release = resolve })
+  // Only a safety net: the stale value comes at 50 ms, long before.
+  const net = setTimeout(release, 3000)
+  t.teardown(() => clearTimeout(net))
+  const slow = cache.getOrSet('g', async () => { await held; return 'new' }, { grace: 60, timeout: 50 })
+  t.equal(await slow, 'v1', 'the stale value, while the refresh still runs')
+  release()
+})

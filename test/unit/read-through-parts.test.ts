@@ -51,6 +51,19 @@ t.test('runFactory: hardTimeout aborts the signal and fails with FST_CODEX_FACTO
   t.same(await runFactory(async () => { await sleep(10); return 2 }, undefined, 1000), { value: 2, skipped: false, uncacheable: false, ttl: undefined }, 'in time')
 })
 
+t.test('runFactory: a computation abandoned before it began (its controller aborted) never calls the factory', async t => {
+  const controller = new AbortController()
+  const reason = Object.assign(new Error('abandoned'), { code: 'FST_CODEX_FACTORY_TIMEOUT' })
+  controller.abort(reason)
+  let called = false
+  for (const hardTimeout of [1000, undefined]) {
+    const run = await runFactory(() => { called = true; return 1 }, undefined, hardTimeout, controller)
+    t.equal(run.failure?.error, reason, 'it fails with the abort\'s reason')
+    t.equal(run.uncacheable, false)
+  }
+  t.notOk(called, 'the factory never ran')
+})
+
 t.test('getOrSet options: grace and ttl in seconds, timeouts in ms, lockTimeout 10000 by default; bad values coded', async t => {
   const d = { ttl: 1000, hardTimeout: 30_000 }
   const plan = resolvePlan(undefined, { ttl: 300_000, hardTimeout: 30_000 })

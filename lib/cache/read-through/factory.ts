@@ -23,6 +23,12 @@ export interface FactoryContext<T> {
 /** Set on the context of a computation run with Redis unreachable (failOpen): nothing will be stored. Internal. */
 export const OFFLINE = Symbol('fastify-codex.offline')
 
+/**
+ * On the context of a computation with a stale value: whether that grace copy is still there (not invalidated,
+ * not replaced) now, for a caller about to serve `ctx.stale` itself (the route cache). Internal.
+ */
+export const GRACE_HOLDS = Symbol('fastify-codex.grace-holds')
+
 export type Factory<T> = (ctx: FactoryContext<T>) => T | PromiseLike<T>
 
 export interface FactoryRun {
@@ -39,16 +45,20 @@ export interface FactoryRun {
 
 /**
  * Runs `factory` once (sync or async) with its context; past `hardTimeout` ms, or when `controller` aborts
- * (the starting caller's own hardTimeout passed first), it is abandoned and its signal aborted.
+ * (the starting caller's own hardTimeout passed first), it is abandoned and its signal aborted; already aborted,
+ * the factory is not called.
  * A failure is returned, not thrown, with what the factory said before it (uncacheable() still counts).
  */
-export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | undefined, hardTimeout: number | undefined, controller = new AbortController(), offline = false): Promise<FactoryRun> {
+export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | undefined, hardTimeout: number | undefined, controller = new AbortController(), offline = false, graceHolds?: () => Promise<boolean>): Promise<FactoryRun> {
   let skipped = false
   let uncacheable = false
   let tags: string[] | undefined
   let ttl: Ttl | undefined
-  const ctx: FactoryContext<T> & { readonly [OFFLINE]?: true } = {
+  // Abandoned before it began (its starter's hardTimeout passed while the flight waited its turn): not run at all.
+  if (controller.signal.aborted) return { value: undefined, skipped, uncacheable, tags, ttl, failure: { error: controller.signal.reason } }
+  const ctx: FactoryContext<T> & { readonly [OFFLINE]?: true, readonly [GRACE_HOLDS]?: () => Promise<boolean> } = {
     ...(offline ? { [OFFLINE]: true as const } : {}),
+    ...(graceHolds === undefined || stale === undefined ? {} : { [GRACE_HOLDS]: graceHolds }),
     signal: controller.signal,
     stale,
     setTtl (seconds) { ttl = resolveTtl(seconds, null) },

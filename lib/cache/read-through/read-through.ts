@@ -1,10 +1,9 @@
 import type { RedisConnection } from '../../connection/connection.js'
-import { FactoryTimeoutError, InvalidOptionsError, RedisUnavailableError } from '../../errors.js'
+import { FactoryTimeoutError, InvalidOptionsError } from '../../errors.js'
 import type { KeyVersion } from '../../keys.js'
-import { EXPIRED, type Ttl } from '../../ttl.js'
-import { assertValueSize, encodeValue } from '../../value-codec.js'
 import { ComputeLock } from './compute-lock.js'
-import { runFactory, type Factory, type FactoryRun } from './factory.js'
+import { runFactory, type Factory } from './factory.js'
+import { isUnavailable, Keeper } from './keep.js'
 import type { InternalKeys } from '../internal-keys.js'
 import type { Notifier } from './notify.js'
 import type { Reader } from '../reader.js'
@@ -12,8 +11,8 @@ import type { Writer } from '../writer.js'
 import type { ResolvedCacheOptions } from '../options.js'
 import { awaitTurn, Flight, type Outcome } from './single-flight.js'
 import { ManyBatch, NOT_RETURNED, type ManyFactory } from './many.js'
-import { UncacheableKeys, uncacheableMs } from './uncacheable.js'
-import { readEpochs, recordTags, resolveTags, sameEpochs } from '../tags.js'
+import { UncacheableKeys } from './uncacheable.js'
+import { readEpochs } from '../tags.js'
 import { resolvePlan, type GetOrSetOptions, type Plan } from '../options.js'
 import type { CacheContext } from '../../observe/channels.js'
 import type { CacheCounters } from '../../observe/stats.js'
@@ -33,10 +32,6 @@ export interface ReadThroughParts {
 /** How a getOrSet miss was answered, counted once per caller. */
 type MissOutcome = 'stale' | 'computed' | 'collapsed'
 
-function isUnavailable (err: unknown): boolean {
-  return err instanceof RedisUnavailableError
-}
-
 /**
  * getOrSet: a fresh value is one GET; a miss joins this process's flight for the key, which takes the key's compute
  * lock or waits for its holder's announcement (single-flight.ts), computes, and stores the value as `set` would.
@@ -50,6 +45,7 @@ export class ReadThrough {
   readonly #flights = new Map<string, Flight>()
   readonly #alone = new UncacheableKeys()
   readonly #counters: CacheCounters
+  readonly #keeper: Keeper
 
   constructor (host: ReadThroughParts) {
     this.#connection = host.connection
@@ -57,6 +53,7 @@ export class ReadThrough {
     this.#keys = host.keys
     this.#notifier = host.notifier
     this.#counters = host.counters
+    this.#keeper = new Keeper(host, this.#alone)
   }
 
   /** `ctx`: the traced call's context (`fastify-codex:cache`), when someone listens. */
@@ -197,14 +194,7 @@ export class ReadThrough {
     const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller, true)
     if (run.failure !== undefined) throw run.failure.error
     if (run.uncacheable) return { value: run.value, uncacheable: true }
-    return run.skipped ? { value: run.value } : { text: this.#encode(key, run.value) }
-  }
-
-  /** As `set` checks a value: strict JSON within maxValueBytes, or an error and nothing stored. */
-  #encode (key: string, value: unknown): string {
-    const text = encodeValue(this.#host.options.serializer, value)
-    assertValueSize(text, this.#host.options.maxValueBytes, key)
-    return text
+    return run.skipped ? { value: run.value } : { text: this.#keeper.encode(key, run.value) }
   }
 
   async #compute (flight: Flight, key: string, fullKey: string, staleKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
@@ -216,9 +206,10 @@ export class ReadThrough {
       if (failOpen && isUnavailable(err)) return await this.#computeOffline(flight, key, factory, plan)
       throw err
     }
-    const stale = this.#parseStale(await flight.staleText)
-    const run = await runFactory(factory, stale, plan.hardTimeout, flight.controller)
-    return await this.#keep(key, fullKey, staleKey, run, plan, epochs)
+    const staleText = await flight.staleText
+    const run = await runFactory(factory, this.#parseStale(staleText), plan.hardTimeout, flight.controller, false,
+      async () => staleText !== null && await this.#graceHolds(fullKey, staleText))
+    return await this.#keeper.keep(key, fullKey, staleKey, run, plan, epochs)
   }
 
   #parseStale (text: string | null): unknown {
@@ -231,92 +222,21 @@ export class ReadThrough {
   }
 
   /**
-   * A computation's result: stored (as `set` would), kept from its waiters (uncacheable), or handed back unstored.
-   * A failure rethrows; after uncacheable() it first marks the key, so no caller anywhere queues behind the failure.
-   */
-  async #keep (key: string, fullKey: string, staleKey: string, run: FactoryRun, plan: Plan, epochs: Array<string | null> | undefined): Promise<Exclude<Outcome, { alone: true }>> {
-    const { failOpen } = this.#host.options
-    const ttl = run.ttl === undefined ? plan.ttl : run.ttl
-    if (run.uncacheable) {
-      const ms = uncacheableMs(ttl)
-      this.#alone.mark(fullKey, ms)
-      try {
-        // Before the lock is released and waiters are woken: they must find the mark.
-        if (ms > 0) await this.#connection.run((c) => c.set(this.#keys.uncacheable(fullKey), '1', { expiration: { type: 'PX', value: ms } }))
-      } catch (err) {
-        if (!(failOpen && isUnavailable(err)) && run.failure === undefined) throw err
-      }
-      if (run.failure !== undefined) throw run.failure.error
-      return { value: run.value, uncacheable: true }
-    }
-    if (run.failure !== undefined) throw run.failure.error
-    if (run.skipped) return { value: run.value }
-    const text = this.#encode(key, run.value)
-    let tags = plan.tags
-    try {
-      if (run.tags !== undefined) {
-        // Tags the factory added count from when it returned: an invalidation after that undoes the write.
-        const added = resolveTags(run.tags)!.filter((tag) => !(plan.tags ?? []).includes(tag))
-        if (added.length > 0) {
-          tags = [...(plan.tags ?? []), ...added]
-          epochs = [...(epochs ?? []), ...await readEpochs(this.#connection, this.#keys, added)]
-        }
-      }
-      // A storable value: the key makes callers wait for computations again, here and (its mark gone) elsewhere.
-      this.#alone.clear(fullKey)
-      await Promise.all([
-        this.#store(fullKey, staleKey, text, ttl, { ...plan, tags }, epochs),
-        this.#connection.run((c) => c.unlink(this.#keys.uncacheable(fullKey)))
-      ])
-    } catch (err) {
-      if (failOpen && isUnavailable(err)) return { text }
-      throw err
-    }
-    return { text }
-  }
-
-  /**
-   * The key's last computation could not be stored: this caller computes by itself, waiting for nobody.
+   * The key's last computation could not be stored: this caller computes by itself, waiting for nobody, on a flight
+   * of its own that nobody joins, under the same timeout, hardTimeout and grace as a caller on a shared flight.
    * `staleText`: the grace copy its flight read (`null`: none); without a flight, it is read here (a call with grace only).
    */
   async #computeAlone (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, ctx: CacheContext | undefined, staleText?: string | null): Promise<unknown> {
     const staleKey = this.#keys.stale(fullKey)
-    const [epochs, stale] = await Promise.all([
-      plan.tags === undefined ? undefined : readEpochs(this.#connection, this.#keys, plan.tags),
-      // A failed read only costs the stale value (ctx.stale), never the call.
-      staleText !== undefined || plan.graceMs <= 0 ? staleText ?? null : this.#connection.run((c) => c.get(staleKey)).catch(() => null)
-    ])
-    const run = await runFactory(factory, this.#parseStale(stale), plan.hardTimeout)
-    const outcome = await this.#keep(key, fullKey, staleKey, run, plan, epochs)
-    this.#answered(ctx, 'computed')
-    return 'text' in outcome ? this.#host.reader.parse(outcome.text) : outcome.value
-  }
-
-  /** Writes as `set` would (plus the grace copy and tags); a tag invalidated since `epochs` were read undoes it. */
-  async #store (fullKey: string, staleKey: string, text: string, ttl: Ttl, plan: Plan, epochs: Array<string | null> | undefined): Promise<void> {
-    const connection = this.#connection
-    const writer = this.#host.writer
-    if (ttl === EXPIRED) {
-      // Not kept: neither may an older grace copy be, or a later failed refresh would serve what this one replaced.
-      await writer.write(fullKey, (c) => Promise.all([c.unlink(fullKey), c.unlink(staleKey)]))
-      return
-    }
-    const withGrace = plan.graceMs > 0 && ttl !== null
-    const lifetime = ttl === null ? null : ttl + (withGrace ? plan.graceMs : 0)
-    await Promise.all([
-      writer.write(fullKey, (c) => Promise.all([
-        c.set(fullKey, text, ttl === null ? undefined : { expiration: { type: 'PX', value: ttl } }),
-        // A write without grace drops an older grace copy: it must never outlive a newer value.
-        withGrace ? c.set(staleKey, text, { expiration: { type: 'PX', value: lifetime! } }) : c.unlink(staleKey)
-      ])),
-      plan.tags === undefined ? undefined : recordTags(connection, this.#keys, plan.tags, [{ fullKey, lifetime }])
-    ])
-    if (epochs === undefined || plan.tags === undefined) return
-    // Write, then check: an invalidation that began before our write ends with our value deleted, either here
-    // (its epoch bump is visible now) or by itself (its member scan, after the bump, sees our tag entry).
-    if (!sameEpochs(epochs, await readEpochs(connection, this.#keys, plan.tags))) {
-      await writer.write(fullKey, (c) => Promise.all([c.unlink(fullKey), c.unlink(staleKey)]))
-    }
+    const flight = new Flight()
+    flight.computed = true
+    if (staleText !== undefined || plan.graceMs <= 0) flight.setStale(staleText ?? null)
+    // Read beside the tags' epochs (#compute awaits it after them); a failed read only costs the stale value.
+    else this.#connection.run((c) => c.get(staleKey)).then((text) => flight.setStale(text), () => flight.setStale(null))
+    flight.result = this.#compute(flight, key, fullKey, staleKey, factory, plan)
+    // A caller that answered the stale value early no longer listens.
+    flight.result.catch(() => {})
+    return await this.#wait(flight, key, fullKey, factory, plan, true, ctx)
   }
 
   /**
