@@ -135,8 +135,16 @@ export function registerRouteCache (fastify: FastifyInstance, cache: RedisCache,
     }]
     route.onSend = [...hooks(route.onSend), function routeCacheStore (request, reply, payload, done) {
       const sent = cached.onSend(request, reply, payload)
-      tracedResponse(request, reply)
-      done(null, sent)
+      if (!(sent instanceof Promise)) {
+        tracedResponse(request, reply)
+        done(null, sent)
+        return
+      }
+      // A failed handler's response, replaced by its grace copy once that copy is checked.
+      sent.then((body) => {
+        tracedResponse(request, reply)
+        done(null, body)
+      }, (err: Error) => done(err))
     }]
     route.onResponse = [...hooks(route.onResponse), function routeCacheEnd (request, _reply, done) {
       cached.abandon(request)

@@ -1,4 +1,4 @@
-import { OFFLINE } from '../cache/read-through/factory.js'
+import { GRACE_HOLDS, OFFLINE } from '../cache/read-through/factory.js'
 import { RedisUnavailableError } from '../errors.js'
 import { STRICT_PATHS, type PathRules } from './key.js'
 
@@ -9,6 +9,8 @@ export interface RouteFactoryContext {
   readonly signal: AbortSignal
   /** Redis was unreachable (failOpen): nothing will be stored. */
   readonly [OFFLINE]?: true
+  /** With a stale value: whether its grace copy is still there now (not invalidated since the computation began). */
+  readonly [GRACE_HOLDS]?: () => Promise<boolean>
   /** Do not store, and let waiting callers compute their own. */
   uncacheable (): void
   /** Adds tags to the value stored. */

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteCacheHost, RouteFactoryContext, RouteGetOrSetOptions } from './backend.js'
-import { OFFLINE } from '../cache/read-through/factory.js'
+import { GRACE_HOLDS, OFFLINE } from '../cache/read-through/factory.js'
 import { hasCredentials } from './credentials.js'
 import { REPLAYED_HEADERS, ageOf, bodyOf, etagMatches, freshnessLeft, isStoredResponse, toEntry, unstorableReason, varyNames, type StoredResponse } from './entry.js'
 import { canonicalPath, pathTag, routeKey, searchOf } from './key.js'
@@ -140,8 +140,9 @@ export class CachedRoute {
     let fail!: (err: unknown) => void
     const first$ = new Promise<unknown>((resolve, reject) => { answer = resolve; fail = reject })
     const done = this.#host.backend.getOrSet(key, (ctx) => new Promise((resolve, reject) => {
-      // Abandoned (hardTimeout): as after a failed handler, nobody anywhere waits for this one.
-      ctx.signal.addEventListener('abort', () => ctx.uncacheable(), { once: true })
+      // Abandoned (hardTimeout): as after a failed handler, nobody anywhere waits for this one, unless a grace copy
+      // answers them (checked now: the mark must be set as the abort fails the computation).
+      ctx.signal.addEventListener('abort', () => { if (!isStoredResponse(ctx.stale)) ctx.uncacheable() }, { once: true })
       state.computing = { ctx, varyNames: names, resolve, reject, settled: false }
       answer(COMPUTE)
     }), plan)
@@ -205,7 +206,10 @@ export class CachedRoute {
     this.#host.failed(err, this.#pattern)
   }
 
-  /** Labels the response; a computing request hands it to getOrSet (or serves the grace copy when it failed). */
+  /**
+   * Labels the response; a computing request hands it to getOrSet (or serves the grace copy when it failed: then
+   * the payload to send comes once that copy is checked, a promise).
+   */
   onSend (request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
     const state = states.get(request)
     if (state === undefined) {
@@ -253,14 +257,13 @@ export class CachedRoute {
   }
 
   /**
-   * The handler threw or answered 5xx: nothing is stored; a grace copy, if any, answers instead. Waiting requests,
-   * here and in other processes, run their own handler at once rather than queue behind the failure one by one.
+   * The handler threw or answered 5xx: nothing is stored; a grace copy still valid answers instead (waiting requests
+   * get it too). Without one, waiting requests, here and in other processes, run their own handler at once rather
+   * than queue behind the failure one by one.
    */
-  #failedResponse (reply: FastifyReply, computation: Computation, payload: unknown): unknown {
-    computation.ctx.uncacheable()
-    computation.reject(new HandlerFailed(`status ${reply.statusCode}`))
-    const stale = computation.ctx.stale
-    if (!isStoredResponse(stale)) {
+  async #failedResponse (reply: FastifyReply, computation: Computation, payload: unknown): Promise<unknown> {
+    const stale = await this.#fail(computation, `status ${reply.statusCode}`)
+    if (stale === undefined) {
       reply.header('cache-status', forwardStatus('miss'))
       return payload
     }
@@ -278,7 +281,18 @@ export class CachedRoute {
     const computation = states.get(request)?.computing
     if (computation === undefined || computation.settled) return
     computation.settled = true
-    computation.ctx.uncacheable()
-    computation.reject(new HandlerFailed('the request ended before its response'))
+    this.#fail(computation, 'the request ended before its response').catch(() => {})
+  }
+
+  /**
+   * Fails a computation. Its grace copy, if still there (an invalidation since removed it: never served), is what
+   * its waiters get and what it answers; the key stays collapsed. Without one, the key is marked uncacheable first.
+   */
+  async #fail (computation: Computation, why: string): Promise<StoredResponse | undefined> {
+    const { ctx } = computation
+    const stale = isStoredResponse(ctx.stale) && await ctx[GRACE_HOLDS]?.() === true ? ctx.stale : undefined
+    if (stale === undefined) ctx.uncacheable()
+    computation.reject(new HandlerFailed(why))
+    return stale
   }
 }
