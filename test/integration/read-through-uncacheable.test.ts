@@ -1,6 +1,8 @@
+import { createServer, connect, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import Fastify from 'fastify'
 import t, { type Test } from 'tap'
-import { RedisCache } from '../../index.js'
+import { codexCache, RedisCache } from '../../index.js'
 import { rawClient } from '../helpers/cache-app.js'
 import { milestone, subscribers, together } from '../helpers/read-through.js'
 import { until } from '../helpers/until.js'
@@ -190,4 +192,49 @@ t.test('with grace and timeout, a caller computing alone (the key marked) answer
   const slow = cache.getOrSet('g', async () => { await held; return 'new' }, { grace: 60, timeout: 50 })
   t.equal(await slow, 'v1', 'the stale value, while the refresh still runs')
   release()
+})
+
+/**
+ * A loopback TCP relay to `redis`; once `cut(marker)` is called, a connection whose client sends `marker` has that
+ * command and everything after it held (the server, for that client, stops answering from that command on).
+ */
+async function relay (t: Test, redis: RedisServer): Promise<{ url: string, cut: (marker: string) => void }> {
+  const { port } = new URL(redis.url)
+  let marker: string | undefined
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), '127.0.0.1')
+    sockets.add(client).add(upstream)
+    let held = false
+    client.on('data', (chunk: Buffer) => {
+      if (!held && marker !== undefined && chunk.includes(marker)) held = true
+      if (!held) upstream.write(chunk)
+    })
+    upstream.on('data', (chunk: Buffer) => client.write(chunk))
+    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+      a.on('error', () => b.destroy())
+      a.on('close', () => b.destroy())
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy()
+    server.close()
+  })
+  const address = server.address() as { port: number }
+  return { url: `redis://127.0.0.1:${address.port}`, cut: (text) => { marker = text } }
+}
+
+t.test('failOpen: a caller computing alone (the key marked) whose tags cannot be read runs its factory as Redis were down', async t => {
+  const redis = await redisForTest(t)
+  const proxy = await relay(t, redis)
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(codexCache, { url: proxy.url, keyPrefix: 'fo', commandTimeout: 300, failOpen: true })
+  await app.ready()
+  const opts = { ttl: 60, tags: ['t'] }
+  t.equal(await app.cache.getOrSet('k', (ctx) => { ctx.uncacheable(); return 'private' }, opts), 'private', 'the key is marked')
+  // The value's read still answers; the tags' epochs read, which follows it, never does.
+  proxy.cut('~codex:tagv:t')
+  t.equal(await app.cache.getOrSet('k', () => 'computed', opts), 'computed', 'computed, stored nowhere')
 })
