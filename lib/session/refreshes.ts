@@ -4,8 +4,10 @@ interface Refresh {
   readonly reply: Promise<unknown>
 }
 
-// Past this many sessions the oldest is forgotten: a request of it then sends its own refresh, as with none kept.
+// Past this many sessions, or this many characters of their texts, the oldest is forgotten: a request of it then sends
+// its own refresh, as with none kept.
 const MAX_KEPT = 1024
+const MAX_CHARS = 1 << 20
 
 /**
  * The last expiry refresh of each session this store sent, in flight or landed. Concurrent read-only requests of one
@@ -15,6 +17,7 @@ const MAX_KEPT = 1024
  */
 export class Refreshes {
   readonly #kept = new Map<string, Refresh>()
+  #chars = 0
 
   /** The refresh already sent for session `id` over exactly `from`, or `undefined`. */
   over (id: string, from: string): Promise<unknown> | undefined {
@@ -24,11 +27,23 @@ export class Refreshes {
 
   /** Keeps `reply`, the refresh of session `id` over `from`, until a newer one replaces it or it fails. */
   keep (id: string, from: string, reply: Promise<unknown>): void {
-    const refresh: Refresh = { from, reply }
     // Deleted, then set: Map order is insertion order, so the first key is the session refreshed longest ago.
-    this.#kept.delete(id)
-    if (this.#kept.size >= MAX_KEPT) this.#kept.delete(this.#kept.keys().next().value!)
+    this.#forget(id)
+    if (from.length > MAX_CHARS) return
+    for (const oldest of this.#kept.keys()) {
+      if (this.#kept.size < MAX_KEPT && this.#chars + from.length <= MAX_CHARS) break
+      this.#forget(oldest)
+    }
+    const refresh: Refresh = { from, reply }
     this.#kept.set(id, refresh)
-    reply.catch(() => { if (this.#kept.get(id) === refresh) this.#kept.delete(id) })
+    this.#chars += from.length
+    reply.catch(() => { if (this.#kept.get(id) === refresh) this.#forget(id) })
+  }
+
+  #forget (id: string): void {
+    const refresh = this.#kept.get(id)
+    if (refresh === undefined) return
+    this.#kept.delete(id)
+    this.#chars -= refresh.from.length
   }
 }

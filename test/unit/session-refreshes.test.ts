@@ -32,3 +32,17 @@ t.test('a store keeps the refreshes of a bounded number of sessions, forgetting 
   t.not(refreshes.over('s1', 'text'), undefined)
   t.not(refreshes.over('s1024', 'text'), undefined)
 })
+
+t.test('the texts kept are bounded too: large sessions push out the oldest, one past the bound is not kept', async (t) => {
+  const refreshes = new Refreshes()
+  const big = 'x'.repeat(400_000)
+  refreshes.keep('a', `a${big}`, Promise.resolve(1))
+  refreshes.keep('b', `b${big}`, Promise.resolve(1))
+  refreshes.keep('c', `c${big}`, Promise.resolve(1))
+  t.equal(refreshes.over('a', `a${big}`), undefined, 'the oldest made room')
+  t.not(refreshes.over('b', `b${big}`), undefined)
+  t.not(refreshes.over('c', `c${big}`), undefined)
+  refreshes.keep('d', 'y'.repeat(2_000_000), Promise.resolve(1))
+  t.equal(refreshes.over('d', 'y'.repeat(2_000_000)), undefined, 'too large to keep: its requests send their own')
+  t.not(refreshes.over('c', `c${big}`), undefined, 'and nothing else was dropped for it')
+})
