@@ -65,7 +65,8 @@ export function variantContestants (list = process.env.BENCH_SESSION_VARIANTS): 
 
 const SECRET = 'a-bench-secret-that-is-at-least-32-characters-long'
 // Plain http on loopback: the secure flag would stop the browser side (autocannon) from getting a cookie at all.
-const COOKIE = { secure: false }
+// BENCH_SESSION_MAX_AGE (ms): a rolling cookie of that lifetime for every contestant (bench/session/refresh-storm.ts).
+const COOKIE = process.env.BENCH_SESSION_MAX_AGE === undefined ? { secure: false } : { secure: false, maxAge: Number(process.env.BENCH_SESSION_MAX_AGE) }
 
 /** What a logged-in session holds: a user id, a name and roles. */
 export function sampleUser (n: number): { id: string, name: string, email: string, roles: string[], visits: number } {

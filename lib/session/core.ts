@@ -8,6 +8,7 @@ import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpir
 import { NO_META, SessionState, carryState, deviceOf, failureOf, forgetFailure, inTurn, rememberFailure, rememberState, stateOf, type StoreMeta } from './state.js'
 import type { UserIndex } from './user-index.js'
 import { updateIfLoaded, type Write } from './update.js'
+import { Refreshes } from './refreshes.js'
 import { SessionObserver } from '../observe/session-observer.js'
 
 // A refresh rewrites the payload (its storeExpires): only if it is still the text loaded, else another write has set both.
@@ -43,6 +44,8 @@ export class SessionCore {
   readonly #sealedOnError: boolean
   /** Counts (stats()) and traces (`fastify-codex:session`) loads, writes and destroys. */
   readonly observer = new SessionObserver()
+  /** The refresh of each session last sent: concurrent requests of one session send one between them. */
+  readonly #refreshes = new Refreshes()
 
   constructor (connection: RedisConnection, options: ResolvedSessionOptions, users: UserIndex | undefined, sealedOnError = false) {
     this.#connection = connection
@@ -242,6 +245,9 @@ export class SessionCore {
       return undefined
     }
     if (plan.kind === 'delete') return this.#unlink(key)
+    // Sent already over the text this request loaded: its own would find the key changed and write nothing.
+    const sent = this.#refreshes.over(id, state.text)
+    if (sent !== undefined) return sent.then(() => {})
     return this.observer.write('refresh', () => this.#refresh(id, session, state, now, key, plan.ttlMs))
   }
 
@@ -258,7 +264,10 @@ export class SessionCore {
     const seenAt = this.#options.userKey === undefined ? undefined : now
     const text = replaceExpires(state.text, state.storedExpires, state.textStoreExpires, expires, storeExpires, state.textSeenAt, seenAt) ??
       encodePayload(this.#options.serializer, session, expires, storeExpires, seenAt, state.meta)
-    const found = await this.#connection.run((c) => REFRESH_UNCHANGED.run(c, [key], [state.text, text, String(ttl)]))
+    const from = state.text
+    const reply = this.#connection.run((c) => REFRESH_UNCHANGED.run(c, [key], [from, text, String(ttl)]))
+    this.#refreshes.keep(id, from, reply)
+    const found = await reply
     if (found !== 1) return
     state.text = text
     state.storedExpires = expires
