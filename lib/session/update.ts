@@ -15,8 +15,8 @@ if current ~= ARGV[1] then return current end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`)
 
-// Saves racing each other over one session merge and retry; past this many rounds something is rewriting it in a loop.
-const MAX_MERGES = 8
+// Every failed compare means another save landed, so a burst of N saves needs up to N rounds; past this, something rewrites it in a loop.
+const MAX_MERGES = 64
 
 /** One payload write: its text, PX and the stamps in its head. */
 export interface Write {

@@ -115,3 +115,29 @@ t.test('a destroy racing a save: whichever lands second, the session stays destr
   t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie) })).json(), {})
   t.equal(idOf(cookie).length > 0, true)
 })
+
+t.test('a burst of 24 requests saving one session at once: every save lands, none answers 409', async (t) => {
+  const redis = await redisForTest(t)
+  const gate = new Gate()
+  const { app } = await sessionApp(t, redis, {}, (app) => {
+    defaultRoutes(app)
+    app.post('/burst/:n', async (request) => {
+      await gate.hold()
+      fields(request)[`f${(request.params as { n: string }).n}`] = true
+      return { ok: true }
+    })
+  })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!.value
+  const pending: Array<Promise<LightMyRequestResponse>> = []
+  for (let n = 0; n < 24; n++) {
+    const arrived = gate.arrival()
+    pending.push(app.inject({ method: 'POST', url: `/burst/${n}`, headers: cookieHeader(cookie) }))
+    await arrived
+  }
+  // Released together, the last of them finds the session rewritten by each of the 23 others in turn.
+  gate.open()
+  const statuses = (await Promise.all(pending)).map((reply) => reply.statusCode)
+  t.same(statuses, Array(24).fill(200))
+  const stored = (await app.inject({ url: '/read', headers: cookieHeader(cookie) })).json() as Record<string, unknown>
+  t.same(Object.keys(stored).filter((name) => name.startsWith('f')).length, 24, 'every field was kept')
+})
