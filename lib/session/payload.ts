@@ -2,6 +2,7 @@ import { CorruptValueError, NotSerializableError } from '../errors.js'
 import { jsonSerializer, type Serializer } from '../serializer.js'
 import { decodeValue, encodeValue } from '../value-codec.js'
 import type { ExpiringCookie } from './expiry.js'
+import { checkedPayload } from './payload-check.js'
 import { CARRIED, NO_META, type StoreMeta } from './state.js'
 
 /** The part of @fastify/session's Cookie that is stored: what it restores a session's cookie from. */
@@ -151,13 +152,10 @@ export function storedStoreExpires (data: SessionData): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined
 }
 
-function isRecord (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 /**
  * Text from Redis → session data, or FST_CODEX_CORRUPT_VALUE. Beyond what the serializer refuses,
- * a top-level "__proto__" is refused whatever the serializer: @fastify/session assigns every loaded field.
+ * a top-level "__proto__" is refused whatever the serializer (@fastify/session assigns every loaded field), and so
+ * is what the plugin could not restore and answer with (payload-check.ts).
  * A promise only when the serializer's `parse` returns one (connect-redis documents an async parse).
  */
 export function decodePayload (serializer: Serializer, text: string): SessionData | Promise<SessionData> {
@@ -170,18 +168,6 @@ export function decodePayload (serializer: Serializer, text: string): SessionDat
 
 function isThenable (value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
-}
-
-function checkedPayload (value: unknown): SessionData {
-  if (!isRecord(value)) throw new CorruptValueError('a session must be an object')
-  if (Object.hasOwn(value, '__proto__')) throw new CorruptValueError('it holds a __proto__ key')
-  const cookie = value.cookie
-  if (cookie !== undefined && !isRecord(cookie)) throw new CorruptValueError('its cookie is not an object')
-  const expires = cookie?.expires
-  if (expires !== undefined && expires !== null && (typeof expires !== 'string' || Number.isNaN(Date.parse(expires)))) {
-    throw new CorruptValueError('its cookie.expires is not a date')
-  }
-  return value as SessionData
 }
 
 function finiteOrUndefined (value: unknown): number | undefined {

@@ -41,6 +41,70 @@ t.test('an unreadable or prototype-poisoning payload loads as a fresh session an
   }
 })
 
+// Each of these once answered 500 on every request of the session until it expired.
+const UNRESTORABLE: Array<[string, Record<string, unknown>]> = [
+  ['an originalMaxAge that is not a number', { cookie: { expires: null, originalMaxAge: 'x' } }],
+  ['an originalMaxAge past any date', { cookie: { expires: null, originalMaxAge: 1e300 } }],
+  ['an originalMaxAge past year 9999', { cookie: { expires: null, originalMaxAge: 3e14 } }],
+  ['a maxAge that is not a number', { cookie: { expires: null, maxAge: 'x' } }],
+  ['an expires past year 9999', { cookie: { expires: '+010000-01-01T00:00:00.000Z', originalMaxAge: null } }],
+  ['a sameSite that is no SameSite', { cookie: { expires: null, originalMaxAge: null, sameSite: 'bogus' } }],
+  ['a sameSite of the wrong type', { cookie: { expires: null, originalMaxAge: null, sameSite: 1 } }],
+  ['a secure that is no flag', { cookie: { expires: null, originalMaxAge: null, secure: 'yes' } }],
+  ['a path with a ;', { cookie: { expires: null, originalMaxAge: null, path: '/;x' } }],
+  ['a path of the wrong type', { cookie: { expires: null, originalMaxAge: null, path: 5 } }],
+  ['a domain that is no host', { cookie: { expires: null, originalMaxAge: null, domain: 'a b' } }],
+  ['an httpOnly that is no flag', { cookie: { expires: null, originalMaxAge: null, httpOnly: 'yes' } }],
+  ['a partitioned that is no flag', { cookie: { expires: null, originalMaxAge: null, partitioned: 1 } }],
+  ['a field shadowing save()', { cookie: { expires: null, originalMaxAge: null }, save: 1 }],
+  ['a field shadowing isSaved()', { cookie: { expires: null, originalMaxAge: null }, isSaved: 1 }],
+  ['a field shadowing get()', { cookie: { expires: null, originalMaxAge: null }, get: 'x' }],
+  ['a field shadowing regenerate()', { cookie: { expires: null, originalMaxAge: null }, regenerate: {} }]
+]
+
+t.test('a stored cookie the plugin cannot send, or a field shadowing a Session method, loads as a fresh session', async (t) => {
+  const redis = await redisForTest(t)
+  const { app, logs } = await sessionApp(t, redis)
+  const cookie = signedId(ID)
+  for (const [what, payload] of UNRESTORABLE) {
+    const text = JSON.stringify({ ...payload, user: 'ada' })
+    logs.length = 0
+    await redis.cli('SET', KEY, text)
+    const read = await app.inject({ url: '/read', headers: cookieHeader(cookie) })
+    t.equal(read.statusCode, 200, `${what}: GET`)
+    t.same(read.json(), {}, `${what}: GET gets a fresh session`)
+    const warning = logs.find((line) => line.msg.includes('unreadable session payload'))
+    t.equal((warning?.err as { code?: unknown } | undefined)?.code, 'FST_CODEX_CORRUPT_VALUE', `${what}: logged with the code`)
+    const write = await app.inject({ method: 'POST', url: '/set', payload: { cart: ['tea'] }, headers: cookieHeader(cookie) })
+    t.equal(write.statusCode, 200, `${what}: POST`)
+    const fresh = setCookie(write)
+    t.ok(fresh !== undefined && fresh.value !== cookie, `${what}: POST gets a fresh session under its own id`)
+    t.same((await app.inject({ url: '/read', headers: cookieHeader(fresh?.value ?? '') })).json(), { cart: ['tea'] }, `${what}: and keeps it`)
+    t.equal(await redis.cli('GET', KEY), `${text}\n`, `${what}: the bad payload is left to expire`)
+  }
+})
+
+t.test('every cookie our writes store, and the usual ones of other stores, still loads', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis)
+  const cookie = signedId(ID)
+  const later = new Date(Date.now() + 3_600_000).toISOString()
+  const good: Array<Record<string, unknown>> = [
+    { expires: null, originalMaxAge: null, sameSite: null, secure: null, path: null, httpOnly: null, domain: null },
+    { expires: later, originalMaxAge: 3_600_000, sameSite: 'Lax', secure: false, path: '/', httpOnly: true, domain: 'example.com' },
+    { expires: later, originalMaxAge: null, sameSite: true, secure: 'auto', path: '/app', httpOnly: false, domain: '.example.com', partitioned: true },
+    { expires: later, maxAge: 3_600_000, sameSite: 'none', secure: true, partitioned: false, domain: '' },
+    { expires: null, originalMaxAge: -5, sameSite: false }
+  ]
+  for (const stored of good) {
+    await redis.cli('SET', KEY, JSON.stringify({ cookie: stored, user: 'ada' }), 'EX', '600')
+    const read = await app.inject({ url: '/read', headers: cookieHeader(cookie) })
+    t.equal(read.statusCode, 200, JSON.stringify(stored))
+    // A lifetime already over (originalMaxAge -5) is the plugin's to end: a fresh session, as for an expired one.
+    t.same(read.json(), stored.originalMaxAge === -5 ? {} : { user: 'ada' }, JSON.stringify(stored))
+  }
+})
+
 t.test('a fresh session replacing an unreadable one starts empty and gets its own id', async (t) => {
   const redis = await redisForTest(t)
   const { app } = await sessionApp(t, redis)

@@ -60,8 +60,16 @@ t.test('draftPayload compares without the strict walk; finishPayload still refus
 })
 
 t.test('decode refuses what @fastify/session cannot restore safely', async (t) => {
-  const bad = ['{', '1', 'null', '[]', '"s"', '{"cookie":[]}', '{"cookie":"x"}', '{"cookie":{"expires":5}}', '{"cookie":{"expires":"never"}}']
+  const bad = ['{', '1', 'null', '[]', '"s"', '{"cookie":[]}', '{"cookie":"x"}', '{"cookie":{"expires":5}}', '{"cookie":{"expires":"never"}}',
+    '{"cookie":{"originalMaxAge":"x"}}', '{"cookie":{"originalMaxAge":1e300}}', '{"cookie":{"maxAge":true}}',
+    '{"cookie":{"expires":"+010000-01-01T00:00:00.000Z"}}', '{"cookie":{"sameSite":"bogus"}}', '{"cookie":{"sameSite":{}}}',
+    '{"cookie":{"secure":1}}', '{"cookie":{"path":"/\\u0000"}}', '{"cookie":{"path":[]}}', '{"cookie":{"domain":"a;b"}}',
+    '{"cookie":{"httpOnly":"no"}}', '{"cookie":{"partitioned":"yes"}}', '{"save":1}', '{"isModified":null}', '{"sessionId":"x"}']
   for (const text of bad) t.throws(() => decodePayload(json, text), { code: 'FST_CODEX_CORRUPT_VALUE' }, text)
+  const good = ['{}', '{"cookie":{}}', '{"cookie":{"expires":null,"originalMaxAge":null,"sameSite":null,"secure":null,"path":null,"httpOnly":null,"domain":null}}',
+    '{"cookie":{"originalMaxAge":-1,"sameSite":"STRICT","secure":"auto","path":"/a b","domain":".example.com","partitioned":false}}',
+    '{"cookie":{"sameSite":true,"domain":""},"saved":1,"id":2}']
+  for (const text of good) t.doesNotThrow(() => decodePayload(json, text), text)
   const lax = { stringify: JSON.stringify, parse: JSON.parse }
   t.throws(() => decodePayload(lax, '{"__proto__":{"admin":true}}'), { code: 'FST_CODEX_CORRUPT_VALUE' },
     'a top-level __proto__ even from a serializer that lets it through')
