@@ -7,7 +7,7 @@ import { LuaScript } from '../connection/scripts.js'
 import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, restoredCookie, storedExpires, storedMeta, storedSeenAt, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
 import { NO_META, SessionState, carryState, deviceOf, failureOf, forgetFailure, inTurn, rememberFailure, rememberState, stateOf, type StoreMeta } from './state.js'
 import type { UserIndex } from './user-index.js'
-import { updateIfLoaded, type Write } from './update.js'
+import { updateIfLoaded, type Lifetime, type Write } from './update.js'
 import { Refreshes } from './refreshes.js'
 import { SessionObserver } from '../observe/session-observer.js'
 
@@ -162,13 +162,7 @@ export class SessionCore {
     const serializer = this.#options.serializer
     const meta = state?.meta ?? this.#newMeta(session, now)
     const cap = this.#capOf(meta)
-    // absoluteTimeout: the cookie never says later than creation + the timeout.
-    if (cap !== undefined) capCookie(session, cap)
-    const cookieExpiresAt = cookieExpiry(session.cookie)
-    const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()
-    const px = capTtl(writeTtl(now, cookieExpiresAt, this.#options.idleTtlMs(session)), now, cap)
-    // Taken before the write is sent: never later than the moment Redis drops the key.
-    const storeExpires = now + px
+    const { cookieExpiresAt, expires, px, storeExpires } = this.#lifetime(session, now, cap)
     const seenAt = this.#options.userKey === undefined ? undefined : now
     // Serialized once, before anything is sent: data that is not strict JSON leaves the stored session as it was.
     let text: string | undefined
@@ -190,8 +184,8 @@ export class SessionCore {
     id: string, session: SessionLike, state: SessionState | undefined, created: string | undefined, attempt: Attempt,
     write: Write
   ): Promise<void> {
-    const { px, expires, storeExpires, seenAt, meta } = write
-    let text = write.text
+    const { seenAt, meta } = write
+    let { text, px, expires, storeExpires } = write
     const key = sessionKey(this.#options.prefix, id)
     if (px === 0) {
       // Past its expiry: deleted, never written with a TTL <= 0.
@@ -199,7 +193,9 @@ export class SessionCore {
       return
     }
     if (state !== undefined) {
-      text = await updateIfLoaded(this.#connection, this.#options.serializer, key, session, state, write)
+      // A merge may take another save's cookie lifetime ("remember me"): then the expiry is computed again from it.
+      const lifetime = (): Lifetime => this.#lifetime(session, Date.now(), this.#capOf(meta));
+      ({ text, px, expires, storeExpires } = await updateIfLoaded(this.#connection, this.#options.serializer, key, session, state, write, lifetime))
     } else {
       // NX creates: never overwrites an id in use.
       const fresh = text
@@ -275,6 +271,17 @@ export class SessionCore {
     state.textSeenAt = seenAt
     state.expiresAt = storeExpires
     if (this.#users !== undefined && state.userId !== undefined) await this.#users.add(state.userId, id, ttl)
+  }
+
+  /** A write's expiry from the Session's cookie now: its `expires` (ISO), PX and `storeExpires`. */
+  #lifetime (session: SessionLike, now: number, cap: number | undefined): Lifetime & { cookieExpiresAt: number | null } {
+    // absoluteTimeout: the cookie never says later than creation + the timeout.
+    if (cap !== undefined) capCookie(session, cap)
+    const cookieExpiresAt = cookieExpiry(session.cookie)
+    const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()
+    const px = capTtl(writeTtl(now, cookieExpiresAt, this.#options.idleTtlMs(session)), now, cap)
+    // Taken before the write is sent: never later than the moment Redis drops the key.
+    return { cookieExpiresAt, expires, px, storeExpires: now + px }
   }
 
   /** When a session with this record ends for good (absoluteTimeout), `undefined` for never. */

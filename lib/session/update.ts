@@ -2,7 +2,7 @@ import type { RedisConnection } from '../connection/connection.js'
 import { SessionInterruptedError } from '../errors.js'
 import { LuaScript } from '../connection/scripts.js'
 import type { Serializer } from '../serializer.js'
-import { mergeFields } from './merge.js'
+import { mergeFields, mergeLifetime } from './merge.js'
 import { decodePayload, encodePayload, type SessionLike } from './payload.js'
 import type { SessionState, StoreMeta } from './state.js'
 
@@ -28,22 +28,27 @@ export interface Write {
   readonly meta: StoreMeta
 }
 
+/** A write's expiry as computed from the Session's cookie (core.ts: idle TTL, absoluteTimeout cap). */
+export type Lifetime = Pick<Write, 'px' | 'expires' | 'storeExpires'>
+
 /**
  * Writes over exactly the text this request loaded, in one round trip. When another save landed in between, the
  * text found comes back: merged field by field (merge.ts) into this Session and written over that text in turn.
- * The text written.
+ * `lifetime`: the expiry again, once the other save's cookie lifetime was taken. The write that landed.
  */
 export async function updateIfLoaded (
-  connection: RedisConnection, serializer: Serializer, key: string, session: SessionLike, state: SessionState, write: Write
-): Promise<string> {
-  const { px, expires, storeExpires, seenAt, meta } = write
+  connection: RedisConnection, serializer: Serializer, key: string, session: SessionLike, state: SessionState, write: Write,
+  lifetime: () => Lifetime
+): Promise<Write> {
+  const { seenAt, meta } = write
+  let { px, expires, storeExpires } = write
   let expected = state.text
   let text = write.text
   let base: Record<string, unknown> | undefined
   for (let round = 0; round <= MAX_MERGES; round++) {
     const [from, next] = [expected, text]
     const reply = await connection.run((c) => UPDATE_IF_LOADED.run(c, [key], [from, next, String(px)]))
-    if (reply === 1) return text
+    if (reply === 1) return { text, px, expires, storeExpires, seenAt, meta }
     if (typeof reply !== 'string') {
       throw new SessionInterruptedError('was destroyed or expired while this request was running; the update was not written')
     }
@@ -54,6 +59,11 @@ export async function updateIfLoaded (
     }
     // What the other save changed joins this Session; then this request's later saves compare with the merged text.
     mergeFields(base, session, theirs)
+    if (mergeLifetime(base, session, theirs)) {
+      ({ px, expires, storeExpires } = lifetime())
+      // Never written with a PX <= 0: the lifetime taken has run out since the other save (or hit absoluteTimeout).
+      if (px === 0) throw new SessionInterruptedError('expired while this request was running; the update was not written')
+    }
     base = theirs
     expected = reply
     text = encodePayload(serializer, session, expires, storeExpires, seenAt, meta)

@@ -4,15 +4,26 @@ import { Gate } from '../helpers/gate.js'
 import { redisForTest } from '../helpers/redis-server.js'
 import { commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, sessionApp, setCookie } from '../helpers/session-app.js'
 
-interface Change { gate: 'a' | 'b' | 'c', set?: Record<string, unknown>, del?: string[] }
+interface Change {
+  /** The gate it waits at; none: it runs through. */
+  gate?: 'a' | 'b' | 'c'
+  set?: Record<string, unknown>
+  del?: string[]
+  /** Sets `cookie.maxAge` ("remember me"). */
+  maxAge?: number
+  /** Sets an absolute `cookie.expires` this many ms from now. */
+  expiresIn?: number
+}
 
-/** POST /held {gate, set, del}: loads the session, waits at its gate, then changes it (saved by @fastify/session). */
-function heldRoutes (gates: Record<Change['gate'], Gate>) {
+/** POST /held {gate, set, del, maxAge, expiresIn}: loads the session, waits at its gate, then changes it (saved by @fastify/session). */
+function heldRoutes (gates: Record<NonNullable<Change['gate']>, Gate>) {
   return (app: FastifyInstance): void => {
     defaultRoutes(app)
     app.post('/held', async (request) => {
-      const { gate, set = {}, del = [] } = request.body as Change
-      await gates[gate].hold()
+      const { gate, set = {}, del = [], maxAge, expiresIn } = request.body as Change
+      if (gate !== undefined) await gates[gate].hold()
+      if (maxAge !== undefined) request.session.cookie.maxAge = maxAge
+      if (expiresIn !== undefined) request.session.cookie.expires = new Date(Date.now() + expiresIn)
       for (const [key, value] of Object.entries(set)) fields(request)[key] = value
       for (const key of del) Reflect.deleteProperty(fields(request), key)
       return { ok: true }
@@ -20,7 +31,7 @@ function heldRoutes (gates: Record<Change['gate'], Gate>) {
   }
 }
 
-function gates (): Record<Change['gate'], Gate> {
+function gates (): Record<NonNullable<Change['gate']>, Gate> {
   return { a: new Gate(), b: new Gate(), c: new Gate() }
 }
 
@@ -140,4 +151,89 @@ t.test('a burst of 24 requests saving one session at once: every save lands, non
   t.same(statuses, Array(24).fill(200))
   const stored = (await app.inject({ url: '/read', headers: cookieHeader(cookie) })).json() as Record<string, unknown>
   t.same(Object.keys(stored).filter((name) => name.startsWith('f')).length, 24, 'every field was kept')
+})
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+
+/** The stored payload's cookie and Redis's PTTL of the one session stored. */
+async function stored (redis: RedisServerLike): Promise<{ cookie: { originalMaxAge: unknown, expires: unknown }, fields: Record<string, unknown>, pttl: number }> {
+  const [key] = await keys(redis)
+  const { cookie, ...rest } = JSON.parse(await redis.cli('GET', key!)) as { cookie: { originalMaxAge: unknown, expires: unknown } }
+  return { cookie, fields: rest, pttl: Number(await redis.cli('PTTL', key!)) }
+}
+
+type RedisServerLike = Parameters<typeof keys>[0]
+
+t.test('"remember me" set by one request survives a concurrent save of another: stored cookie, PX and the later reply\'s cookie', async (t) => {
+  const redis = await redisForTest(t)
+  const g = gates()
+  const { app } = await sessionApp(t, redis, { cookie: { secure: false, maxAge: HOUR } }, heldRoutes(g))
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { visits: 1 } }))!.value
+  const finishA = await start(app, g.a, cookie, { gate: 'a', set: { cart: ['tea'] } })
+  // B logs in with "remember me" while A is held.
+  const b = await app.inject({ method: 'POST', url: '/held', payload: { maxAge: 30 * DAY, set: { user: 'ada' } }, headers: cookieHeader(cookie) })
+  t.equal(b.statusCode, 200)
+  t.ok((await stored(redis)).pttl > 29 * DAY, 'B stored 30 days')
+  const a = await finishA()
+  t.equal(a.statusCode, 200)
+  const after = await stored(redis)
+  t.same(after.fields, { visits: 1, cart: ['tea'], user: 'ada' }, 'both changes kept')
+  t.equal(after.cookie.originalMaxAge, 30 * DAY, 'the stored cookie keeps the 30-day maxAge')
+  t.ok(after.pttl > 29 * DAY, `Redis keeps it 30 days (PTTL ${after.pttl})`)
+  t.ok(setCookie(a)!.expires!.getTime() > Date.now() + 29 * DAY, "A's reply sends the 30-day cookie")
+  // And every later request keeps it.
+  const later = await app.inject({ method: 'POST', url: '/set', payload: { n: 2 }, headers: cookieHeader(cookie) })
+  t.ok(setCookie(later)!.expires!.getTime() > Date.now() + 29 * DAY)
+  t.equal((await stored(redis)).cookie.originalMaxAge, 30 * DAY)
+})
+
+t.test('a cookie lifetime changed by both concurrent requests: the later save\'s', async (t) => {
+  const redis = await redisForTest(t)
+  const g = gates()
+  const { app } = await sessionApp(t, redis, { cookie: { secure: false, maxAge: HOUR } }, heldRoutes(g))
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { visits: 1 } }))!.value
+  const finishA = await start(app, g.a, cookie, { gate: 'a', maxAge: 7 * DAY, set: { a: 1 } })
+  t.equal((await app.inject({ method: 'POST', url: '/held', payload: { maxAge: 30 * DAY, set: { b: 1 } }, headers: cookieHeader(cookie) })).statusCode, 200)
+  const a = await finishA()
+  t.equal(a.statusCode, 200)
+  const after = await stored(redis)
+  t.same(after.fields, { visits: 1, a: 1, b: 1 })
+  t.equal(after.cookie.originalMaxAge, 7 * DAY, 'A saved later: its 7 days')
+  t.ok(after.pttl <= 7 * DAY && after.pttl > 6 * DAY, `PTTL ${after.pttl}`)
+  t.ok(setCookie(a)!.expires!.getTime() <= Date.now() + 7 * DAY)
+})
+
+t.test('an absolute expiry set by one request survives a concurrent save of another', async (t) => {
+  const redis = await redisForTest(t)
+  const g = gates()
+  const { app } = await sessionApp(t, redis, {}, heldRoutes(g))
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { visits: 1 } }))!.value
+  t.equal((await stored(redis)).cookie.expires, null, 'a browser-session cookie to begin with')
+  const finishA = await start(app, g.a, cookie, { gate: 'a', set: { cart: ['tea'] } })
+  t.equal((await app.inject({ method: 'POST', url: '/held', payload: { expiresIn: 10 * DAY }, headers: cookieHeader(cookie) })).statusCode, 200)
+  const expires = (await stored(redis)).cookie.expires
+  t.type(expires, 'string', 'B stored an absolute expiry')
+  const a = await finishA()
+  t.equal(a.statusCode, 200)
+  const after = await stored(redis)
+  t.same(after.fields, { visits: 1, cart: ['tea'] })
+  t.equal(after.cookie.expires, expires, "B's expiry, exactly")
+  t.ok(after.pttl > 9 * DAY && after.pttl <= 10 * DAY + 1000, `PTTL ${after.pttl}`)
+  t.equal(setCookie(a)!.expires!.getTime(), Math.floor(Date.parse(expires as string) / 1000) * 1000, "A's reply sends B's expiry")
+})
+
+t.test('a "remember me" taken over by a merge stays within absoluteTimeout', async (t) => {
+  const redis = await redisForTest(t)
+  const g = gates()
+  const { app } = await sessionApp(t, redis, { cookie: { secure: false, maxAge: 60_000 }, absoluteTimeout: 7200 }, heldRoutes(g))
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { visits: 1 } }))!.value
+  const finishA = await start(app, g.a, cookie, { gate: 'a', set: { cart: ['tea'] } })
+  t.equal((await app.inject({ method: 'POST', url: '/held', payload: { maxAge: 30 * DAY }, headers: cookieHeader(cookie) })).statusCode, 200)
+  const a = await finishA()
+  t.equal(a.statusCode, 200)
+  const after = await stored(redis)
+  t.equal(after.cookie.originalMaxAge, 30 * DAY, 'the maxAge is taken')
+  t.ok(after.pttl > 60_000 && after.pttl <= 2 * HOUR, `but the PX stops at the absolute timeout (PTTL ${after.pttl})`)
+  t.ok(setCookie(a)!.expires!.getTime() <= Date.now() + 2 * HOUR, 'and so does the cookie')
 })

@@ -1,8 +1,8 @@
 import t from 'tap'
 import { truncateIp } from '../../lib/session/device.js'
-import { mergeFields } from '../../lib/session/merge.js'
+import { mergeFields, mergeLifetime } from '../../lib/session/merge.js'
 
-t.test('mergeFields: per field against what this request loaded; the cookie is left to the save', async (t) => {
+t.test('mergeFields: per field against what this request loaded; the cookie is left to mergeLifetime', async (t) => {
   const base = { cookie: { expires: null }, a: 1, b: 1, c: 1, d: 1, e: 1, both: 0, gone: 1, same: [1] }
   const session: Record<string, unknown> = { cookie: { expires: 'mine' }, a: 1, b: 2, c: 1, e: 1, both: 'mine', same: [1], mine: true }
   delete session.d
@@ -21,6 +21,35 @@ t.test('mergeFields: per field against what this request loaded; the cookie is l
     theirs: true
     // gone: deleted by them (and absent here)
   })
+})
+
+t.test('mergeLifetime: the other save\'s maxAge or absolute expiry is taken when only it changed the lifetime', async (t) => {
+  const hour = 3_600_000
+  const at = (ms: number): string => new Date(ms).toISOString()
+  const base = { cookie: { originalMaxAge: hour, expires: at(1e12) } }
+  const remembered = { cookie: { originalMaxAge: 30 * 24 * hour, expires: at(2e12) } }
+  const rolled = { cookie: { originalMaxAge: hour, expires: at(1.5e12) } }
+
+  const session = { cookie: { originalMaxAge: hour as unknown, expires: new Date(1.2e12) as unknown } }
+  t.equal(mergeLifetime(base, session, remembered), true, 'only theirs changed the maxAge')
+  t.same(session.cookie, { originalMaxAge: 30 * 24 * hour, expires: new Date(2e12) }, 'taken as they stored it')
+
+  const rolling = { cookie: { originalMaxAge: hour as unknown, expires: new Date(1.2e12) as unknown } }
+  t.equal(mergeLifetime(base, rolling, rolled), false, 'a rolled expiry under the same maxAge is no change')
+  t.same(rolling.cookie.expires, new Date(1.2e12))
+
+  const mine = { cookie: { originalMaxAge: 7 * 24 * hour as unknown, expires: new Date(1.7e12) as unknown } }
+  t.equal(mergeLifetime(base, mine, remembered), false, 'changed by both: this (later) save keeps its own')
+  t.equal(mine.cookie.originalMaxAge, 7 * 24 * hour)
+
+  const absolute = { cookie: { originalMaxAge: null, expires: null } }
+  const browser = { cookie: { originalMaxAge: null as unknown, expires: null as unknown } }
+  t.equal(mergeLifetime(absolute, browser, { cookie: { originalMaxAge: null, expires: at(3e12) } }), true, 'an absolute expiry set there')
+  t.same(browser.cookie, { originalMaxAge: null, expires: new Date(3e12) })
+  const back = { cookie: { originalMaxAge: null as unknown, expires: new Date(3e12) as unknown } }
+  t.equal(mergeLifetime({ cookie: { originalMaxAge: null, expires: at(3e12) } }, back, absolute), true, 'and one taken away there')
+  t.same(back.cookie, { originalMaxAge: null, expires: null })
+  t.equal(mergeLifetime(base, {}, remembered), false, 'a session without a cookie is left alone')
 })
 
 t.test('truncateIp: IPv4 /24, IPv6 /48, IPv4-mapped IPv6 as IPv4, anything else nothing', async (t) => {
