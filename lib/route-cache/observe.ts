@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { inScope, routeCacheChannel, type RouteCacheContext } from '../observe/channels.js'
 
-// A traced request's context, from its lookup (start, end) to its onSend (asyncStart, asyncEnd with the outcome).
+// A traced request's context, from its lookup (start, end) to its end (asyncStart, asyncEnd with the outcome). Taking
+// it out of the map is the once-per-request guard: whichever of onSend, onResponse, onRequestAbort comes first closes it.
 const traced = new WeakMap<FastifyRequest, RouteCacheContext>()
 
 /** Runs a cached route's lookup, traced on `fastify-codex:route-cache` while someone subscribes. */
@@ -19,12 +20,39 @@ export function tracedLookup<T> (request: FastifyRequest, route: string, lookup:
 
 /** After onSend labelled the response: its `cache-status` is the outcome. */
 export function tracedResponse (request: FastifyRequest, reply: FastifyReply): void {
-  const ctx = traced.get(request)
+  const ctx = take(request)
   if (ctx === undefined) return
-  traced.delete(request)
   const status = String(reply.getHeader('cache-status') ?? '')
   ctx.outcome = outcomeOf(status)
   ctx.stored = status.includes('; stored')
+  close(ctx)
+}
+
+/** The request ended without onSend (hijacked, aborted): the cache answered nothing, a `bypass`. */
+export function tracedEnd (request: FastifyRequest): void {
+  const ctx = take(request)
+  if (ctx === undefined) return
+  ctx.outcome = 'bypass'
+  ctx.stored = false
+  close(ctx)
+}
+
+/** onSend failed: the context ends with `error` (no outcome). */
+export function tracedFailure (request: FastifyRequest, error: unknown): void {
+  const ctx = take(request)
+  if (ctx === undefined) return
+  ;(ctx as { error?: unknown }).error = error
+  routeCacheChannel.error.publish(ctx)
+  close(ctx)
+}
+
+function take (request: FastifyRequest): RouteCacheContext | undefined {
+  const ctx = traced.get(request)
+  if (ctx !== undefined) traced.delete(request)
+  return ctx
+}
+
+function close (ctx: RouteCacheContext): void {
   routeCacheChannel.asyncStart.publish(ctx)
   routeCacheChannel.asyncEnd.publish(ctx)
 }

@@ -7,6 +7,7 @@ import t, { type Test } from 'tap'
 import { instrument } from '../../otel.js'
 import { cacheApp } from '../helpers/cache-app.js'
 import { redisForTest } from '../helpers/redis-server.js'
+import { routeCacheApp } from '../helpers/route-cache-app.js'
 import { cookieHeader, sessionApp, setCookie } from '../helpers/session-app.js'
 
 interface Point { name: string, unit: string, attributes: Record<string, unknown>, value: unknown }
@@ -105,4 +106,21 @@ t.test('instrument(): sessions, locks and outages as metrics; never a session id
   t.ok(all.some((p) => p.name === 'fastify_codex.lock.operations' && p.attributes.outcome === 'acquired' && p.attributes.token === undefined), 'no token as an attribute')
   const everything = JSON.stringify([all.map((p) => p.attributes), spanExporter.getFinishedSpans().map((s) => [s.name, s.attributes])])
   for (const secret of ['user-id-42', cookie.slice(0, cookie.indexOf('.'))]) t.notOk(everything.includes(secret))
+})
+
+t.test('instrument(): a hijacked cached route\'s span ends (bypass) and is counted', async (t) => {
+  const redis = await redisForTest(t)
+  const { collect, spanExporter } = await otel(t)
+  const app = await routeCacheApp(t, redis)
+  app.get('/h', { config: { cache: { ttl: 60 } } }, async (_request, reply) => {
+    reply.hijack()
+    reply.raw.end('raw')
+  })
+  await app.ready()
+  t.equal((await app.inject('/h')).body, 'raw')
+  const span = spanExporter.getFinishedSpans().find((s) => s.name === 'fastify_codex.route_cache GET /h')
+  t.ok(span, 'the span ended')
+  t.equal(span?.attributes['fastify_codex.outcome'], 'bypass')
+  const requests = (await collect()).filter((p) => p.name === 'fastify_codex.route_cache.requests')
+  t.same(requests.map((p) => [p.attributes, p.value]), [[{ method: 'GET', route: '/h', outcome: 'bypass', stored: false }, 1]])
 })
