@@ -124,3 +124,50 @@ t.test('instrument(): a hijacked cached route\'s span ends (bypass) and is count
   const requests = (await collect()).filter((p) => p.name === 'fastify_codex.route_cache.requests')
   t.same(requests.map((p) => [p.attributes, p.value]), [[{ method: 'GET', route: '/h', outcome: 'bypass', stored: false }, 1]])
 })
+
+t.test('instrument() twice: each records its own spans; stopping the second keeps node-redis spans under the first\'s', async (t) => {
+  const redis = await redisForTest(t)
+  const { spanExporter: first } = await otel(t)
+  const second = new InMemorySpanExporter()
+  const secondProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(second)] })
+  const stopSecond = instrument({ tracerProvider: secondProvider, meterProvider: new MeterProvider() })
+  t.teardown(async () => {
+    stopSecond()
+    await secondProvider.shutdown()
+  })
+  const app = await cacheApp(t, redis, { keyPrefix: 'shop' })
+  const gets = (exporter: InMemorySpanExporter): number => exporter.getFinishedSpans().filter((s) => s.name === 'fastify_codex.cache.get').length
+  await app.cache.get('k')
+  t.equal(gets(first), 1, 'the first instance ended its span')
+  t.equal(gets(second), 1, 'the second instance ended its span')
+  stopSecond()
+  const parents: Array<string | undefined> = []
+  const commands = tracingChannel('node-redis:command')
+  const handlers = { start: () => { parents.push(trace.getActiveSpan()?.spanContext().spanId) }, end () {}, asyncStart () {}, asyncEnd () {}, error () {} }
+  commands.subscribe(handlers)
+  t.teardown(() => { commands.unsubscribe(handlers) })
+  await app.cache.get('k')
+  commands.unsubscribe(handlers)
+  const get = first.getFinishedSpans().filter((s) => s.name === 'fastify_codex.cache.get')[1]
+  t.ok(get, 'the first instance still records')
+  t.equal(gets(second), 1, 'the stopped one does not')
+  t.ok(get !== undefined && parents.length > 0 && parents.every((id) => id === get.spanContext().spanId), 'every command ran with the first instance\'s span active')
+})
+
+t.test('instrument() for metrics only, after one with spans: node-redis spans still nest under the recorded span', async (t) => {
+  const redis = await redisForTest(t)
+  const { spanExporter } = await otel(t)
+  // No tracerProvider and no global one: its spans record nothing.
+  const stopMetricsOnly = instrument({ meterProvider: new MeterProvider() })
+  t.teardown(stopMetricsOnly)
+  const app = await cacheApp(t, redis, { keyPrefix: 'shop' })
+  const parents: Array<string | undefined> = []
+  const commands = tracingChannel('node-redis:command')
+  const handlers = { start: () => { parents.push(trace.getActiveSpan()?.spanContext().spanId) }, end () {}, asyncStart () {}, asyncEnd () {}, error () {} }
+  commands.subscribe(handlers)
+  t.teardown(() => { commands.unsubscribe(handlers) })
+  await app.cache.get('k')
+  commands.unsubscribe(handlers)
+  const get = spanExporter.getFinishedSpans().find((s) => s.name === 'fastify_codex.cache.get')
+  t.ok(get !== undefined && parents.length > 0 && parents.every((id) => id === get.spanContext().spanId), 'every command ran with the recorded span active')
+})
