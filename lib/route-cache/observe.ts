@@ -11,17 +11,24 @@ export function tracedLookup<T> (request: FastifyRequest, route: string, lookup:
   if (!routeCacheChannel.hasSubscribers || (method !== 'GET' && method !== 'HEAD')) return lookup()
   const ctx: RouteCacheContext = { method, route }
   traced.set(request, ctx)
+  let pending: Promise<T>
   try {
-    return routeCacheChannel.start.runStores(ctx, () => inScope(ctx, lookup))
+    pending = routeCacheChannel.start.runStores(ctx, () => inScope(ctx, lookup))
   } finally {
     routeCacheChannel.end.publish(ctx)
   }
+  // A failed lookup (serving a stored response Fastify refuses) is an error, not the miss its 500 is labelled.
+  return pending.catch((err: unknown) => {
+    failed(ctx, err)
+    throw err
+  })
 }
 
 /** After onSend labelled the response: its `cache-status` is the outcome. */
 export function tracedResponse (request: FastifyRequest, reply: FastifyReply): void {
   const ctx = take(request)
   if (ctx === undefined) return
+  if ('error' in ctx) return close(ctx)
   const status = String(reply.getHeader('cache-status') ?? '')
   ctx.outcome = outcomeOf(status)
   ctx.stored = status.includes('; stored')
@@ -32,6 +39,7 @@ export function tracedResponse (request: FastifyRequest, reply: FastifyReply): v
 export function tracedEnd (request: FastifyRequest): void {
   const ctx = take(request)
   if (ctx === undefined) return
+  if ('error' in ctx) return close(ctx)
   ctx.outcome = 'bypass'
   ctx.stored = false
   close(ctx)
@@ -41,9 +49,13 @@ export function tracedEnd (request: FastifyRequest): void {
 export function tracedFailure (request: FastifyRequest, error: unknown): void {
   const ctx = take(request)
   if (ctx === undefined) return
-  ;(ctx as { error?: unknown }).error = error
-  routeCacheChannel.error.publish(ctx)
+  if (!('error' in ctx)) failed(ctx, error)
   close(ctx)
+}
+
+function failed (ctx: RouteCacheContext, error: unknown): void {
+  (ctx as { error?: unknown }).error = error
+  routeCacheChannel.error.publish(ctx)
 }
 
 function take (request: FastifyRequest): RouteCacheContext | undefined {

@@ -97,3 +97,22 @@ t.test('route cache traces: a response that fails in onSend ends with error (no 
   t.equal(failed!.outcome, undefined)
   t.equal((failed!.error as { code?: string }).code, 'FST_ERR_BAD_STATUS_CODE')
 })
+
+t.test('route cache traces: a lookup that fails serving its stored response ends with error, not miss', async (t) => {
+  const redis = await redisForTest(t)
+  const app = await routeCacheApp(t, redis)
+  app.get('/r', { config: { cache: { ttl: 60 } } }, async () => 'v1')
+  await app.ready()
+  await app.inject('/r')
+  const raw = await rawClient(t, redis)
+  // The response itself, not its compute marker or tag set.
+  const [fresh] = (await raw.keys('*:route:*')).filter((key) => !key.includes('~codex'))
+  await raw.set(fresh!, (await raw.get(fresh!))!.replace('"s":200', '"s":99'), { KEEPTTL: true })
+  const traces = watch(t)
+  t.equal((await app.inject('/r')).statusCode, 500)
+  await until(async () => traces().length === 1 && closed(traces()[0]!), 5000)
+  const [failed] = traces()
+  t.same(failed!.events, ['start', 'end', 'error', 'asyncStart', 'asyncEnd'])
+  t.equal(failed!.outcome, undefined)
+  t.equal((failed!.error as { code?: string }).code, 'FST_ERR_BAD_STATUS_CODE')
+})
