@@ -2,7 +2,7 @@
 // this file, so @opentelemetry/api stays an optional peer dependency.
 import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel'
 import { context, metrics, SpanKind, SpanStatusCode, trace, type Attributes, type Histogram, type Meter, type MeterProvider, type Span, type TracerProvider } from '@opentelemetry/api'
-import { setScope } from './lib/observe/channels.js'
+import { addScope } from './lib/observe/channels.js'
 
 export interface InstrumentOptions {
   /** Where metrics go; default: the global MeterProvider (`metrics.setGlobalMeterProvider`). */
@@ -14,9 +14,6 @@ export interface InstrumentOptions {
 const SCOPE = 'fastify-codex'
 // Bucket bounds in seconds: a near hit takes microseconds, a computation can take seconds.
 const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
-
-// Where a subscriber keeps its span on the operation's context (a WeakMap costs more than the operation's own work).
-const kOpen = Symbol('fastify-codex/otel span')
 
 interface Open {
   readonly span: Span
@@ -78,6 +75,9 @@ function traced (meter: Meter, kind: string, counterName: string, names: readonl
 export function instrument (options: InstrumentOptions = {}): () => void {
   const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE)
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE)
+  // Where this instance keeps its span on the operation's context (a WeakMap costs more than the operation's own
+  // work); one symbol per instance, so two instances never take each other's span.
+  const kOpen = Symbol('fastify-codex/otel span')
   const open = {
     get: (ctx: object): Open | undefined => (ctx as { [kOpen]?: Open })[kOpen],
     set: (ctx: object, entry: Open | undefined): void => { (ctx as { [kOpen]?: Open })[kOpen] = entry }
@@ -144,12 +144,11 @@ export function instrument (options: InstrumentOptions = {}): () => void {
 
   // Our span is the active context while the operation runs: the Redis commands it sends are its children. A span
   // nobody records (no tracer provider) needs no context switch.
-  setScope((ctx, run) => {
+  stops.push(addScope((ctx, run) => {
     const span = open.get(ctx)?.span
     return span === undefined || !span.isRecording() ? run() : context.with(trace.setSpan(context.active(), span), run)
-  })
+  }))
   return () => {
-    setScope(undefined)
     for (const stop of stops) stop()
   }
 }

@@ -9,7 +9,7 @@ import { assertValueSize, encodeValue } from '../lib/value-codec.js'
 import { invalidatePath, WRITE_METHODS } from '../lib/route-cache/invalidate.js'
 import { routePattern, type PathRules } from '../lib/route-cache/key.js'
 import { isNeverStored, resolveRouteCache, type RouteCacheOptions } from '../lib/route-cache/options.js'
-import { tracedLookup, tracedResponse } from '../lib/route-cache/observe.js'
+import { tracedEnd, tracedFailure, tracedLookup, tracedResponse } from '../lib/route-cache/observe.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -144,14 +144,20 @@ export function registerRouteCache (fastify: FastifyInstance, cache: RedisCache,
       sent.then((body) => {
         tracedResponse(request, reply)
         done(null, body)
-      }, (err: Error) => done(err))
+      }, (err: Error) => {
+        tracedFailure(request, err)
+        done(err)
+      })
     }]
     route.onResponse = [...hooks(route.onResponse), function routeCacheEnd (request, _reply, done) {
       cached.abandon(request)
+      // Still open only if onSend never ran (a hijacked reply).
+      tracedEnd(request)
       done()
     }]
     route.onRequestAbort = [...hooks(route.onRequestAbort), function routeCacheAbort (request, done) {
       cached.abandon(request)
+      tracedEnd(request)
       done()
     }]
   })

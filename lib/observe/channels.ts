@@ -54,14 +54,35 @@ export const nearInvalidateChannel = channel('fastify-codex:near:invalidate')
 /** Runs `run` inside the active tracing scope of a context (fastify-codex/otel sets one, so Redis command spans nest). */
 export type Scope = <T>(context: object, run: () => Promise<T>) => Promise<T>
 
+// Every instrument() still running adds one. All apply, the latest innermost: its span is the active one, unless it
+// has none recording (a metrics-only instrument()), then an earlier one's is.
+const scopes: Scope[] = []
 let scope: Scope | undefined
 
-/** fastify-codex/otel only: how a traced operation runs once its `start` event was published. */
-export function setScope (next: Scope | undefined): void {
-  scope = next
+function composed (): Scope | undefined {
+  if (scopes.length <= 1) return scopes[0]
+  const all = [...scopes]
+  return <T>(context: object, run: () => Promise<T>): Promise<T> =>
+    all.reduceRight<() => Promise<T>>((inner, outer) => () => outer(context, inner), run)()
 }
 
-/** Runs `run` in the tracing scope of `context` (see setScope). */
+/**
+ * fastify-codex/otel only: how a traced operation runs once its `start` event was published. Returns its removal
+ * (idempotent); removing one leaves the others in place.
+ */
+export function addScope (next: Scope): () => void {
+  scopes.push(next)
+  scope = composed()
+  let added = true
+  return () => {
+    if (!added) return
+    added = false
+    scopes.splice(scopes.lastIndexOf(next), 1)
+    scope = composed()
+  }
+}
+
+/** Runs `run` in the tracing scope of `context` (see addScope). */
 export function inScope<T> (context: object, run: () => Promise<T>): Promise<T> {
   return scope === undefined ? run() : scope(context, run)
 }

@@ -7,6 +7,7 @@ import t, { type Test } from 'tap'
 import { instrument } from '../../otel.js'
 import { cacheApp } from '../helpers/cache-app.js'
 import { redisForTest } from '../helpers/redis-server.js'
+import { routeCacheApp } from '../helpers/route-cache-app.js'
 import { cookieHeader, sessionApp, setCookie } from '../helpers/session-app.js'
 
 interface Point { name: string, unit: string, attributes: Record<string, unknown>, value: unknown }
@@ -105,4 +106,68 @@ t.test('instrument(): sessions, locks and outages as metrics; never a session id
   t.ok(all.some((p) => p.name === 'fastify_codex.lock.operations' && p.attributes.outcome === 'acquired' && p.attributes.token === undefined), 'no token as an attribute')
   const everything = JSON.stringify([all.map((p) => p.attributes), spanExporter.getFinishedSpans().map((s) => [s.name, s.attributes])])
   for (const secret of ['user-id-42', cookie.slice(0, cookie.indexOf('.'))]) t.notOk(everything.includes(secret))
+})
+
+t.test('instrument(): a hijacked cached route\'s span ends (bypass) and is counted', async (t) => {
+  const redis = await redisForTest(t)
+  const { collect, spanExporter } = await otel(t)
+  const app = await routeCacheApp(t, redis)
+  app.get('/h', { config: { cache: { ttl: 60 } } }, async (_request, reply) => {
+    reply.hijack()
+    reply.raw.end('raw')
+  })
+  await app.ready()
+  t.equal((await app.inject('/h')).body, 'raw')
+  const span = spanExporter.getFinishedSpans().find((s) => s.name === 'fastify_codex.route_cache GET /h')
+  t.ok(span, 'the span ended')
+  t.equal(span?.attributes['fastify_codex.outcome'], 'bypass')
+  const requests = (await collect()).filter((p) => p.name === 'fastify_codex.route_cache.requests')
+  t.same(requests.map((p) => [p.attributes, p.value]), [[{ method: 'GET', route: '/h', outcome: 'bypass', stored: false }, 1]])
+})
+
+t.test('instrument() twice: each records its own spans; stopping the second keeps node-redis spans under the first\'s', async (t) => {
+  const redis = await redisForTest(t)
+  const { spanExporter: first } = await otel(t)
+  const second = new InMemorySpanExporter()
+  const secondProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(second)] })
+  const stopSecond = instrument({ tracerProvider: secondProvider, meterProvider: new MeterProvider() })
+  t.teardown(async () => {
+    stopSecond()
+    await secondProvider.shutdown()
+  })
+  const app = await cacheApp(t, redis, { keyPrefix: 'shop' })
+  const gets = (exporter: InMemorySpanExporter): number => exporter.getFinishedSpans().filter((s) => s.name === 'fastify_codex.cache.get').length
+  await app.cache.get('k')
+  t.equal(gets(first), 1, 'the first instance ended its span')
+  t.equal(gets(second), 1, 'the second instance ended its span')
+  stopSecond()
+  const parents: Array<string | undefined> = []
+  const commands = tracingChannel('node-redis:command')
+  const handlers = { start: () => { parents.push(trace.getActiveSpan()?.spanContext().spanId) }, end () {}, asyncStart () {}, asyncEnd () {}, error () {} }
+  commands.subscribe(handlers)
+  t.teardown(() => { commands.unsubscribe(handlers) })
+  await app.cache.get('k')
+  commands.unsubscribe(handlers)
+  const get = first.getFinishedSpans().filter((s) => s.name === 'fastify_codex.cache.get')[1]
+  t.ok(get, 'the first instance still records')
+  t.equal(gets(second), 1, 'the stopped one does not')
+  t.ok(get !== undefined && parents.length > 0 && parents.every((id) => id === get.spanContext().spanId), 'every command ran with the first instance\'s span active')
+})
+
+t.test('instrument() for metrics only, after one with spans: node-redis spans still nest under the recorded span', async (t) => {
+  const redis = await redisForTest(t)
+  const { spanExporter } = await otel(t)
+  // No tracerProvider and no global one: its spans record nothing.
+  const stopMetricsOnly = instrument({ meterProvider: new MeterProvider() })
+  t.teardown(stopMetricsOnly)
+  const app = await cacheApp(t, redis, { keyPrefix: 'shop' })
+  const parents: Array<string | undefined> = []
+  const commands = tracingChannel('node-redis:command')
+  const handlers = { start: () => { parents.push(trace.getActiveSpan()?.spanContext().spanId) }, end () {}, asyncStart () {}, asyncEnd () {}, error () {} }
+  commands.subscribe(handlers)
+  t.teardown(() => { commands.unsubscribe(handlers) })
+  await app.cache.get('k')
+  commands.unsubscribe(handlers)
+  const get = spanExporter.getFinishedSpans().find((s) => s.name === 'fastify_codex.cache.get')
+  t.ok(get !== undefined && parents.length > 0 && parents.every((id) => id === get.spanContext().spanId), 'every command ran with the recorded span active')
 })
