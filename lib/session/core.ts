@@ -183,7 +183,9 @@ export class SessionCore {
   ): Promise<void> | undefined {
     const now = Date.now()
     const serializer = this.#options.serializer
-    const meta = state?.meta ?? this.#newMeta(session, now)
+    // A session stored before absoluteTimeout was on has no creation time: its count starts at this write.
+    const stamp = state !== undefined && state.meta.createdAt === undefined && this.#options.absoluteTimeoutMs !== undefined
+    const meta = stamp ? { ...state.meta, createdAt: now } : state?.meta ?? this.#newMeta(session, now)
     const cap = this.#capOf(meta)
     // absoluteTimeout: the cookie never says later than creation + the timeout.
     if (cap !== undefined) capCookie(session, cap)
@@ -195,7 +197,7 @@ export class SessionCore {
     const seenAt = this.#options.userKey === undefined ? undefined : now
     // Serialized once, before anything is sent: data that is not strict JSON leaves the stored session as it was.
     let text: string | undefined
-    if (state !== undefined && (cookieExpiresAt !== null) === (state.storedExpires !== null)) {
+    if (state !== undefined && !stamp && (cookieExpiresAt !== null) === (state.storedExpires !== null)) {
       // Content as stored, up to the expiry: then a read-only request writes no payload.
       // An absolute expiry is content: shortening or lengthening it is written, never left to a TTL refresh.
       const expiryMoved = expires !== state.storedExpires && cookieExpiresAt !== null && !hasMaxAge(session.cookie)
