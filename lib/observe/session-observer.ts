@@ -26,10 +26,10 @@ export class SessionObserver {
     })
   }
 
-  /** A write or a delete of one session (`destroy`: `run` answers whether one was removed). */
+  /** A write or a delete of one session, counted unless `run` answers `false` (nothing removed, a refresh that lost the race). */
   write<T> (operation: 'create' | 'update' | 'refresh' | 'destroy', run: () => Promise<T>): Promise<T> {
     return this.#observe(operation, run, (result) => {
-      if (operation !== 'destroy' || result === true) this.#stats[COUNTED[operation]]++
+      if (result !== false) this.#stats[COUNTED[operation]]++
       return 'done'
     })
   }

@@ -120,8 +120,11 @@ export class SessionAdmin {
     const index = this.#index()
     const user = this.#userId(userId)
     if (typeof handle !== 'string' || handle === '') return false
-    const handleOf = await this.#handles.handler()
-    return await index.revoke(user, (session) => handleOf(session.id) === handle) > 0
+    // Counted and traced as a destroy, as revokeUser is.
+    return await this.#core.observer.write('destroy', async () => {
+      const handleOf = await this.#handles.handler()
+      return await index.revoke(user, (session) => handleOf(session.id) === handle) > 0
+    })
   }
 
   // Without a namespace every key of the database would be a candidate: refuse rather than guess.

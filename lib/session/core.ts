@@ -17,6 +17,13 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1`)
 
+// Unlinks a session and answers what it held: store.destroy is given only the id, and the index needs the user.
+const TAKE = new LuaScript(`
+local text = redis.pcall('GET', KEYS[1])
+local removed = redis.call('UNLINK', KEYS[1])
+if type(text) ~= 'string' then text = '' end
+return {removed, text}`)
+
 /** What one save attempt sent: the text of a SET NX, should it time out and land later. */
 interface Attempt { created: string | undefined }
 
@@ -151,7 +158,23 @@ export class SessionCore {
   async #destroy (id: string): Promise<boolean> {
     if (!isSessionId(id)) return false
     const key = sessionKey(this.#options.prefix, id)
-    return await this.#connection.run((c) => c.unlink(key)) > 0
+    const users = this.#users
+    if (users === undefined) return await this.#connection.run((c) => c.unlink(key)) > 0
+    // Logout and regenerate: the id leaves its user's index, else an active user's set grows with every login.
+    const [removed, text] = await this.#connection.run((c) => TAKE.run(c, [key], [])) as [number, string]
+    const userId = text === '' ? undefined : await this.#storedUserId(text)
+    if (userId !== undefined) await users.remove(userId, id)
+    return removed > 0
+  }
+
+  /** The user of a stored payload; `undefined` when it has none or is unreadable (the index prunes it when read). */
+  async #storedUserId (text: string): Promise<string | undefined> {
+    try {
+      const decoded = decodePayload(this.#options.serializer, text)
+      return this.#userIdOf(decoded instanceof Promise ? await decoded : decoded)
+    } catch {
+      return undefined
+    }
   }
 
   #save (
@@ -160,13 +183,15 @@ export class SessionCore {
   ): Promise<void> | undefined {
     const now = Date.now()
     const serializer = this.#options.serializer
-    const meta = state?.meta ?? this.#newMeta(session, now)
+    // A session stored before absoluteTimeout was on has no creation time: its count starts at this write.
+    const stamp = state !== undefined && state.meta.createdAt === undefined && this.#options.absoluteTimeoutMs !== undefined
+    const meta = stamp ? { ...state.meta, createdAt: now } : state?.meta ?? this.#newMeta(session, now)
     const cap = this.#capOf(meta)
     const { cookieExpiresAt, expires, px, storeExpires } = this.#lifetime(session, now, cap)
     const seenAt = this.#options.userKey === undefined ? undefined : now
     // Serialized once, before anything is sent: data that is not strict JSON leaves the stored session as it was.
     let text: string | undefined
-    if (state !== undefined && (cookieExpiresAt !== null) === (state.storedExpires !== null)) {
+    if (state !== undefined && !stamp && (cookieExpiresAt !== null) === (state.storedExpires !== null)) {
       // Content as stored, up to the expiry: then a read-only request writes no payload.
       // An absolute expiry is content: shortening or lengthening it is written, never left to a TTL refresh.
       const expiryMoved = expires !== state.storedExpires && cookieExpiresAt !== null && !hasMaxAge(session.cookie)
@@ -177,6 +202,11 @@ export class SessionCore {
     }
     if (state === undefined && deferCreate) return undefined
     text ??= encodePayload(serializer, session, expires, storeExpires, seenAt, meta)
+    // Past its expiry: deleted, never written with a TTL <= 0 (a destroy when something was stored, else nothing).
+    if (px === 0) {
+      if (state === undefined && created === undefined) return undefined
+      return this.observer.write('destroy', () => this.#unlink(id, state?.userId)).then(() => {})
+    }
     return this.observer.write(state === undefined ? 'create' : 'update', () => this.#write(id, session, state, created, attempt, { text, px, expires, storeExpires, seenAt, meta }))
   }
 
@@ -187,11 +217,6 @@ export class SessionCore {
     const { seenAt, meta } = write
     let { text, px, expires, storeExpires } = write
     const key = sessionKey(this.#options.prefix, id)
-    if (px === 0) {
-      // Past its expiry: deleted, never written with a TTL <= 0.
-      if (state !== undefined || created !== undefined) await this.#unlink(key)
-      return
-    }
     if (state !== undefined) {
       // A merge may take another save's cookie lifetime ("remember me"): then the expiry is computed again from it.
       const lifetime = (): Lifetime => this.#lifetime(session, Date.now(), this.#capOf(meta));
@@ -240,18 +265,26 @@ export class SessionCore {
       }
       return undefined
     }
-    if (plan.kind === 'delete') return this.#unlink(key)
+    if (plan.kind === 'delete') return this.observer.write('destroy', () => this.#unlink(id, state.userId)).then(() => {})
     // Sent already over the text this request loaded: its own would find the key changed and write nothing.
     const sent = this.#refreshes.over(id, state.text)
     if (sent !== undefined) return sent.then(() => {})
-    return this.observer.write('refresh', () => this.#refresh(id, session, state, now, key, plan.ttlMs))
+    return this.observer.write('refresh', () => this.#refresh(id, session, state, now, key, plan.ttlMs)).then(() => {})
   }
 
-  async #unlink (key: string): Promise<void> {
-    await this.#connection.run((c) => c.unlink(key))
+  /** Deletes a session whose user is known, and its index entry with it (sent together): whether it existed. */
+  async #unlink (id: string, userId: string | undefined): Promise<boolean> {
+    const key = sessionKey(this.#options.prefix, id)
+    const users = this.#users
+    const [removed] = await Promise.all([
+      this.#connection.run((c) => c.unlink(key)),
+      users === undefined || userId === undefined ? undefined : users.remove(userId, id)
+    ])
+    return removed > 0
   }
 
-  async #refresh (id: string, session: SessionLike, state: SessionState, now: number, key: string, ttl: number): Promise<void> {
+  /** Whether it wrote: a refresh that found the key changed (another request's write or refresh) wrote nothing. */
+  async #refresh (id: string, session: SessionLike, state: SessionState, now: number, key: string, ttl: number): Promise<boolean> {
     // The payload carries the key's expiry, so a refresh rewrites both, the stored cookie expiry included (no stale one
     // is left). Only over exactly the text this request loaded: never recreates a destroyed session, never undoes a write.
     const storeExpires = now + ttl
@@ -264,13 +297,14 @@ export class SessionCore {
     const reply = this.#connection.run((c) => REFRESH_UNCHANGED.run(c, [key], [from, text, String(ttl)]))
     this.#refreshes.keep(id, from, reply)
     const found = await reply
-    if (found !== 1) return
+    if (found !== 1) return false
     state.text = text
     state.storedExpires = expires
     state.textStoreExpires = storeExpires
     state.textSeenAt = seenAt
     state.expiresAt = storeExpires
     if (this.#users !== undefined && state.userId !== undefined) await this.#users.add(state.userId, id, ttl)
+    return true
   }
 
   /** A write's expiry from the Session's cookie now: its `expires` (ISO), PX and `storeExpires`. */

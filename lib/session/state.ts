@@ -13,11 +13,12 @@ export const NO_META: StoreMeta = Object.freeze({})
 /**
  * The store's one seam with the Session classes of @fastify/session and express-session: both copy a loaded
  * session's enumerable string keys onto the Session they build (`for…in`, skipping only `cookie` and the id, or a
- * key the Session already has). The state of a loaded session travels under CARRIED, an own property of the
- * object `store.get` hands back; it lands as an own property of the Session, where `save` reads it. `toJSON`
- * returning `undefined` keeps it out of JSON, out of both plugins' change hashes, and we never store it.
- * Nothing here touches a dependency's classes: only own properties of the objects passed in.
- * test/unit/session-seam.test.ts fails loudly if an upgrade stops the copy.
+ * key the Session already has). A loaded session carries, under CARRIED, an opaque token: an own property of the
+ * object `store.get` hands back, copied by reference onto the Session, where `save` looks its state up. The token
+ * has nothing readable on it (the state, with its payload text and device, lives in a WeakMap here: none of it is
+ * in `request.session`), and `toJSON` returning `undefined` keeps it out of JSON, out of both plugins' change
+ * hashes, and we never store it. Nothing here touches a dependency's classes: only own properties of the objects
+ * passed in. test/unit/session-seam.test.ts fails loudly if an upgrade stops the copy.
  */
 export class SessionState {
   constructor (
@@ -44,41 +45,55 @@ export class SessionState {
   }
 }
 
-/** The string key a loaded session carries its state under: the only kind of key the Session constructors copy. */
+/** The string key a loaded session carries its token under: the only kind of key the Session constructors copy. */
 export const CARRIED = 'fastify-codex:session-state'
+
+/** What CARRIED holds: no fields, frozen; it only names a state in CARRIED_STATES. */
+class CarriedToken {
+  toJSON (): undefined {
+    return undefined
+  }
+}
 
 type Carrier = Record<PropertyKey, unknown>
 
-// Symbol keys for what the store adds later: invisible to Object.keys, for…in, JSON and the plugins' hashes.
-const STATE = Symbol('fastify-codex:session-state')
-const FAILURE = Symbol('fastify-codex:save-failure')
-const SAVING = Symbol('fastify-codex:saving')
-const DEVICE = Symbol('fastify-codex:device')
+// Keyed by object, never on it: no field, symbol or value of a session shows the store's bookkeeping.
+const CARRIED_STATES = new WeakMap<object, SessionState>()
+const STATES = new WeakMap<object, SessionState>()
+const FAILURES = new WeakMap<object, SaveFailure>()
+const SAVING = new WeakMap<object, Promise<void>>()
+const DEVICES = new WeakMap<object, DeviceNote>()
 
 /** The device a request came from (codexSession's hook), for the session it creates: never a session field. */
 export interface DeviceNote { readonly userAgent?: string, readonly ip?: string }
 
 export function noteDevice (session: unknown, device: DeviceNote): void {
-  if (typeof session === 'object' && session !== null) (session as Carrier)[DEVICE] = device
+  if (typeof session === 'object' && session !== null) DEVICES.set(session, device)
 }
 
 export function deviceOf (session: object): DeviceNote | undefined {
-  return (session as Carrier)[DEVICE] as DeviceNote | undefined
+  return DEVICES.get(session)
 }
 
-/** Puts a loaded session's state on the object `store.get` hands back, for the Session built from it. */
+/** Puts a loaded session's token on the object `store.get` hands back, for the Session built from it. */
 export function carryState (data: object, state: SessionState): void {
-  (data as Carrier)[CARRIED] = state
+  const token = Object.freeze(new CarriedToken())
+  CARRIED_STATES.set(token, state)
+  ;(data as Carrier)[CARRIED] = token
 }
 
 /** The state of a Session saved as `id`: the one of its last write here, else the one carried from its load. */
 export function stateOf (session: object, id: string): SessionState | undefined {
-  const kept = (session as Carrier)[STATE] ?? (session as Carrier)[CARRIED]
-  return kept instanceof SessionState && kept.id === id ? kept : undefined
+  let kept = STATES.get(session)
+  if (kept === undefined) {
+    const token = (session as Carrier)[CARRIED]
+    kept = typeof token === 'object' && token !== null ? CARRIED_STATES.get(token) : undefined
+  }
+  return kept !== undefined && kept.id === id ? kept : undefined
 }
 
 export function rememberState (session: object, state: SessionState): void {
-  (session as Carrier)[STATE] = state
+  STATES.set(session, state)
 }
 
 /** A save of this Session that failed on Redis or on a conflict. */
@@ -96,15 +111,15 @@ export interface SaveFailure {
 }
 
 export function failureOf (session: object): SaveFailure | undefined {
-  return (session as Carrier)[FAILURE] as SaveFailure | undefined
+  return FAILURES.get(session)
 }
 
 export function rememberFailure (session: object, failure: SaveFailure): void {
-  (session as Carrier)[FAILURE] = failure
+  FAILURES.set(session, failure)
 }
 
 export function forgetFailure (session: object): void {
-  (session as Carrier)[FAILURE] = undefined
+  FAILURES.delete(session)
 }
 
 /** From the request's onError hook: the reply is an error now, and no later save of this Session may write. */
@@ -119,10 +134,10 @@ export function sealFailure (session: unknown): void {
  * awaited before the plugin's own) then sees what the first wrote, an update and not a second create.
  */
 export function inTurn (session: object, save: () => Promise<void>): Promise<void> {
-  const before = (session as Carrier)[SAVING] as Promise<void> | undefined
+  const before = SAVING.get(session)
   const saving = before === undefined ? save() : before.then(save)
   const settled = saving.then(undefined, () => {})
-  ;(session as Carrier)[SAVING] = settled
-  settled.then(() => { if ((session as Carrier)[SAVING] === settled) (session as Carrier)[SAVING] = undefined }, () => {})
+  SAVING.set(session, settled)
+  settled.then(() => { if (SAVING.get(session) === settled) SAVING.delete(session) }, () => {})
   return saving
 }

@@ -5,7 +5,7 @@ import { cacheApp, rawClient } from '../helpers/cache-app.js'
 import { fieldsOf, recordMessages, recordTraces } from '../helpers/channels.js'
 import { redisForTest } from '../helpers/redis-server.js'
 import { routeCacheApp } from '../helpers/route-cache-app.js'
-import { cookieHeader, idOf, sessionApp, setCookie } from '../helpers/session-app.js'
+import { cookieHeader, defaultRoutes, idOf, sessionApp, setCookie } from '../helpers/session-app.js'
 import { until } from '../helpers/until.js'
 
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
@@ -203,6 +203,47 @@ t.test('sessions: load, create, update, refresh, destroy, revokeUser; no id, coo
   const after = app.sessions.stats()
   t.same(Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - before[k as keyof typeof before]])),
     { loads: 4, found: 3, creates: 2, updates: 1, refreshes: 1, destroys: 2, errors: 0 })
+})
+
+t.test('sessions: revoke(userId, handle) is a destroy; a refresh that lost the race is none; an expired write is a destroy', async (t) => {
+  const redis = await redisForTest(t)
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  let loaded!: () => void
+  const waiting = new Promise<void>((resolve) => { loaded = resolve })
+  const { app } = await sessionApp(t, redis, { userKey: 'user', rolling: true, cookie: { secure: false, maxAge: 2000 } }, (app) => {
+    defaultRoutes(app)
+    app.get('/wait', async (request) => { loaded(); await gate; return { user: (request.session as unknown as { user?: string }).user } })
+    app.post('/expire', async (request) => { request.session.cookie.maxAge = null as never; request.session.cookie.expires = new Date(Date.now() - 1000); return { ok: true } })
+  })
+  const traces = recordTraces(t, 'fastify-codex:session')
+  const diff = (before: Record<string, number>): Record<string, number> =>
+    Object.fromEntries(Object.entries(app.sessions.stats()).map(([k, v]) => [k, v - before[k]!]).filter(([, v]) => v !== 0))
+
+  await app.inject({ method: 'POST', url: '/login', payload: { user: 'ada' } })
+  let before = app.sessions.stats() as unknown as Record<string, number>
+  const [device] = await app.sessions.listUser('ada', { details: true })
+  t.equal(await app.sessions.revoke('ada', device!.handle), true)
+  t.same(diff(before), { destroys: 1 }, 'revoke: one destroy')
+  t.same(traces.ended.map((c) => c.operation).slice(-1), ['destroy'], 'traced as a destroy')
+
+  // A read-only request loads, waits; meanwhile another request's update lands: its refresh then finds the key changed.
+  const second = setCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'ada' } }))!.value
+  await sleep(400)
+  before = app.sessions.stats() as unknown as Record<string, number>
+  const slow = app.inject({ url: '/wait', headers: cookieHeader(second) })
+  await waiting
+  await app.inject({ method: 'POST', url: '/set', payload: { theme: 'dark' }, headers: cookieHeader(second) })
+  release()
+  t.same((await slow).json(), { user: 'ada' })
+  t.same(diff(before), { loads: 2, found: 2, updates: 1 }, 'the refresh that wrote nothing is not counted')
+
+  before = app.sessions.stats() as unknown as Record<string, number>
+  await app.inject({ method: 'POST', url: '/expire', headers: cookieHeader(second) })
+  t.equal(await redis.cli('EXISTS', `session:${idOf(second)}`), '0\n', 'set past its expiry: deleted')
+  t.same(diff(before), { loads: 1, found: 1, destroys: 1 }, 'counted as the destroy it is, not an update')
+  t.same(traces.ended.map((c) => c.operation).slice(-1), ['destroy'])
+  t.equal(await redis.cli('EXISTS', 'session:user:ada'), '0\n', 'and out of its user\'s index')
 })
 
 t.test('route cache: miss (stored), hit, bypass, collapsed, with the URL pattern only', async (t) => {

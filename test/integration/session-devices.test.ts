@@ -13,6 +13,35 @@ function routes (app: FastifyInstance): void {
     fields(request).user = (request.body as { user: string }).user
     return { id: request.session.sessionId }
   })
+  // What a handler can reach from request.session, before and after a save in the handler.
+  app.get('/inspect', async (request) => {
+    const loaded = exposed(request.session)
+    fields(request).visits = 1
+    await request.session.save()
+    return { loaded, saved: exposed(request.session) }
+  })
+}
+
+/**
+ * JSON, Object.values, every own string-keyed property (non-enumerables too) walked deep: the strings and numbers
+ * found; and the session's own symbols named by us (@fastify/session's own symbols lead to the request and the store).
+ */
+function exposed (session: object): { json: string, values: string, walked: Array<string | number>, ours: string[] } {
+  const walked: Array<string | number> = []
+  const seen = new Set<object>()
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string' || typeof value === 'number') walked.push(value)
+    if (value instanceof Date) walked.push(value.getTime())
+    if ((typeof value !== 'object' && typeof value !== 'function') || value === null || seen.has(value)) return
+    seen.add(value)
+    for (const key of Object.getOwnPropertyNames(value)) {
+      const descriptor = Object.getOwnPropertyDescriptor(value, key)
+      if (descriptor !== undefined && 'value' in descriptor) walk(descriptor.value)
+    }
+  }
+  walk(session)
+  const ours = Object.getOwnPropertySymbols(session).map(String).filter((name) => name.includes('fastify-codex'))
+  return { json: JSON.stringify(session), values: JSON.stringify(Object.values(session)), walked, ours }
 }
 
 async function devicesApp (t: Parameters<typeof sessionApp>[0], redis: Parameters<typeof sessionApp>[1], maxAge = 600_000): Promise<FastifyInstance> {
@@ -53,6 +82,31 @@ t.test('devices: two user agents listed with opaque handles; nothing of it in re
 
   const read = await app.inject({ url: '/read', headers: { ...cookieHeader(laptop), 'user-agent': LAPTOP } })
   t.same(read.json(), { user: 'ada' }, 'the session holds only its own fields')
+})
+
+t.test('devices: neither the device, its creation time nor the stored payload is reachable from request.session', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis, { cookie: { secure: false }, userKey: 'user', devices: { userAgent: true, ip: 'full' } }, routes)
+  const cookie = await logIn(app, LAPTOP, '203.0.113.77')
+  const [device] = await app.sessions.listUser('ada', { details: true })
+  const createdAt = device!.createdAt!
+  const stored = (await redis.cli('GET', `session:${idOf(cookie)}`)).trim()
+  t.match(stored, /^\{"cookie":.*"user":"ada"/, 'the payload as stored')
+  const res = await app.inject({ url: '/inspect', headers: { ...cookieHeader(cookie), 'user-agent': LAPTOP }, remoteAddress: '203.0.113.77' })
+  t.equal(res.statusCode, 200)
+  const body = res.json<Record<'loaded' | 'saved', ReturnType<typeof exposed>>>()
+  for (const [when, seen] of Object.entries(body)) {
+    for (const text of [seen.json, seen.values]) {
+      for (const secret of [LAPTOP, '203.0.113.77', String(createdAt), 'storeExpires', stored]) {
+        t.notOk(text.includes(secret), `${when}: JSON and Object.values hold no ${secret.slice(0, 20)}`)
+      }
+    }
+    const strings = seen.walked.filter((v): v is string => typeof v === 'string')
+    t.notOk(strings.some((v) => v.includes(LAPTOP) || v.includes('203.0.113') || v.includes('storeExpires')), `${when}: no device or payload text in any property`)
+    t.notOk(seen.walked.includes(createdAt), `${when}: no creation time in any property`)
+    t.ok(strings.includes('ada'), `${when}: the walk does reach the fields`)
+    t.same(seen.ours, [], `${when}: no symbol of ours on it either`)
+  }
 })
 
 t.test('devices: the IP is kept whole with ip: \'full\' and not at all without the option', async (t) => {

@@ -77,6 +77,34 @@ t.test('absoluteTimeout: a stored key whose TTL outlived the limit still does no
   t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), {})
 })
 
+t.test('absoluteTimeout turned on later: a session stored without a creation time gets one at its next write, and ends', async (t) => {
+  const redis = await redisForTest(t)
+  const cookieOptions = { secure: false, maxAge: 10_000 }
+  const { app: before } = await sessionApp(t, redis, { cookie: cookieOptions })
+  const cookie = setCookie(await before.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!.value
+  const id = idOf(cookie)
+  t.equal((await stored(redis, id))!.cookie.createdAt, undefined, 'stored before absoluteTimeout: no creation time')
+
+  const { app: after } = await sessionApp(t, redis, { cookie: cookieOptions, absoluteTimeout: 1 })
+  const firstAt = Date.now()
+  t.same((await after.inject({ url: '/read', headers: cookieHeader(cookie) })).json(), { user: 'ada' }, 'still served')
+  // PX counts from when Redis runs the write, at most this request's duration after the store read its clock.
+  const slack = Date.now() - firstAt
+  const createdAt = (await stored(redis, id))!.cookie.createdAt
+  t.ok(createdAt !== undefined && createdAt >= firstAt && createdAt <= Date.now(), 'stamped by the first request with absoluteTimeout on')
+  const expiresAt = await expireTime(redis, id)
+  t.ok(expiresAt <= createdAt! + 1000 + slack, `and the key capped at that + absoluteTimeout (${expiresAt - createdAt!} ms, +${slack} ms in flight)`)
+
+  // Rolling, in use every 300 ms, a 10 s idle lifetime: only the absolute cap can end it.
+  let gone = false
+  while (!gone && Date.now() < firstAt + 8000) {
+    await sleep(300)
+    gone = (await after.inject({ url: '/read', headers: cookieHeader(cookie) })).json<{ user?: string }>().user === undefined
+  }
+  t.ok(gone, 'over, though in use')
+  t.equal(await redis.cli('EXISTS', `session:${id}`), '0\n', 'and gone from Redis')
+})
+
 t.test('absoluteTimeout: regenerate() starts a new count; the cap holds for a browser-session cookie in Redis', async (t) => {
   const redis = await redisForTest(t)
   const { app } = await sessionApp(t, redis, { absoluteTimeout: 60, ttl: 3600 })

@@ -115,3 +115,25 @@ t.test('a stale or unreadable index member is pruned, not listed', async (t) => 
   t.equal(await app.sessions.revokeUser('ada'), 1, "another user's session is never revoked")
   t.equal(await redis.cli('EXISTS', 'session:other'), '1\n')
 })
+
+t.test('regenerate and logout take the id out of its user\'s index: logging in again and again does not grow it', async (t) => {
+  const redis = await redisForTest(t)
+  const { app } = await sessionApp(t, redis, { userKey: 'user' })
+  let cookie: string | undefined
+  for (let i = 0; i < 21; i++) {
+    const res = await app.inject({ method: 'POST', url: '/login', payload: { user: 'ada' }, headers: cookie === undefined ? {} : cookieHeader(cookie) })
+    cookie = setCookie(res)!.value
+  }
+  // Never listed (listUser would prune): the index holds exactly the live session.
+  t.equal(await redis.cli('SCARD', 'session:user:ada'), '1\n', 'one member after 21 logins with regenerate')
+  t.equal(await redis.cli('SISMEMBER', 'session:user:ada', idOf(cookie!)), '1\n', 'the current session')
+  t.equal(await redis.cli('DBSIZE'), '2\n', 'the session and its index')
+
+  await app.inject({ method: 'POST', url: '/logout', headers: cookieHeader(cookie!) })
+  t.equal(await redis.cli('SCARD', 'session:user:ada'), '0\n', 'logout: the member is gone')
+  t.equal(await redis.cli('DBSIZE'), '0\n')
+
+  const other = setCookie(await app.inject({ method: 'POST', url: '/login', payload: { user: 'bob' } }))!.value
+  t.equal(await app.sessions.destroy(idOf(other)), true)
+  t.equal(await redis.cli('EXISTS', 'session:user:bob'), '0\n', 'sessions.destroy(id) too')
+})

@@ -168,7 +168,9 @@ t.test('replaceExpires swaps the stored expiry (and the key\'s) without serializ
 
 t.test('a state carried into a Session with another id is not that session’s state', async (t) => {
   const state = new SessionState('old-id', 'text', null, null, undefined)
-  const copy = { [CARRIED]: state }
+  const loaded = {}
+  carryState(loaded, state)
+  const copy = { ...loaded }
   t.equal(stateOf(copy, 'new-id'), undefined, 'regenerate(keys) copies the marker, not the identity')
   t.equal(stateOf(copy, 'old-id'), state)
 })

@@ -56,4 +56,8 @@ t.test('express-session’s copy (emulated) carries the state too: nothing of ou
   const session = new (ExpressSession as unknown as new (data: object) => object)(data)
   t.equal(stateOf(session, 'id'), state)
   t.notOk(CARRIED in Object.prototype)
+  const token = (session as Record<string, unknown>)[CARRIED] as object
+  t.same(Reflect.ownKeys(token), [], 'the carried token has nothing readable on it')
+  t.ok(Object.isFrozen(token))
+  t.equal(JSON.stringify(session), '{"cookie":{},"user":"ada"}')
 })
