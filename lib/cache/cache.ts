@@ -7,7 +7,7 @@ import { unlinkAll } from '../connection/unlink.js'
 import { ClearRefusedError, InvalidDeltaError, InvalidOptionsError, KeyNotFoundError, describe } from '../errors.js'
 import { assertKey, assertVersion, type KeyVersion } from '../keys.js'
 import { rejectUnknownOptions } from '../known-options.js'
-import { EXPIRED, resolveTtl, secondsFromPttl } from '../ttl.js'
+import { EXPIRED, resolveTtl, secondsFromPttl, type Ttl } from '../ttl.js'
 import { assertValueSize, encodeValue } from '../value-codec.js'
 import { Batch, type CacheEntries } from './batch.js'
 import { InternalKeys } from './internal-keys.js'
@@ -148,22 +148,25 @@ export class RedisCache {
     return cacheChannel.hasSubscribers ? this.#trace('set', key, () => this.#set(key, value, opts)) : this.#set(key, value, opts)
   }
 
-  async #set (key: string, value: unknown, opts: WriteOptions | undefined): Promise<void> {
-    checkOptionNames(opts, WRITE_OPTION_NAMES, 'set')
-    const fullKey = this.makeKey(key, opts?.version)
-    const ttl = resolveTtl(opts?.ttl, this.options.ttl)
-    const text = encodeValue(this.options.serializer, value)
-    assertValueSize(text, this.options.maxValueBytes, key)
-    if (ttl === EXPIRED) {
-      await this.#writer.write(fullKey, (c) => c.unlink(fullKey))
-      return
+  // Not async: a plain set is the deadline's own promise, with no frame or promise of ours around it.
+  #set (key: string, value: unknown, opts: WriteOptions | undefined): Promise<void> {
+    try {
+      checkOptionNames(opts, WRITE_OPTION_NAMES, 'set')
+      const fullKey = this.makeKey(key, opts?.version)
+      const ttl = resolveTtl(opts?.ttl, this.options.ttl)
+      const text = encodeValue(this.options.serializer, value)
+      assertValueSize(text, this.options.maxValueBytes, key)
+      if (ttl === EXPIRED) return this.#writer.write(fullKey, (c) => c.unlink(fullKey), true)
+      const options = opts?.ttl === undefined ? this.#defaultSetOptions : setOptions(ttl)
+      const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
+      if (tags === undefined) return this.#writer.write(fullKey, (c) => c.set(fullKey, text, options), true)
+      return this.#setTagged(fullKey, text, options, ttl, tags)
+    } catch (err) {
+      return Promise.reject(err)
     }
-    const options = opts?.ttl === undefined ? this.#defaultSetOptions : setOptions(ttl)
-    const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
-    if (tags === undefined) {
-      await this.#writer.write(fullKey, (c) => c.set(fullKey, text, options))
-      return
-    }
+  }
+
+  async #setTagged (fullKey: string, text: string, options: SetCommandOptions | undefined, ttl: Ttl, tags: readonly string[]): Promise<void> {
     // Issued in one tick: the value and its tag entries go out in one round trip.
     await Promise.all([
       this.#writer.write(fullKey, (c) => c.set(fullKey, text, options)),

@@ -18,17 +18,20 @@ export class Writer {
 
   /**
    * Runs one command (or one pipelined batch) writing `keys`; with `null`, `command` is a write of several round
-   * trips whose keys are not known up front (clear, invalidateTags), and every local copy goes.
+   * trips whose keys are not known up front (clear, invalidateTags), and every local copy goes. `discard`: resolves
+   * `undefined`, not the reply.
    */
   write<T> (keys: string | readonly string[], command: (c: CommandClient) => Promise<T>): Promise<T>
+  write (keys: string | readonly string[], command: (c: CommandClient) => Promise<unknown>, discard: true): Promise<void>
   write<T> (keys: null, operation: () => Promise<T>): Promise<T>
-  write<T> (keys: string | readonly string[] | null, command: (c: CommandClient) => Promise<T>): Promise<T> {
+  write<T> (keys: string | readonly string[] | null, command: (c: CommandClient) => Promise<T>, discard?: true): Promise<T | void> {
     this.#reader.detach()
     const near = this.#reader.near
     if (keys === null) return this.#writeAll(command as () => Promise<T>, near)
+    const reply: Promise<T | void> = discard === true ? this.#connection.run(command, true) : this.#connection.run(command)
     // Not async: without a near cache a write is the command's own promise, no frame around it.
-    if (near === undefined) return this.#connection.run(command)
-    return this.#writeKeys(keys, command, near)
+    if (near === undefined) return reply
+    return this.#forgetAfter(keys, reply, near)
   }
 
   async #writeAll<T> (operation: () => Promise<T>, near: Tracker | undefined): Promise<T> {
@@ -39,9 +42,9 @@ export class Writer {
     }
   }
 
-  async #writeKeys<T> (keys: string | readonly string[], command: (c: CommandClient) => Promise<T>, near: Tracker): Promise<T> {
+  async #forgetAfter<T> (keys: string | readonly string[], reply: Promise<T>, near: Tracker): Promise<T> {
     try {
-      return await this.#connection.run(command)
+      return await reply
     } finally {
       if (typeof keys === 'string') near.forget(keys)
       else for (const key of keys) near.forget(key)

@@ -66,15 +66,17 @@ export class RedisConnection {
     if (onError !== undefined) this.#listen(onError)
   }
 
-  /** Runs one command (or one pipelined batch) under the deadline, with errors translated. */
-  run<T> (command: (commands: CommandClient) => Promise<T>): Promise<T> {
+  /** Runs one command (or one pipelined batch) under the deadline, with errors translated; `discard`: resolves `undefined`. */
+  run<T> (command: (commands: CommandClient) => Promise<T>): Promise<T>
+  run (command: (commands: CommandClient) => Promise<unknown>, discard: true): Promise<void>
+  run<T> (command: (commands: CommandClient) => Promise<T>, discard?: true): Promise<T | void> {
     let reply: Promise<T>
     try {
       reply = command(this.#signals?.view() ?? this.commands)
     } catch (err) {
       return Promise.reject(translateRedisError(err))
     }
-    return this.#deadlines.track(reply)
+    return discard === true ? this.#deadlines.track(reply, true) : this.#deadlines.track(reply)
   }
 
   /**

@@ -36,18 +36,21 @@ export class DeadlineQueue {
     this.#availability = availability
   }
 
-  track<T> (command: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  /** `discard`: resolves with `undefined`, not the reply (a write whose caller gets nothing back needs no frame to drop it). */
+  track<T> (command: Promise<T>): Promise<T>
+  track (command: Promise<unknown>, discard: true): Promise<void>
+  track<T> (command: Promise<T>, discard = false): Promise<T | undefined> {
+    return new Promise<T | undefined>((resolve, reject) => {
       const now = performance.now()
       // Whole milliseconds: commands started within the same millisecond expire on the same timer tick.
-      const pending = new Pending<T>(Math.ceil(now + this.#timeoutMs), resolve, reject)
+      const pending = new Pending<T | undefined>(Math.ceil(now + this.#timeoutMs), resolve, reject)
       this.#queue.push(pending as Pending<never>)
       if (this.#timer === undefined) this.#arm(pending.expiresAt - now)
       command.then((value) => {
         if (this.#availability?.isDown === true) this.#availability.answered()
         if (pending.done) return
         pending.done = true
-        resolve(value)
+        resolve(discard ? undefined : value)
         this.#dropSettled()
       }, (err: unknown) => {
         if (pending.done) return

@@ -187,3 +187,29 @@ t.test('a per-call option name the method does not know is refused (did you mean
   await t.rejects(cache.withLock('k', () => 1, { ttl: 1, retrydelay: 5 } as never), typo('retrydelay', 'retryDelay'))
   t.same(await raw.keys('*'), [], 'nothing written')
 })
+
+t.test('set resolves undefined on every path (plain, expired, tagged, near cache); a refused call rejects, never throws', async t => {
+  const redis = await redisForTest(t)
+  const raw = await rawClient(t, redis)
+  for (const options of [{}, { nearCache: { maxEntries: 100 } }]) {
+    const { cache } = await cacheApp(t, redis, options)
+    t.equal(await cache.set('plain', 1), undefined)
+    t.equal(await cache.set('plain', 1, { ttl: 5, version: 2 }), undefined)
+    t.equal(await cache.set('plain', 1, { ttl: 0 }), undefined, 'a delete')
+    t.equal(await cache.set('tagged', 1, { tags: ['a'] }), undefined)
+    t.equal(await cache.set('tagged', 1, { tags: [] }), undefined, 'no tags')
+    t.equal(await cache.get('tagged'), 1)
+    for (const [call, code] of [
+      [() => cache.set('', 1), 'FST_CODEX_INVALID_KEY'],
+      [() => cache.set('k', { at: new Date() } as never), 'FST_CODEX_NOT_SERIALIZABLE'],
+      [() => cache.set('k', 1, { ttl: Number.NaN }), 'FST_CODEX_INVALID_TTL'],
+      [() => cache.set('k', 1, { tags: [''] }), 'FST_CODEX_INVALID_OPTIONS']
+    ] as const) {
+      let pending: Promise<void> | undefined
+      t.doesNotThrow(() => { pending = call() }, code)
+      await t.rejects(pending!, { code })
+    }
+    t.equal(await raw.exists('test:1:k'), 0, 'nothing written')
+    await raw.flushDb()
+  }
+})

@@ -43,6 +43,14 @@ t.test('a command that never settles fails with FST_CODEX_REDIS_UNAVAILABLE afte
   later.clear()
 })
 
+t.test('discard: a reply resolves undefined; failures and deadlines are exactly as without it', async (t) => {
+  const deadlines = new DeadlineQueue(50)
+  t.equal(await deadlines.track(Promise.resolve('OK'), true), undefined)
+  const reply = new SimpleError('WRONGTYPE Operation against a key holding the wrong kind of value')
+  await t.rejects(deadlines.track(Promise.reject(reply), true), { code: 'FST_CODEX_REDIS_ERROR', cause: reply })
+  await t.rejects(deadlines.track(never(), true), { code: 'FST_CODEX_REDIS_UNAVAILABLE' })
+})
+
 t.test('settled commands keep their outcome and are never timed out', async (t) => {
   const deadlines = new DeadlineQueue(50)
   t.equal(await deadlines.track(Promise.resolve('OK')), 'OK')
