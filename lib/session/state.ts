@@ -48,8 +48,19 @@ export class SessionState {
 /** The string key a loaded session carries its token under: the only kind of key the Session constructors copy. */
 export const CARRIED = 'fastify-codex:session-state'
 
-/** What CARRIED holds: no fields, frozen; it only names a state in CARRIED_STATES. */
+/** What CARRIED holds: frozen, its state in a private field that no reflection reaches (cheaper than a WeakMap). */
 class CarriedToken {
+  readonly #state: SessionState
+
+  constructor (state: SessionState) {
+    this.#state = state
+    Object.freeze(this)
+  }
+
+  static stateOf (token: unknown): SessionState | undefined {
+    return typeof token === 'object' && token !== null && #state in token ? token.#state : undefined
+  }
+
   toJSON (): undefined {
     return undefined
   }
@@ -58,7 +69,6 @@ class CarriedToken {
 type Carrier = Record<PropertyKey, unknown>
 
 // Keyed by object, never on it: no field, symbol or value of a session shows the store's bookkeeping.
-const CARRIED_STATES = new WeakMap<object, SessionState>()
 const STATES = new WeakMap<object, SessionState>()
 const FAILURES = new WeakMap<object, SaveFailure>()
 const SAVING = new WeakMap<object, Promise<void>>()
@@ -77,18 +87,12 @@ export function deviceOf (session: object): DeviceNote | undefined {
 
 /** Puts a loaded session's token on the object `store.get` hands back, for the Session built from it. */
 export function carryState (data: object, state: SessionState): void {
-  const token = Object.freeze(new CarriedToken())
-  CARRIED_STATES.set(token, state)
-  ;(data as Carrier)[CARRIED] = token
+  (data as Carrier)[CARRIED] = new CarriedToken(state)
 }
 
 /** The state of a Session saved as `id`: the one of its last write here, else the one carried from its load. */
 export function stateOf (session: object, id: string): SessionState | undefined {
-  let kept = STATES.get(session)
-  if (kept === undefined) {
-    const token = (session as Carrier)[CARRIED]
-    kept = typeof token === 'object' && token !== null ? CARRIED_STATES.get(token) : undefined
-  }
+  const kept = STATES.get(session) ?? CarriedToken.stateOf((session as Carrier)[CARRIED])
   return kept !== undefined && kept.id === id ? kept : undefined
 }
 
