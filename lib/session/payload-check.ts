@@ -2,14 +2,11 @@ import { CorruptValueError } from '../errors.js'
 import type { SessionData } from './payload.js'
 
 /**
- * The documented API of @fastify/session's Session (its public types): a stored field of one of these names would
- * be copied over the method or accessor, and the plugin's next call of it (save, isSaved…) fails every request.
- * Listed rather than read off a Session: a payload is checked before any Session exists.
+ * The Session methods @fastify/session itself calls on every request: a stored field of one of these names would be
+ * copied over the method and fail every request. Other method names (`options`, `touch`…) are only called by the
+ * app, which may well use them as field names, as it could before it stored them.
  */
-const SESSION_API: readonly string[] = [
-  'sessionId', 'encryptedSessionId', 'touch', 'regenerate', 'options', 'destroy', 'reload', 'save', 'set', 'get',
-  'isModified', 'isSaved'
-]
+const CALLED_BY_THE_PLUGIN: readonly string[] = ['save', 'isSaved', 'isModified']
 
 // The latest time a cookie's Expires can say: the `cookie` serializer refuses a year past 9999 (a 500 on every reply).
 const LATEST_EXPIRY = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
@@ -60,7 +57,7 @@ function cookieFault (cookie: Record<string, unknown>): string | undefined {
 export function checkedPayload (value: unknown): SessionData {
   if (!isRecord(value)) throw new CorruptValueError('a session must be an object')
   if (Object.hasOwn(value, '__proto__')) throw new CorruptValueError('it holds a __proto__ key')
-  for (const name of SESSION_API) {
+  for (const name of CALLED_BY_THE_PLUGIN) {
     if (Object.hasOwn(value, name)) throw new CorruptValueError(`its field "${name}" would replace the Session's own`)
   }
   const cookie = value.cookie

@@ -64,11 +64,12 @@ t.test('decode refuses what @fastify/session cannot restore safely', async (t) =
     '{"cookie":{"originalMaxAge":"x"}}', '{"cookie":{"originalMaxAge":1e300}}', '{"cookie":{"maxAge":true}}',
     '{"cookie":{"expires":"+010000-01-01T00:00:00.000Z"}}', '{"cookie":{"sameSite":"bogus"}}', '{"cookie":{"sameSite":{}}}',
     '{"cookie":{"secure":1}}', '{"cookie":{"path":"/\\u0000"}}', '{"cookie":{"path":[]}}', '{"cookie":{"domain":"a;b"}}',
-    '{"cookie":{"httpOnly":"no"}}', '{"cookie":{"partitioned":"yes"}}', '{"save":1}', '{"isModified":null}', '{"sessionId":"x"}']
+    '{"cookie":{"httpOnly":"no"}}', '{"cookie":{"partitioned":"yes"}}', '{"save":1}', '{"isModified":null}', '{"isSaved":0}']
   for (const text of bad) t.throws(() => decodePayload(json, text), { code: 'FST_CODEX_CORRUPT_VALUE' }, text)
   const good = ['{}', '{"cookie":{}}', '{"cookie":{"expires":null,"originalMaxAge":null,"sameSite":null,"secure":null,"path":null,"httpOnly":null,"domain":null}}',
     '{"cookie":{"originalMaxAge":-1,"sameSite":"STRICT","secure":"auto","path":"/a b","domain":".example.com","partitioned":false}}',
-    '{"cookie":{"sameSite":true,"domain":""},"saved":1,"id":2}']
+    '{"cookie":{"sameSite":true,"domain":""},"saved":1,"id":2}',
+    '{"options":{"theme":"dark"},"touch":1,"get":2,"set":3,"regenerate":4,"destroy":5,"reload":6,"sessionId":"x"}']
   for (const text of good) t.doesNotThrow(() => decodePayload(json, text), text)
   const lax = { stringify: JSON.stringify, parse: JSON.parse }
   t.throws(() => decodePayload(lax, '{"__proto__":{"admin":true}}'), { code: 'FST_CODEX_CORRUPT_VALUE' },
