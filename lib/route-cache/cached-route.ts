@@ -148,7 +148,10 @@ export class CachedRoute {
     }), plan)
     // Once this request computes, what getOrSet answers it no longer matters (its store failing included).
     done.then((value) => {
-      if (state.computing?.ctx[OFFLINE] !== true) this.#host.up()
+      const computation = state.computing
+      if (computation?.ctx[OFFLINE] !== true) this.#host.up()
+      // Answered from grace after its hardTimeout: the abandoned handler's late response can no longer be stored.
+      if (computation !== undefined && !computation.settled && computation.ctx.signal.aborted) computation.settled = true
       answer(value)
     }, (err: unknown) => {
       const computation = state.computing

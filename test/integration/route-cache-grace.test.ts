@@ -64,3 +64,44 @@ t.test('grace: a stored response invalidated while the handler ran is not served
   t.equal(reply.body, 'busy')
   t.equal(reply.headers['cache-status'], 'fastify-codex; fwd=miss')
 })
+
+t.test('grace: a handler abandoned at hardTimeout whose request got the stale response is not labelled stored when it answers late', async t => {
+  const { tracingChannel } = await import('node:diagnostics_channel')
+  const redis = await redisForTest(t)
+  const app = await routeCacheApp(t, redis)
+  let mode = 'ok'
+  const gate = new Gate()
+  app.get('/slow', { config: { cache: { ttl: 0.2, grace: 60, hardTimeout: 50 } } }, async () => {
+    if (mode === 'ok') return 'v1'
+    await gate.hold()
+    return 'v2'
+  })
+  await app.ready()
+  t.equal((await app.inject('/slow')).body, 'v1')
+  await sleep(300)
+  mode = 'held'
+  // Deterministic: the handler is released only once getOrSet has answered this request from grace (its hardTimeout).
+  let answeredStale!: () => void
+  const stale = new Promise<void>((resolve) => { answeredStale = resolve })
+  const channel = tracingChannel('fastify-codex:cache')
+  const handlers = {
+    start () {},
+    end () {},
+    asyncStart () {},
+    error () {},
+    asyncEnd (context: unknown) {
+      const c = context as { operation?: string, outcome?: string }
+      if (c.operation === 'getOrSet' && c.outcome === 'stale') answeredStale()
+    }
+  }
+  channel.subscribe(handlers)
+  t.teardown(() => channel.unsubscribe(handlers))
+  const arrived = gate.arrival()
+  const late = app.inject('/slow')
+  await arrived
+  await stale
+  gate.open()
+  const reply = await late
+  t.equal(reply.body, 'v2', 'the handler\'s own answer goes out')
+  t.notMatch(reply.headers['cache-status'], /stored/, 'abandoned: nothing was stored, so it does not say stored')
+})
