@@ -207,7 +207,12 @@ export class SessionCore {
       if (state === undefined && created === undefined) return undefined
       return this.observer.write('destroy', () => this.#unlink(id, state?.userId)).then(() => {})
     }
-    return this.observer.write(state === undefined ? 'create' : 'update', () => this.#write(id, session, state, created, attempt, { text, px, expires, storeExpires, seenAt, meta }))
+    const writing = this.observer.write(state === undefined ? 'create' : 'update', () => this.#write(id, session, state, created, attempt, { text, px, expires, storeExpires, seenAt, meta }))
+    // Only the creation stamp changed: a read-only request must not fail because the session ended meanwhile.
+    if (stamp && draftPayload(serializer, session, state.storedExpires, state.textStoreExpires, state.textSeenAt, state.meta).text === state.text) {
+      return writing.catch((err: unknown) => { if (!(err instanceof SessionInterruptedError)) throw err })
+    }
+    return writing
   }
 
   async #write (

@@ -3,6 +3,7 @@ import t from 'tap'
 import { createClient } from '@redis/client'
 import { codexSession } from '../../plugins/session.js'
 import { RedisSessionStore } from '../../lib/session/store.js'
+import { Gate } from '../helpers/gate.js'
 import { redisForTest } from '../helpers/redis-server.js'
 import { SECRET, commandCalls, cookieHeader, defaultRoutes, fields, idOf, sessionApp, setCookie } from '../helpers/session-app.js'
 import type { RedisServer } from '../helpers/redis-server.js'
@@ -191,4 +192,26 @@ t.test('read-only requests write no payload with absoluteTimeout, userKey and de
   t.equal(await commandCalls(redis, 'set'), 0, 'no payload write')
   t.equal(await commandCalls(redis, 'evalsha'), 0, 'no refresh within the first tenth of the lifetime')
   t.equal(await commandCalls(redis, 'sadd'), 0, 'no index write')
+})
+
+t.test('absoluteTimeout turned on later: a read-only request whose session is logged out meanwhile still answers (the stamp is not its write)', async (t) => {
+  const redis = await redisForTest(t)
+  const { app: before } = await sessionApp(t, redis, { cookie: { secure: false, maxAge: 10_000 } })
+  const cookie = setCookie(await before.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!.value
+  const gate = new Gate()
+  const { app: after } = await sessionApp(t, redis, { cookie: { secure: false, maxAge: 10_000 }, absoluteTimeout: 60 }, (app) => {
+    defaultRoutes(app)
+    app.get('/held', async (request) => {
+      await gate.hold()
+      return { ...fields(request), cookie: undefined }
+    })
+  })
+  const arrived = gate.arrival()
+  const reading = after.inject({ url: '/held', headers: cookieHeader(cookie) })
+  await arrived
+  await redis.cli('DEL', `session:${idOf(cookie)}`)
+  gate.open()
+  const reply = await reading
+  t.equal(reply.statusCode, 200, 'not a 409: the request only read')
+  t.equal(await redis.cli('EXISTS', `session:${idOf(cookie)}`), '0\n', 'and the logged-out session is not brought back')
 })
