@@ -17,6 +17,23 @@ function points (resourceMetrics: ResourceMetrics[]): Point[] {
     (m.dataPoints as Array<{ attributes: Record<string, unknown>, value: unknown }>).map((p) => ({ name: m.descriptor.name, unit: m.descriptor.unit, attributes: p.attributes, value: p.value })))))
 }
 
+/**
+ * The active span's id at the start of each node-redis command `run` sends: what @opentelemetry/instrumentation-redis
+ * does on node-redis:command (its span's parent is the active span).
+ */
+async function commandParents (run: () => Promise<unknown>): Promise<Array<string | undefined>> {
+  const parents: Array<string | undefined> = []
+  const commands = tracingChannel('node-redis:command')
+  const handlers = { start: () => { parents.push(trace.getActiveSpan()?.spanContext().spanId) }, end () {}, asyncStart () {}, asyncEnd () {}, error () {} }
+  commands.subscribe(handlers)
+  try {
+    await run()
+  } finally {
+    commands.unsubscribe(handlers)
+  }
+  return parents
+}
+
 async function otel (t: Test) {
   const contextManager = new AsyncLocalStorageContextManager().enable()
   context.setGlobalContextManager(contextManager)
@@ -70,14 +87,7 @@ t.test('instrument(): node-redis command spans run under our operation span', as
   const redis = await redisForTest(t)
   const { spanExporter } = await otel(t)
   const app = await cacheApp(t, redis, { keyPrefix: 'shop' })
-  // What @opentelemetry/instrumentation-redis does on node-redis:command: its span's parent is the active span.
-  const parents: Array<string | undefined> = []
-  const commands = tracingChannel('node-redis:command')
-  const handlers = { start: () => { parents.push(trace.getActiveSpan()?.spanContext().spanId) }, end () {}, asyncStart () {}, asyncEnd () {}, error () {} }
-  commands.subscribe(handlers)
-  t.teardown(() => { commands.unsubscribe(handlers) })
-  await app.cache.get('k')
-  commands.unsubscribe(handlers)
+  const parents = await commandParents(() => app.cache.get('k'))
   const get = spanExporter.getFinishedSpans().find((s) => s.name === 'fastify_codex.cache.get')!
   t.ok(parents.length > 0, 'node-redis published its command')
   t.ok(parents.every((id) => id === get.spanContext().spanId), 'every command ran with our span active')
@@ -141,13 +151,7 @@ t.test('instrument() twice: each records its own spans; stopping the second keep
   t.equal(gets(first), 1, 'the first instance ended its span')
   t.equal(gets(second), 1, 'the second instance ended its span')
   stopSecond()
-  const parents: Array<string | undefined> = []
-  const commands = tracingChannel('node-redis:command')
-  const handlers = { start: () => { parents.push(trace.getActiveSpan()?.spanContext().spanId) }, end () {}, asyncStart () {}, asyncEnd () {}, error () {} }
-  commands.subscribe(handlers)
-  t.teardown(() => { commands.unsubscribe(handlers) })
-  await app.cache.get('k')
-  commands.unsubscribe(handlers)
+  const parents = await commandParents(() => app.cache.get('k'))
   const get = first.getFinishedSpans().filter((s) => s.name === 'fastify_codex.cache.get')[1]
   t.ok(get, 'the first instance still records')
   t.equal(gets(second), 1, 'the stopped one does not')
@@ -161,13 +165,7 @@ t.test('instrument() for metrics only, after one with spans: node-redis spans st
   const stopMetricsOnly = instrument({ meterProvider: new MeterProvider() })
   t.teardown(stopMetricsOnly)
   const app = await cacheApp(t, redis, { keyPrefix: 'shop' })
-  const parents: Array<string | undefined> = []
-  const commands = tracingChannel('node-redis:command')
-  const handlers = { start: () => { parents.push(trace.getActiveSpan()?.spanContext().spanId) }, end () {}, asyncStart () {}, asyncEnd () {}, error () {} }
-  commands.subscribe(handlers)
-  t.teardown(() => { commands.unsubscribe(handlers) })
-  await app.cache.get('k')
-  commands.unsubscribe(handlers)
+  const parents = await commandParents(() => app.cache.get('k'))
   const get = spanExporter.getFinishedSpans().find((s) => s.name === 'fastify_codex.cache.get')
   t.ok(get !== undefined && parents.length > 0 && parents.every((id) => id === get.spanContext().spanId), 'every command ran with the recorded span active')
 })

@@ -31,6 +31,15 @@ function watch (t: Test): () => Seen[] {
 
 const closed = (s: Seen): boolean => s.events.includes('asyncEnd')
 
+/** The one trace seen ended with error (Fastify refusing the stored status) and no outcome. */
+async function assertOneFailedTrace (t: Test, traces: () => Seen[]): Promise<void> {
+  await until(async () => traces().length === 1 && closed(traces()[0]!), 5000)
+  const [failed] = traces()
+  t.same(failed!.events, ['start', 'end', 'error', 'asyncStart', 'asyncEnd'])
+  t.equal(failed!.outcome, undefined)
+  t.equal((failed!.error as { code?: string }).code, 'FST_ERR_BAD_STATUS_CODE')
+}
+
 t.test('route cache traces: every start ends once, also for a hijacked reply, a handler throw and an aborted request', async (t) => {
   const redis = await redisForTest(t)
   const app = await routeCacheApp(t, redis)
@@ -91,11 +100,7 @@ t.test('route cache traces: a response that fails in onSend ends with error (no 
   const traces = watch(t)
   failing = true
   t.equal((await app.inject('/r')).statusCode, 500)
-  await until(async () => traces().length === 1 && closed(traces()[0]!), 5000)
-  const [failed] = traces()
-  t.same(failed!.events, ['start', 'end', 'error', 'asyncStart', 'asyncEnd'])
-  t.equal(failed!.outcome, undefined)
-  t.equal((failed!.error as { code?: string }).code, 'FST_ERR_BAD_STATUS_CODE')
+  await assertOneFailedTrace(t, traces)
 })
 
 t.test('route cache traces: a lookup that fails serving its stored response ends with error, not miss', async (t) => {
@@ -110,9 +115,5 @@ t.test('route cache traces: a lookup that fails serving its stored response ends
   await raw.set(fresh!, (await raw.get(fresh!))!.replace('"s":200', '"s":99'), { KEEPTTL: true })
   const traces = watch(t)
   t.equal((await app.inject('/r')).statusCode, 500)
-  await until(async () => traces().length === 1 && closed(traces()[0]!), 5000)
-  const [failed] = traces()
-  t.same(failed!.events, ['start', 'end', 'error', 'asyncStart', 'asyncEnd'])
-  t.equal(failed!.outcome, undefined)
-  t.equal((failed!.error as { code?: string }).code, 'FST_ERR_BAD_STATUS_CODE')
+  await assertOneFailedTrace(t, traces)
 })

@@ -6,9 +6,6 @@ import { runFactory, type Factory } from './factory.js'
 import { isUnavailable, Keeper } from './keep.js'
 import type { InternalKeys } from '../internal-keys.js'
 import type { Notifier } from './notify.js'
-import type { Reader } from '../reader.js'
-import type { Writer } from '../writer.js'
-import type { ResolvedCacheOptions } from '../options.js'
 import { awaitTurn, Flight, type Outcome } from './single-flight.js'
 import { ManyBatch, NOT_RETURNED, type ManyFactory } from './many.js'
 import { UncacheableKeys } from './uncacheable.js'
@@ -16,17 +13,11 @@ import { readEpochs } from '../tags.js'
 import { resolvePlan, type GetOrSetOptions, type Plan } from '../options.js'
 import type { CacheContext } from '../../observe/channels.js'
 import type { CacheCounters } from '../../observe/stats.js'
+import type { BatchParts } from '../batch.js'
 
-/** What getOrSet uses of its RedisCache: it reads through `reader` and writes through `writer`, as `get` and `set` do. */
-export interface ReadThroughParts {
-  readonly connection: RedisConnection
-  readonly options: ResolvedCacheOptions
-  makeKey (key: string, version?: KeyVersion): string
-  readonly reader: Reader
-  readonly writer: Writer
-  readonly keys: InternalKeys
+/** What getOrSet uses of its RedisCache: the multi-key methods' parts, plus the notifier that wakes waiters. */
+export interface ReadThroughParts extends BatchParts {
   readonly notifier: Notifier
-  readonly counters: CacheCounters
 }
 
 /** How a getOrSet miss was answered, counted once per caller. */
