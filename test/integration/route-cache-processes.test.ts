@@ -18,7 +18,11 @@ t.test('three processes, concurrent cold requests: the handler runs once in tota
   t.equal(await client.get('mp-runs'), '1', 'one handler run across three processes')
   t.equal(new Set(results.map((r) => r.body)).size, 1, 'the same response for all 12 requests')
   t.equal(results.filter((r) => r.status === 'fastify-codex; fwd=miss; stored').length, 1, 'one stored it')
-  t.equal(results.filter((r) => r.status === 'fastify-codex; fwd=miss; collapsed').length, 11, 'the others waited for it')
+  // A process slowed past HOLD_MS (a loaded machine) finds the response stored: a hit, which also never ran the handler.
+  const waited = results.filter((r) => r.status === 'fastify-codex; fwd=miss; collapsed').length
+  const hits = results.filter((r) => r.status === 'fastify-codex; fwd=hit').length
+  t.equal(waited + hits, 11, `the others waited for it or found it stored (${waited} waited, ${hits} hits)`)
+  t.ok(waited >= 3, 'the storing process\'s own concurrent requests waited for its handler')
 })
 
 t.test('the same race with a response that may not be stored: no request gets another\'s set-cookie or body', async t => {
