@@ -24,7 +24,7 @@ export class Reader {
   nearHits = 0
 
   /** `cache`: the keyPrefix, for the near cache's invalidation events. */
-  constructor (connection: RedisConnection, serializer: Serializer, near: ResolvedNearCacheOptions | undefined, cache = '') {
+  constructor (connection: RedisConnection, serializer: Serializer, near: ResolvedNearCacheOptions | undefined, cache: string) {
     this.#connection = connection
     this.serializer = serializer
     this.near = near === undefined ? undefined : new Tracker(connection, near, cache)

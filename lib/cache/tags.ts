@@ -11,7 +11,7 @@ const INVALIDATE_BATCH = 500
 const EPOCH_TTL_MS = 86_400_000
 
 /** A tagged write: the value's full key and how long it (or its grace copy) may live, in ms (`null` = forever). */
-export interface TaggedEntry {
+interface TaggedEntry {
   readonly fullKey: string
   readonly lifetime: Ttl
 }

@@ -22,7 +22,7 @@ export class Lock {
   readonly #cache: string
 
   /** @internal Made by `RedisCache.lock()`; `cache` is its keyPrefix (for `fastify-codex:lock`). */
-  constructor (readonly name: string, token: number, connection: RedisConnection, key: string, owner: string, ttlMs: number, cache = '') {
+  constructor (readonly name: string, token: number, connection: RedisConnection, key: string, owner: string, ttlMs: number, cache: string) {
     this.token = token
     this.#cache = cache
     this.#connection = connection
@@ -80,7 +80,7 @@ async function traceLock<T extends Lock | null | boolean> (cache: string, name: 
 }
 
 /** Tries until acquired or `wait` ms have passed: a Lock, or `null`. `cache`: the keyPrefix (for `fastify-codex:lock`). */
-export function acquireLock (connection: RedisConnection, key: string, name: string, options: ResolvedLockOptions, cache = ''): Promise<Lock | null> {
+export function acquireLock (connection: RedisConnection, key: string, name: string, options: ResolvedLockOptions, cache: string): Promise<Lock | null> {
   if (!lockChannel.hasSubscribers) return tryLock(connection, key, name, options, cache)
   return traceLock(cache, name, 'acquire', () => tryLock(connection, key, name, options, cache))
 }

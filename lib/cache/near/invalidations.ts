@@ -3,7 +3,7 @@ import type { RedisClientLike } from '../../connection/client-types.js'
 import type { RedisConnection } from '../../connection/connection.js'
 
 /** `key` changed in Redis, or `null`: everything may have (flush, new connection, lost connection). */
-export type Invalidated = (key: string | null) => void
+type Invalidated = (key: string | null) => void
 
 /**
  * The one place fastify-codex meets @redis/client's client-side caching. Documented: the `clientSideCache` option
@@ -11,7 +11,7 @@ export type Invalidated = (key: string | null) => void
  * `'invalidate'` event that cache emits for each server push; it is read on our own instance only, and
  * test/integration/near-cache.test.ts ("the @redis/client seam") fails if an upgrade stops it.
  */
-export const INVALIDATE_EVENT = 'invalidate'
+const INVALIDATE_EVENT = 'invalidate'
 
 // Every documented lifecycle event of a client, a cluster (node-*) or a sentinel: any of them may mean a connection
 // whose tracking state is new or gone, so nothing kept before it may be trusted.
@@ -56,9 +56,5 @@ export class TrackedTwin {
     } finally {
       this.#echo = false
     }
-  }
-
-  clear (): void {
-    this.#cache.clear()
   }
 }

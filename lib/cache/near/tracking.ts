@@ -5,7 +5,7 @@ import { TrackedTwin } from './invalidations.js'
 import { NearCache, type ResolvedNearCacheOptions } from './near-cache.js'
 
 /** How often the tracking connection proves it is alive (and its invalidations are flowing). */
-export const PING_INTERVAL_MS = 250
+const PING_INTERVAL_MS = 250
 /** No local copy is served unless a PING sent within this many ms has been answered on the tracking connection. */
 export const STALE_AFTER_MS = 1000
 // A server that refuses tracking (Redis < 6, ACL) is asked again this often, not on every heartbeat.
@@ -30,7 +30,7 @@ export class Tracker {
   #openedAt = -Infinity
   readonly #timer: NodeJS.Timeout
 
-  constructor (source: RedisConnection, options: ResolvedNearCacheOptions, cache = '') {
+  constructor (source: RedisConnection, options: ResolvedNearCacheOptions, cache: string) {
     this.near = new NearCache(options)
     this.#cache = cache
     this.#source = source

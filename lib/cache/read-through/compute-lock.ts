@@ -4,7 +4,7 @@ import type { RedisConnection } from '../../connection/connection.js'
 import { EXTEND_OWNED, RELEASE_OWNED } from '../../connection/scripts.js'
 
 /** How long a computation's lock outlives its holder: the bound on taking over from a process that died. */
-export const COMPUTE_LOCK_TTL_MS = 5000
+const COMPUTE_LOCK_TTL_MS = 5000
 // Extended three times per TTL: a holder survives two missed extensions (a busy event loop) before losing it.
 const EXTEND_EVERY_MS = Math.floor(COMPUTE_LOCK_TTL_MS / 3)
 

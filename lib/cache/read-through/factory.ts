@@ -49,7 +49,7 @@ export interface FactoryRun {
  * the factory is not called.
  * A failure is returned, not thrown, with what the factory said before it (uncacheable() still counts).
  */
-export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | undefined, hardTimeout: number | undefined, controller = new AbortController(), offline = false, graceHolds?: () => Promise<boolean>): Promise<FactoryRun> {
+export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | undefined, hardTimeout: number, controller = new AbortController(), offline = false, graceHolds?: () => Promise<boolean>): Promise<FactoryRun> {
   let skipped = false
   let uncacheable = false
   let tags: string[] | undefined
@@ -68,15 +68,6 @@ export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | un
   }
   // A sync throw becomes a rejection like an async one: one error path for every caller.
   const running = (async () => await factory(ctx))()
-  const failed = (error: unknown): FactoryRun => ({ value: undefined, skipped, uncacheable, tags, ttl, failure: { error } })
-  if (hardTimeout === undefined) {
-    try {
-      const value = await running
-      return { value, skipped, uncacheable, tags, ttl }
-    } catch (err) {
-      return failed(err)
-    }
-  }
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<never>((resolve, reject) => {
     const { signal } = controller
@@ -88,7 +79,7 @@ export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | un
     const value = await Promise.race([running, expired])
     return { value, skipped, uncacheable, tags, ttl }
   } catch (err) {
-    return failed(err)
+    return { value: undefined, skipped, uncacheable, tags, ttl, failure: { error: err } }
   } finally {
     clearTimeout(timer)
     // An abandoned factory may still reject later: nobody is listening any more.

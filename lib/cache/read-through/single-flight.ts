@@ -14,7 +14,7 @@ export type Outcome =
   | { readonly alone: true }
 
 /** How a flight got its answer: the value landed meanwhile, or this process computes (holding the lock or not). */
-export type Turn =
+type Turn =
   | { readonly how: 'landed', readonly text: string }
   | { readonly how: 'owner' }
   | { readonly how: 'forced' }
@@ -80,7 +80,7 @@ export class Flight {
  * notification, the lock's expiry (its holder died) or the caller's lockTimeout, whichever comes first.
  * The subscription is made before a round's check, so an announcement between check and sleep is not missed.
  */
-export async function awaitTurn (connection: RedisConnection, notifier: Notifier, flight: Flight, fullKey: string, staleKey: string | undefined, lock: ComputeLock, aloneKey: string): Promise<Turn> {
+export async function awaitTurn (connection: RedisConnection, notifier: Notifier, flight: Flight, fullKey: string, staleKey: string, lock: ComputeLock, aloneKey: string): Promise<Turn> {
   let subscribed = false
   let woken = false
   const unwatch = notifier.watch(fullKey, () => { woken = true })
@@ -88,7 +88,7 @@ export async function awaitTurn (connection: RedisConnection, notifier: Notifier
     for (let round = 0; ; round++) {
       woken = false
       const [acquired, text, staleText, pttl, alone] = await connection.run((c) => Promise.all([
-        lock.tryAcquire(c), c.get(fullKey), round === 0 && staleKey !== undefined ? c.get(staleKey) : null, c.pTTL(lock.key), c.pTTL(aloneKey)
+        lock.tryAcquire(c), c.get(fullKey), round === 0 ? c.get(staleKey) : null, c.pTTL(lock.key), c.pTTL(aloneKey)
       ]))
       if (round === 0) flight.setStale(staleText)
       if (text !== null) {
