@@ -56,27 +56,21 @@ export class Batch {
     this.#parts = parts
   }
 
-  /** `counted`: found keys are hits and the others misses (getOrSetMany counts its own). */
-  async getMany<T> (keys: Iterable<string>, version: KeyVersion | undefined, counted: boolean, ctx: CacheContext | undefined): Promise<Map<string, T>> {
+  async getMany<T> (keys: Iterable<string>, opts: KeyOptions | undefined, ctx: CacheContext | undefined): Promise<Map<string, T>> {
     // A copy: a caller changing its array during the round trip cannot misalign the replies.
     const callerKeys = [...keys]
     if (ctx !== undefined) ctx.keys = callerKeys.length
-    const found = new Map<string, T>()
-    if (callerKeys.length === 0) return found
+    if (callerKeys.length === 0) return new Map()
+    const { reader, counters } = this.#parts
+    let found: Map<string, T>
     try {
-      const texts = await this.#parts.reader.texts(callerKeys.map((key) => this.#parts.makeKey(key, version)))
-      for (let i = 0; i < texts.length; i++) {
-        const text = texts[i]
-        if (text !== null && text !== undefined) found.set(callerKeys[i]!, this.#parts.reader.parse(text) as T)
-      }
+      found = reader.found(callerKeys, await reader.texts(callerKeys.map((key) => this.#parts.makeKey(key, opts?.version))))
     } catch (err) {
-      if (counted) this.#parts.counters.errors++
+      counters.errors++
       throw err
     }
-    if (counted) {
-      this.#parts.counters.hits += found.size
-      this.#parts.counters.misses += callerKeys.length - found.size
-    }
+    counters.hits += found.size
+    counters.misses += callerKeys.length - found.size
     return found
   }
 

@@ -279,9 +279,7 @@ export class RedisCache {
 
   /** Found keys only, keyed by the caller's key: one MGET (per hash slot on a cluster). */
   getMany<T = unknown> (keys: Iterable<string>, opts?: KeyOptions): Promise<Map<string, T>> {
-    return cacheChannel.hasSubscribers
-      ? this.#trace('getMany', undefined, (ctx) => this.#batch.getMany<T>(keys, opts?.version, true, ctx))
-      : this.#batch.getMany<T>(keys, opts?.version, true, undefined)
+    return cacheChannel.hasSubscribers ? this.#trace('getMany', undefined, (ctx) => this.#batch.getMany<T>(keys, opts, ctx)) : this.#batch.getMany<T>(keys, opts, undefined)
   }
 
   /** Writes every entry in one round trip after serializing them all; returns the keys that failed. */
@@ -332,10 +330,9 @@ export class RedisCache {
    * factory leaves out are neither stored nor returned. Options as getOrSet's.
    */
   getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T> & ManyFactory<JsonSafe<NoInfer<T>>>, opts?: GetOrSetOptions): Promise<Map<string, T>> {
-    const getMany = async (unique: string[], version: KeyVersion | undefined): Promise<Map<string, unknown>> => await this.#batch.getMany(unique, version, false, undefined)
     return cacheChannel.hasSubscribers
-      ? this.#trace('getOrSetMany', undefined, (ctx) => this.#readThrough.getOrSetMany<T>(keys, factory, opts, getMany, ctx))
-      : this.#readThrough.getOrSetMany<T>(keys, factory, opts, getMany, undefined)
+      ? this.#trace('getOrSetMany', undefined, (ctx) => this.#readThrough.getOrSetMany<T>(keys, factory, opts, ctx))
+      : this.#readThrough.getOrSetMany<T>(keys, factory, opts, undefined)
   }
 
   /** Once resolved, no read in any process returns a value written with one of `tags` before the call. */

@@ -60,6 +60,16 @@ export class Reader {
     return texts
   }
 
+  /** The values of `texts` (read for `keys`) that were found, by key. */
+  found<T> (keys: readonly string[], texts: ReadonlyArray<string | null | undefined>): Map<string, T> {
+    const found = new Map<string, T>()
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]
+      if (text !== null && text !== undefined) found.set(keys[i]!, this.parse(text) as T)
+    }
+    return found
+  }
+
   /** A value from stored text; unreadable: FST_CODEX_CORRUPT_VALUE. */
   parse (text: string): unknown {
     return decodeValue(this.serializer, text)

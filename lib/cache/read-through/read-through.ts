@@ -1,6 +1,5 @@
 import type { RedisConnection } from '../../connection/connection.js'
 import { FactoryTimeoutError, InvalidOptionsError } from '../../errors.js'
-import type { KeyVersion } from '../../keys.js'
 import { ComputeLock } from './compute-lock.js'
 import { runFactory, type Factory } from './factory.js'
 import { isUnavailable, Keeper } from './keep.js'
@@ -90,22 +89,19 @@ export class ReadThrough {
     if (ctx !== undefined) ctx.outcome = outcome
   }
 
-  /**
-   * getOrSetMany: one read of every key (`getMany`, an MGET per hash slot); the missing keys go through getOrSet's
-   * miss path each (one computation per key across processes), and the keys this process computes are gathered into
-   * one factory call.
-   */
-  async getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T>, opts: GetOrSetOptions | undefined, getMany: (keys: string[], version: KeyVersion | undefined) => Promise<Map<string, unknown>>, ctx: CacheContext | undefined): Promise<Map<string, T>> {
+  /** One read of every key; each missing key takes getOrSet's miss path, and this process's computations make one factory call. */
+  async getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T>, opts: GetOrSetOptions | undefined, ctx: CacheContext | undefined): Promise<Map<string, T>> {
     try {
       const plan = resolvePlan(opts, this.#host.options)
       if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSetMany needs a factory function')
       const list = [...new Set(keys)]
       if (ctx !== undefined) ctx.keys = list.length
       const fullKeys = list.map((key) => this.#host.makeKey(key, plan.version))
+      const { reader } = this.#host
       let found = new Map<string, unknown>()
       let offline = false
       try {
-        found = await getMany(list, plan.version)
+        if (list.length > 0) found = reader.found(list, await reader.texts(fullKeys))
       } catch (err) {
         if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
         offline = true
