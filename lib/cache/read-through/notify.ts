@@ -79,11 +79,12 @@ export class Notifier {
     if (subscribing === undefined || !await subscribing) return
     const subscriber = this.#subscriber
     this.#subscriber = undefined
-    if (subscriber !== undefined) {
-      subscriber.destroy()
-      return
-    }
-    // The shared client stays open (it is not ours to close here): only our listener goes.
+    if (subscriber === undefined) await this.#leaveShared()
+    else subscriber.destroy()
+  }
+
+  /** The shared client stays open (it is not ours to close here): only our listener goes. */
+  async #leaveShared (): Promise<void> {
     const client = this.#connection.client as unknown as PubSubClient
     const leaving = this.#connection.topology === 'cluster'
       ? client.sUnsubscribe(this.#channel, this.#onMessage)
@@ -119,11 +120,7 @@ export class Notifier {
     }
     // Failed, too slow or closed meanwhile: leave nothing open behind.
     try { subscriber?.destroy() } catch {}
-    if (ok && subscriber === undefined) {
-      const client = connection.client as unknown as PubSubClient
-      const leaving = connection.topology === 'cluster' ? client.sUnsubscribe(this.#channel, this.#onMessage) : client.unsubscribe(this.#channel, this.#onMessage)
-      await leaving.catch(() => {})
-    }
+    if (ok && subscriber === undefined) await this.#leaveShared()
     return false
   }
 }
