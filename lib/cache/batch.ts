@@ -6,13 +6,12 @@ import type { KeyVersion } from '../keys.js'
 import type { CacheContext } from '../observe/channels.js'
 import type { CacheCounters } from '../observe/stats.js'
 import { EXPIRED, resolveTtl } from '../ttl.js'
-import { assertValueSize, encodeValue } from '../value-codec.js'
 import type { InternalKeys } from './internal-keys.js'
 import type { JsonValue } from './json-value.js'
 import { checkOptionNames, KEY_OPTION_NAMES, setOptions, WRITE_OPTION_NAMES, type KeyOptions, type ResolvedCacheOptions, type WriteOptions } from './options.js'
 import type { Reader } from './reader.js'
 import { recordTags, resolveTags } from './tags.js'
-import type { Writer } from './writer.js'
+import { encodePayload, type Writer } from './writer.js'
 
 /** Entries for `setMany`: a plain object, a Map, or any iterable of `[key, value]` pairs (values: JSON). */
 export type CacheEntries<V = JsonValue> = Readonly<Record<string, V>> | ReadonlyMap<string, V> | Iterable<readonly [string, V]>
@@ -83,12 +82,7 @@ export class Batch {
     if (pairs.length === 0) return []
     // Every key and value is checked before the first write: bad input writes nothing.
     const fullKeys = pairs.map(([key]) => this.#parts.makeKey(key, opts?.version))
-    const { serializer, maxValueBytes } = this.#parts.options
-    const texts = pairs.map(([key, value]) => {
-      const text = encodeValue(serializer, value, `setMany entry ${JSON.stringify(key)}`)
-      assertValueSize(text, maxValueBytes, key)
-      return text
-    })
+    const texts = pairs.map(([key, value]) => encodePayload(this.#parts.options, key, value, `setMany entry ${JSON.stringify(key)}`))
     if (ttl === EXPIRED) {
       await this.#parts.writer.write(fullKeys, unlinkAll(this.#parts.connection, fullKeys))
       return []

@@ -8,7 +8,6 @@ import { ClearRefusedError, InvalidDeltaError, InvalidOptionsError, KeyNotFoundE
 import { assertKey, assertVersion, type KeyVersion } from '../keys.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import { EXPIRED, resolveTtl, secondsFromPttl, type Ttl } from '../ttl.js'
-import { assertValueSize, encodeValue } from '../value-codec.js'
 import { Batch, type CacheEntries } from './batch.js'
 import { InternalKeys } from './internal-keys.js'
 import type { JsonResult, JsonSafe } from './json-value.js'
@@ -22,7 +21,7 @@ import type { Factory } from './read-through/factory.js'
 import { Notifier } from './read-through/notify.js'
 import { ReadThrough } from './read-through/read-through.js'
 import type { ManyFactory } from './read-through/many.js'
-import { Writer } from './writer.js'
+import { encodePayload, Writer } from './writer.js'
 import { invalidateTags, recordTags, resolveTags } from './tags.js'
 import { cacheChannel, trace, type CacheContext } from '../observe/channels.js'
 import { CacheCounters, type CacheStats } from '../observe/stats.js'
@@ -154,8 +153,7 @@ export class RedisCache {
       checkOptionNames(opts, WRITE_OPTION_NAMES, 'set')
       const fullKey = this.makeKey(key, opts?.version)
       const ttl = resolveTtl(opts?.ttl, this.options.ttl)
-      const text = encodeValue(this.options.serializer, value)
-      assertValueSize(text, this.options.maxValueBytes, key)
+      const text = encodePayload(this.options, key, value)
       if (ttl === EXPIRED) return this.#writer.write(fullKey, (c) => c.unlink(fullKey), true)
       const options = opts?.ttl === undefined ? this.#defaultSetOptions : setOptions(ttl)
       const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
@@ -183,8 +181,7 @@ export class RedisCache {
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'add')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
-    const text = encodeValue(this.options.serializer, value)
-    assertValueSize(text, this.options.maxValueBytes, key)
+    const text = encodePayload(this.options, key, value)
     if (ttl === EXPIRED) return false
     const options = opts?.ttl === undefined ? this.#defaultAddOptions : setOptions(ttl, 'NX')
     const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)

@@ -1,6 +1,8 @@
 import type { CommandClient } from '../connection/client-types.js'
 import type { RedisConnection } from '../connection/connection.js'
+import { assertValueSize, encodeValue } from '../value-codec.js'
 import type { Tracker } from './near/tracking.js'
+import type { ResolvedCacheOptions } from './options.js'
 import type { Reader } from './reader.js'
 
 /**
@@ -50,4 +52,11 @@ export class Writer {
       else for (const key of keys) near.forget(key)
     }
   }
+}
+
+/** The payload of `key`'s value as every write checks it: strict JSON within maxValueBytes, else an error and nothing sent. */
+export function encodePayload (options: ResolvedCacheOptions, key: string, value: unknown, root?: string): string {
+  const text = encodeValue(options.serializer, value, root)
+  assertValueSize(text, options.maxValueBytes, key)
+  return text
 }

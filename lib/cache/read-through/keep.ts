@@ -1,6 +1,6 @@
 import { RedisUnavailableError } from '../../errors.js'
 import { EXPIRED, type Ttl } from '../../ttl.js'
-import { assertValueSize, encodeValue } from '../../value-codec.js'
+import { encodePayload } from '../writer.js'
 import type { FactoryRun } from './factory.js'
 import type { Outcome } from './single-flight.js'
 import { uncacheableMs, type UncacheableKeys } from './uncacheable.js'
@@ -20,13 +20,6 @@ export class Keeper {
   constructor (host: ReadThroughParts, alone: UncacheableKeys) {
     this.#host = host
     this.#alone = alone
-  }
-
-  /** As `set` checks a value: strict JSON within maxValueBytes, or an error and nothing stored. */
-  encode (key: string, value: unknown): string {
-    const text = encodeValue(this.#host.options.serializer, value)
-    assertValueSize(text, this.#host.options.maxValueBytes, key)
-    return text
   }
 
   /**
@@ -50,7 +43,7 @@ export class Keeper {
     }
     if (run.failure !== undefined) throw run.failure.error
     if (run.skipped) return { value: run.value }
-    const text = this.encode(key, run.value)
+    const text = encodePayload(this.#host.options, key, run.value)
     let tags = plan.tags
     try {
       if (run.tags !== undefined) {

@@ -9,6 +9,7 @@ import { awaitTurn, Flight, type Outcome } from './single-flight.js'
 import { ManyBatch, NOT_RETURNED, type ManyFactory } from './many.js'
 import { UncacheableKeys } from './uncacheable.js'
 import { readEpochs } from '../tags.js'
+import { encodePayload } from '../writer.js'
 import { resolvePlan, type GetOrSetOptions, type Plan } from '../options.js'
 import type { CacheContext } from '../../observe/channels.js'
 import type { CacheCounters } from '../../observe/stats.js'
@@ -181,7 +182,7 @@ export class ReadThrough {
     const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller, true)
     if (run.failure !== undefined) throw run.failure.error
     if (run.uncacheable) return { value: run.value, uncacheable: true }
-    return run.skipped ? { value: run.value } : { text: this.#keeper.encode(key, run.value) }
+    return run.skipped ? { value: run.value } : { text: encodePayload(this.#host.options, key, run.value) }
   }
 
   async #compute (flight: Flight, key: string, fullKey: string, staleKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
