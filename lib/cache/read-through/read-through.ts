@@ -2,7 +2,7 @@ import type { RedisConnection } from '../../connection/connection.js'
 import { FactoryTimeoutError, InvalidOptionsError } from '../../errors.js'
 import { ComputeLock } from './compute-lock.js'
 import { runFactory, type Factory } from './factory.js'
-import { isUnavailable, Keeper } from './keep.js'
+import { failsOpen, Keeper } from './keep.js'
 import type { InternalKeys } from '../internal-keys.js'
 import type { Notifier } from './notify.js'
 import { awaitTurn, Flight, type Outcome } from './single-flight.js'
@@ -62,7 +62,7 @@ export class ReadThrough {
         try {
           text = await read.text
         } catch (err) {
-          if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+          if (!failsOpen(this.#host.options, err)) throw err
           offline = true
         } finally {
           read.settled()
@@ -104,7 +104,7 @@ export class ReadThrough {
       try {
         if (list.length > 0) found = reader.found(list, await reader.texts(fullKeys))
       } catch (err) {
-        if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+        if (!failsOpen(this.#host.options, err)) throw err
         offline = true
       }
       const batch = new ManyBatch<T>(factory)
@@ -149,7 +149,7 @@ export class ReadThrough {
     try {
       turn = await awaitTurn(this.#connection, this.#notifier, flight, fullKey, staleKey, lock, this.#keys.uncacheable(fullKey))
     } catch (err) {
-      if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+      if (!failsOpen(this.#host.options, err)) throw err
       return await this.#computeOffline(flight, key, factory, plan)
     }
     if (turn.how === 'landed') return { text: turn.text }
@@ -186,12 +186,11 @@ export class ReadThrough {
   }
 
   async #compute (flight: Flight, key: string, fullKey: string, staleKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
-    const { failOpen } = this.#host.options
     let epochs: Array<string | null> | undefined
     try {
       epochs = plan.tags === undefined ? undefined : await readEpochs(this.#connection, this.#keys, plan.tags)
     } catch (err) {
-      if (failOpen && isUnavailable(err)) return await this.#computeOffline(flight, key, factory, plan)
+      if (failsOpen(this.#host.options, err)) return await this.#computeOffline(flight, key, factory, plan)
       throw err
     }
     const staleText = await flight.staleText
