@@ -152,10 +152,7 @@ export interface WriteOptions extends KeyOptions {
 export const KEY_OPTION_NAMES: ReadonlySet<string> = new Set(['version'] satisfies Array<keyof KeyOptions>)
 export const WRITE_OPTION_NAMES: ReadonlySet<string> = new Set(['version', 'ttl', 'tags'] satisfies Array<keyof WriteOptions>)
 
-/**
- * Refuses a per-call option name the method does not know (`tll`): FST_CODEX_INVALID_OPTIONS. A for…in over the few
- * names given allocates nothing; the exact check (and its did-you-mean) runs only once a name is unknown.
- */
+/** Refuses an unknown per-call option name (`tll`): a for…in allocates nothing, the did-you-mean runs only on a miss. */
 export function checkOptionNames (opts: object | undefined, known: ReadonlySet<string>, where: string): void {
   if (opts === undefined || opts === null) return
   for (const name in opts) {

@@ -5,10 +5,7 @@ import { decodeValue } from '../value-codec.js'
 import type { ResolvedNearCacheOptions } from './near/near-cache.js'
 import { Tracker } from './near/tracking.js'
 
-/**
- * Every read of a value: the near copy when one may be served, else a GET (on the tracking connection when there is a
- * near cache). getOrSet's callers share one in-flight read of a key; Writer detaches it when a write begins.
- */
+/** Every read of a value: a near copy or a GET; getOrSet's callers share one in-flight read, which a write detaches. */
 export class Reader {
   readonly serializer: Serializer
   /** The near cache's tracking side, or `undefined` when the cache has none. */
@@ -112,12 +109,7 @@ export class Reader {
   }
 }
 
-/**
- * One in-flight read of a key, shared by the getOrSet callers that came while it was on the wire; each caller gets a
- * value of its own to mutate. Nobody joins once the first caller resumed, so a lone caller just parses. With the
- * default serializer, several callers cost two parses at most and a deep copy each (cheaper than parsing); a custom
- * serializer's values may be anything, so it parses for every caller.
- */
+/** One in-flight read shared by getOrSet callers, each given its own value: JSON is deep-copied (cheaper than parsing), a custom serializer parses per caller. */
 export class SharedRead {
   readonly writes: number
   readonly text: Promise<string | null>
@@ -157,11 +149,7 @@ export class SharedRead {
   }
 }
 
-/**
- * The value parsed from each key's near copy, as long as the copy's text is the same: every near hit would otherwise
- * parse the same text again (a hit resolves at once, so hits rarely share a read). Each caller gets a deep copy. Holds
- * at most as many keys as the near cache; a kept text that differs from the copy's is parsed again.
- */
+/** Values parsed from near copies, kept while the text is the same: near hits rarely share a read, so each would parse again. */
 class ParsedCopies {
   readonly #max: number
   readonly #values = new Map<string, { readonly text: string, readonly value: unknown }>()
@@ -189,10 +177,7 @@ class ParsedCopies {
   }
 }
 
-/**
- * A deep copy of a value JSON.parse produced: the same value JSON.parse would give again from the same text. Own keys
- * only, so an enumerable property someone added to Object.prototype is not copied in, as JSON.parse would not.
- */
+/** A deep copy of a JSON.parse result, as JSON.parse would give again: own keys only (nothing inherited from Object.prototype). */
 export function cloneJson<T> (value: T): T {
   return typeof value === 'object' && value !== null ? copyContainer(value) as T : value
 }

@@ -5,10 +5,7 @@ import type { Tracker } from './near/tracking.js'
 import type { ResolvedCacheOptions } from './options.js'
 import type { Reader } from './reader.js'
 
-/**
- * Every write of a value goes through `write`: shared reads issued before it are detached first, and once Redis
- * answered (or failed: it may have applied the write) this process's local copies of the keys are gone.
- */
+/** Every write: shared reads are detached first, and local copies go once Redis answered (or failed: it may have applied it). */
 export class Writer {
   readonly #connection: RedisConnection
   readonly #reader: Reader
@@ -18,11 +15,7 @@ export class Writer {
     this.#reader = reader
   }
 
-  /**
-   * Runs one command (or one pipelined batch) writing `keys`; with `null`, `command` is a write of several round
-   * trips whose keys are not known up front (clear, invalidateTags), and every local copy goes. `discard`: resolves
-   * `undefined`, not the reply.
-   */
+  /** `keys` `null`: a write of unknown keys (clear, invalidateTags) that drops every local copy. `discard`: resolves `undefined`. */
   write<T> (keys: string | readonly string[], command: (c: CommandClient) => Promise<T>): Promise<T>
   write (keys: string | readonly string[], command: (c: CommandClient) => Promise<unknown>, discard: true): Promise<void>
   write<T> (keys: null, operation: () => Promise<T>): Promise<T>

@@ -112,10 +112,7 @@ async function tryLock (connection: RedisConnection, key: string, name: string, 
 /** What `withLock`'s fn receives: the signal aborts (reason FST_CODEX_LOCK_LOST) if the lock could not be kept. */
 export type LockedFunction<T> = (signal: AbortSignal, lock: Lock) => T | Promise<T>
 
-/**
- * Runs `fn` while holding the lock, extending it every third of its ttl, and releases it when `fn` settles.
- * `acquired` null → FST_CODEX_LOCK_BUSY.
- */
+/** Runs `fn` holding the lock, extended every third of its ttl, released when `fn` settles; `null` → FST_CODEX_LOCK_BUSY. */
 export async function runLocked<T> (acquired: Lock | null, name: string, fn: LockedFunction<T>): Promise<T> {
   if (acquired === null) throw new LockBusyError(name)
   const lock = acquired

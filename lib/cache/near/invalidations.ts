@@ -40,10 +40,7 @@ export class TrackedTwin {
     for (const event of LIFECYCLE_EVENTS) (this.client as unknown as Emitter).on(event, () => { invalidated(null) })
   }
 
-  /**
-   * Whether the twin tracks through our cache: a client from another copy of @redis/client (the `redis` package
-   * bundles one) does not recognise it, and its reads would never be invalidated.
-   */
+  /** Whether the twin tracks through our cache: a client of another @redis/client copy (the `redis` package bundles one) does not. */
   get engaged (): boolean {
     return (this.client as { clientSideCache?: unknown }).clientSideCache === this.#cache
   }

@@ -23,10 +23,7 @@ export interface FactoryContext<T> {
 /** Set on the context of a computation run with Redis unreachable (failOpen): nothing will be stored. Internal. */
 export const OFFLINE = Symbol('fastify-codex.offline')
 
-/**
- * On the context of a computation with a stale value: whether that grace copy is still there (not invalidated,
- * not replaced) now, for a caller about to serve `ctx.stale` itself (the route cache). Internal.
- */
+/** On a context with a stale value: whether that grace copy is still in Redis, for the route cache about to serve it. Internal. */
 export const GRACE_HOLDS = Symbol('fastify-codex.grace-holds')
 
 export type Factory<T> = (ctx: FactoryContext<T>) => T | PromiseLike<T>
@@ -43,12 +40,7 @@ export interface FactoryRun {
   readonly failure?: { readonly error: unknown }
 }
 
-/**
- * Runs `factory` once (sync or async) with its context; past `hardTimeout` ms, or when `controller` aborts
- * (the starting caller's own hardTimeout passed first), it is abandoned and its signal aborted; already aborted,
- * the factory is not called.
- * A failure is returned, not thrown, with what the factory said before it (uncacheable() still counts).
- */
+/** Runs `factory` once, abandoned at `hardTimeout` or when `controller` aborts; a failure is returned with what the factory said before it. */
 export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | undefined, hardTimeout: number, controller = new AbortController(), offline = false, graceHolds?: () => Promise<boolean>): Promise<FactoryRun> {
   let skipped = false
   let uncacheable = false

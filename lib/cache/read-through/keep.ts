@@ -23,10 +23,7 @@ export class Keeper {
     this.#alone = alone
   }
 
-  /**
-   * A computation's result: stored (as `set` would), kept from its waiters (uncacheable), or handed back unstored.
-   * A failure rethrows; after uncacheable() it first marks the key, so no caller anywhere queues behind the failure.
-   */
+  /** Stores a result, marks it uncacheable or hands it back; a failure after uncacheable() marks the key first, so nobody queues behind it. */
   async keep (key: string, fullKey: string, staleKey: string, run: FactoryRun, plan: Plan, epochs: Array<string | null> | undefined): Promise<Exclude<Outcome, { alone: true }>> {
     const { connection, keys, options } = this.#host
     const ttl = run.ttl === undefined ? plan.ttl : run.ttl

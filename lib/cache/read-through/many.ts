@@ -31,10 +31,7 @@ function toMap<T> (result: unknown): ReadonlyMap<string, T> {
   throw new NotSerializableError('getOrSetMany result', 'the factory must return a Map or a plain object of the values by key')
 }
 
-/**
- * Gathers the keys whose computation falls to this process (each key's own single flight decides it: one
- * computation per key across processes) within one turn of the event loop, and calls the factory once for them.
- */
+/** Gathers the keys whose single flight falls to this process within one turn of the event loop into one factory call. */
 export class ManyBatch<T> {
   readonly #factory: ManyFactory<T>
   #pending: Array<{ key: string, ctx: FactoryContext<unknown>, resolve: (value: T | typeof NOT_RETURNED) => void, reject: (err: unknown) => void }> = []

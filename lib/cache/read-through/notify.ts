@@ -19,11 +19,8 @@ interface DuplicableClient extends PubSubClient {
 }
 
 /**
- * Tells waiting getOrSet callers that a key's computation finished, within one network hop: the holder publishes
- * the full key on one channel per namespace, every process subscribes once (lazily) and wakes its local waiters.
- * A single node needs a dedicated subscriber connection (a subscribed RESP2 connection runs nothing else):
- * a duplicate of the client, unref'd so it never keeps the process alive. Clusters and sentinels manage their own
- * pub/sub connection; a cluster uses sharded pub/sub (Redis 7), so one message reaches one shard, not every node.
+ * Wakes waiting getOrSet callers when a key's computation ends: one channel per namespace. A single node needs a
+ * duplicate connection (a subscribed RESP2 connection runs nothing else); a cluster uses sharded pub/sub (one shard).
  */
 export class Notifier {
   readonly #connection: RedisConnection

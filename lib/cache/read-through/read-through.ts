@@ -23,11 +23,7 @@ export interface ReadThroughParts extends BatchParts {
 /** How a getOrSet miss was answered, counted once per caller. */
 type MissOutcome = 'stale' | 'computed' | 'collapsed'
 
-/**
- * getOrSet: a fresh value is one GET; a miss joins this process's flight for the key, which takes the key's compute
- * lock or waits for its holder's announcement (single-flight.ts), computes, and stores the value as `set` would.
- * With grace, a copy lives on under a bookkeeping key until ttl + grace: `get` never sees it, only getOrSet's misses.
- */
+/** getOrSet: a hit is one GET; a miss joins this process's flight for the key (single-flight.ts). Grace copies live under a key `get` never reads. */
 export class ReadThrough {
   readonly #connection: RedisConnection
   readonly #host: ReadThroughParts
@@ -208,11 +204,7 @@ export class ReadThrough {
     }
   }
 
-  /**
-   * The key's last computation could not be stored: this caller computes by itself, waiting for nobody, on a flight
-   * of its own that nobody joins, under the same timeout, hardTimeout and grace as a caller on a shared flight.
-   * `staleText`: the grace copy its flight read (`null`: none); without a flight, it is read here (a call with grace only).
-   */
+  /** The key's last computation could not be stored: compute on a flight nobody joins (`staleText`: the grace copy already read). */
   async #computeAlone (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, ctx: CacheContext | undefined, staleText?: string | null): Promise<unknown> {
     const staleKey = this.#keys.stale(fullKey)
     const flight = new Flight()
@@ -226,10 +218,7 @@ export class ReadThrough {
     return await this.#wait(flight, key, fullKey, factory, plan, true, ctx)
   }
 
-  /**
-   * Whether the grace copy read when the flight began is still there, just before serving it: invalidateTags
-   * (or a newer write) may have removed it since, and a value invalidated before we answer must never be served.
-   */
+  /** Whether the grace copy is still there just before serving it: an invalidated value must never be served. */
   async #graceHolds (fullKey: string, text: string): Promise<boolean> {
     try {
       return await this.#connection.run((c) => c.get(this.#keys.stale(fullKey))) === text
@@ -278,8 +267,7 @@ export class ReadThrough {
         if (started) flight.controller.abort(err)
         return await serveStale(err)
       }
-      // Nobody computed (the key is marked uncacheable), or another caller's value that may not be stored is its
-      // own: this caller computes by itself.
+      // Nobody computed (uncacheable mark), or another caller's uncacheable value is its own: compute here.
       if ('alone' in outcome || (!('text' in outcome) && outcome.uncacheable === true && !started)) {
         return await this.#computeAlone(key, fullKey, factory, plan, ctx, await flight.staleText)
       }

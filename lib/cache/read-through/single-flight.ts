@@ -3,10 +3,7 @@ import type { ComputeLock } from './compute-lock.js'
 import type { Notifier } from './notify.js'
 import { MAX_UNCACHEABLE_MS } from './uncacheable.js'
 
-/**
- * What a computation hands its callers: the stored text (each caller decodes its own copy), an unstored value, or
- * a value for its own caller only (the others compute their own).
- */
+/** What a computation hands its callers: the stored text (each decodes its own copy), or an unstored value. */
 export type Outcome =
   | { readonly text: string }
   | { readonly value: unknown, readonly uncacheable?: true }
@@ -74,12 +71,7 @@ export class Flight {
   }
 }
 
-/**
- * Waits until this process may compute `fullKey` or its value lands. Each round trip pipelines the lock attempt with
- * a read of the value (it may have landed just before) and of the lock's remaining time: a waiter sleeps until a
- * notification, the lock's expiry (its holder died) or the caller's lockTimeout, whichever comes first.
- * The subscription is made before a round's check, so an announcement between check and sleep is not missed.
- */
+/** Until this process may compute `fullKey` or its value lands: each round pipelines the lock attempt with reads of the value and the lock's PTTL. */
 export async function awaitTurn (connection: RedisConnection, notifier: Notifier, flight: Flight, fullKey: string, staleKey: string, lock: ComputeLock, aloneKey: string): Promise<Turn> {
   let subscribed = false
   let woken = false
