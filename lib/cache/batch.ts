@@ -17,7 +17,6 @@ import { encodePayload, type Writer } from './writer.js'
 export type CacheEntries<V = JsonValue> = Readonly<Record<string, V>> | ReadonlyMap<string, V> | Iterable<readonly [string, V]>
 
 function toPairs (entries: CacheEntries<unknown>): Array<readonly [string, unknown]> {
-  if (entries instanceof Map) return [...entries]
   if (typeof (entries as Iterable<unknown>)[Symbol.iterator] === 'function') {
     return [...entries as Iterable<readonly [string, unknown]>]
   }

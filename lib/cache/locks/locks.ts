@@ -59,11 +59,6 @@ export class Lock {
 
 const DEFAULT_RETRY_DELAY = 50
 
-// Jitter spreads waiters that started together, so they do not retry in lockstep.
-function retryDelay (configured: number | undefined): number {
-  return configured ?? DEFAULT_RETRY_DELAY * (0.5 + Math.random())
-}
-
 /** `fastify-codex:lock`: `outcome` from what `run` answered (a lock or null, a boolean). */
 async function traceLock<T extends Lock | null | boolean> (cache: string, name: string, operation: LockContext['operation'], run: () => Promise<T>): Promise<T> {
   const ctx: LockContext = { cache, name, operation }
@@ -104,8 +99,8 @@ async function tryLock (connection: RedisConnection, key: string, name: string, 
     if (options.wait === 0) return null
     const left = deadline - performance.now()
     if (left <= 0) return null
-    // The last attempt lands at the deadline rather than after it.
-    await sleep(Math.min(left, retryDelay(options.retryDelay)))
+    // Jitter: waiters that started together do not retry in lockstep. The last attempt lands at the deadline.
+    await sleep(Math.min(left, options.retryDelay ?? DEFAULT_RETRY_DELAY * (0.5 + Math.random())))
   }
 }
 
