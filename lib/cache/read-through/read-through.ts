@@ -1,9 +1,7 @@
-import type { RedisConnection } from '../../connection/connection.js'
 import { FactoryTimeoutError, InvalidOptionsError } from '../../errors.js'
 import { ComputeLock } from './compute-lock.js'
 import { runFactory, type Factory } from './factory.js'
 import { failsOpen, Keeper } from './keep.js'
-import type { InternalKeys } from '../internal-keys.js'
 import type { Notifier } from './notify.js'
 import { awaitTurn, Flight, type Outcome } from './single-flight.js'
 import { ManyBatch, NOT_RETURNED, type ManyFactory } from './many.js'
@@ -12,7 +10,6 @@ import { readEpochs } from '../tags.js'
 import { encodePayload } from '../writer.js'
 import { resolvePlan, type GetOrSetOptions, type Plan } from '../options.js'
 import type { CacheContext } from '../../observe/channels.js'
-import type { CacheCounters } from '../../observe/stats.js'
 import type { BatchParts } from '../batch.js'
 
 /** What getOrSet uses of its RedisCache: the multi-key methods' parts, plus the notifier that wakes waiters. */
@@ -25,21 +22,13 @@ type MissOutcome = 'stale' | 'computed' | 'collapsed'
 
 /** getOrSet: a hit is one GET; a miss joins this process's flight for the key (single-flight.ts). Grace copies live under a key `get` never reads. */
 export class ReadThrough {
-  readonly #connection: RedisConnection
   readonly #host: ReadThroughParts
-  readonly #keys: InternalKeys
-  readonly #notifier: Notifier
   readonly #flights = new Map<string, Flight>()
   readonly #alone = new UncacheableKeys()
-  readonly #counters: CacheCounters
   readonly #keeper: Keeper
 
   constructor (host: ReadThroughParts) {
-    this.#connection = host.connection
     this.#host = host
-    this.#keys = host.keys
-    this.#notifier = host.notifier
-    this.#counters = host.counters
     this.#keeper = new Keeper(host, this.#alone)
   }
 
@@ -64,7 +53,7 @@ export class ReadThrough {
           read.settled()
         }
         if (text !== null) {
-          this.#counters.hits++
+          this.#host.counters.hits++
           if (ctx !== undefined) {
             ctx.outcome = 'hit'
             ctx.layer = read.near ? 'near' : 'redis'
@@ -75,14 +64,14 @@ export class ReadThrough {
       }
       return await this.#wait(flight, key, fullKey, factory as Factory<unknown>, plan, false, ctx) as T
     } catch (err) {
-      this.#counters.errors++
+      this.#host.counters.errors++
       throw err
     }
   }
 
   /** Counts a miss's answer once: `computed` by this caller, `collapsed` onto another's computation, or `stale`. */
   #answered (ctx: CacheContext | undefined, outcome: MissOutcome): void {
-    this.#counters[outcome]++
+    this.#host.counters[outcome]++
     if (ctx !== undefined) ctx.outcome = outcome
   }
 
@@ -104,7 +93,7 @@ export class ReadThrough {
         offline = true
       }
       const batch = new ManyBatch<T>(factory)
-      this.#counters.hits += found.size
+      this.#host.counters.hits += found.size
       const computed = await Promise.all(list.map(async (key, i) => found.has(key)
         ? found.get(key)
         : await this.#afterMiss(key, fullKeys[i]!, batch.forKey(key) as Factory<unknown>, plan, offline, undefined)))
@@ -112,7 +101,7 @@ export class ReadThrough {
       list.forEach((key, i) => { if (computed[i] !== NOT_RETURNED) values.set(key, computed[i] as T) })
       return values
     } catch (err) {
-      this.#counters.errors++
+      this.#host.counters.errors++
       throw err
     }
   }
@@ -139,11 +128,11 @@ export class ReadThrough {
   }
 
   async #fly (flight: Flight, key: string, fullKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
-    const staleKey = this.#keys.stale(fullKey)
-    const lock = new ComputeLock(this.#connection, this.#keys.computeLock(fullKey))
+    const staleKey = this.#host.keys.stale(fullKey)
+    const lock = new ComputeLock(this.#host.connection, this.#host.keys.computeLock(fullKey))
     let turn
     try {
-      turn = await awaitTurn(this.#connection, this.#notifier, flight, fullKey, staleKey, lock, this.#keys.uncacheable(fullKey))
+      turn = await awaitTurn(this.#host.connection, this.#host.notifier, flight, fullKey, staleKey, lock, this.#host.keys.uncacheable(fullKey))
     } catch (err) {
       if (!failsOpen(this.#host.options, err)) throw err
       return await this.#computeOffline(flight, key, factory, plan)
@@ -166,7 +155,7 @@ export class ReadThrough {
       // Announced in every case. Stored: release and announce in one round trip (waiters will find the value).
       // Otherwise the lock must be gone before waiters wake, or they would sleep until it expires.
       const released = owned ? lock.release() : Promise.resolve()
-      const announced = stored ? this.#notifier.publish(fullKey) : released.then(() => this.#notifier.publish(fullKey))
+      const announced = stored ? this.#host.notifier.publish(fullKey) : released.then(() => this.#host.notifier.publish(fullKey))
       Promise.all([released, announced]).catch(() => {})
     }
   }
@@ -184,7 +173,7 @@ export class ReadThrough {
   async #compute (flight: Flight, key: string, fullKey: string, staleKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
     let epochs: Array<string | null> | undefined
     try {
-      epochs = plan.tags === undefined ? undefined : await readEpochs(this.#connection, this.#keys, plan.tags)
+      epochs = plan.tags === undefined ? undefined : await readEpochs(this.#host.connection, this.#host.keys, plan.tags)
     } catch (err) {
       if (failsOpen(this.#host.options, err)) return await this.#computeOffline(flight, key, factory, plan)
       throw err
@@ -206,12 +195,12 @@ export class ReadThrough {
 
   /** The key's last computation could not be stored: compute on a flight nobody joins (`staleText`: the grace copy already read). */
   async #computeAlone (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, ctx: CacheContext | undefined, staleText?: string | null): Promise<unknown> {
-    const staleKey = this.#keys.stale(fullKey)
+    const staleKey = this.#host.keys.stale(fullKey)
     const flight = new Flight()
     flight.computed = true
     if (staleText !== undefined || plan.graceMs <= 0) flight.setStale(staleText ?? null)
     // Read beside the tags' epochs (#compute awaits it after them); a failed read only costs the stale value.
-    else this.#connection.run((c) => c.get(staleKey)).then((text) => flight.setStale(text), () => flight.setStale(null))
+    else this.#host.connection.run((c) => c.get(staleKey)).then((text) => flight.setStale(text), () => flight.setStale(null))
     flight.result = this.#compute(flight, key, fullKey, staleKey, factory, plan)
     // A caller that answered the stale value early no longer listens.
     flight.result.catch(() => {})
@@ -221,7 +210,7 @@ export class ReadThrough {
   /** Whether the grace copy is still there just before serving it: an invalidated value must never be served. */
   async #graceHolds (fullKey: string, text: string): Promise<boolean> {
     try {
-      return await this.#connection.run((c) => c.get(this.#keys.stale(fullKey))) === text
+      return await this.#host.connection.run((c) => c.get(this.#host.keys.stale(fullKey))) === text
     } catch {
       // Unverifiable (Redis unreachable): the caller gets the refresh's error rather than a maybe-invalidated value.
       return false
