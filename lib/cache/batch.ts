@@ -87,8 +87,7 @@ export class Batch {
       return []
     }
     const options = setOptions(ttl)
-    // Issued in one tick, @redis/client writes them as one pipeline: one round trip. A key that then fails stays
-    // tagged, which can only over-invalidate.
+    // Issued in one tick, @redis/client pipelines them: one round trip. A key that then fails stays tagged (over-invalidates only).
     const [results] = await Promise.all([
       this.#parts.writer.write(fullKeys, (c) => Promise.allSettled(fullKeys.map((key, i) => c.set(key, texts[i]!, options)))),
       tags === undefined ? undefined : recordTags(this.#parts.connection, this.#parts.keys, tags, fullKeys.map((fullKey) => ({ fullKey, lifetime: ttl })))

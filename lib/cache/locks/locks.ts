@@ -6,8 +6,7 @@ import { EXTEND_OWNED, LOCK_ACQUIRE, LOCK_RELEASE, RELEASE_OWNED } from '../../c
 import { lockTtl, type ResolvedLockOptions } from '../options.js'
 import { lockChannel, trace, type LockContext } from '../../observe/channels.js'
 
-// A released lock's key keeps its last token this long, so the next token is last + 1 even if the Redis clock
-// stepped back meanwhile; after that (or after clear()), tokens come from the clock in µs.
+// A released lock keeps its last token this long (the next is last + 1 even if Redis's clock stepped back); then tokens come from the clock in µs.
 export const TOKEN_MEMORY_MS = 3_600_000
 const TOKEN_MEMORY = String(TOKEN_MEMORY_MS)
 

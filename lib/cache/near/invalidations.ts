@@ -13,8 +13,7 @@ type Invalidated = (key: string | null) => void
  */
 const INVALIDATE_EVENT = 'invalidate'
 
-// Every documented lifecycle event of a client, a cluster (node-*) or a sentinel: any of them may mean a connection
-// whose tracking state is new or gone, so nothing kept before it may be trusted.
+// Documented lifecycle events (client, cluster node-*, sentinel): each may mean tracking state new or gone, so nothing kept is trusted.
 const LIFECYCLE_EVENTS = ['connect', 'ready', 'end', 'error', 'reconnecting',
   'node-connect', 'node-ready', 'node-error', 'node-reconnecting', 'node-disconnect',
   'client-error', 'topology-change'] as const

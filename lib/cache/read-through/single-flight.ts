@@ -87,8 +87,7 @@ export async function awaitTurn (connection: RedisConnection, notifier: Notifier
         if (acquired) await lock.release()
         return { how: 'landed', text }
       }
-      // The key's last computation could not be stored: nobody waits for another's, so nobody holds the lock.
-      // -1 cannot happen for a PX mark: taken as the longest a mark lasts.
+      // The last computation could not be stored: nobody waits or holds the lock (-1, impossible for PX, is the longest mark).
       if (alone > 0 || alone === -1) {
         // Not awaited: this process's callers compute now; the release only frees the key for after the mark.
         if (acquired) lock.release().catch(() => {})
@@ -97,8 +96,7 @@ export async function awaitTurn (connection: RedisConnection, notifier: Notifier
       if (acquired) return { how: 'owner' }
       if (flight.forced) return { how: 'forced' }
       if (round === 0) {
-        // Subscribed only once this process has to wait (a process that never waits opens no subscriber);
-        // the next round re-checks, so a value that landed meanwhile is not missed.
+        // Subscribed only once a wait is due (else no subscriber is opened); the next round re-checks what landed meanwhile.
         subscribed = await notifier.ready()
         continue
       }
