@@ -121,23 +121,16 @@ export class RedisCache {
   }
 
   async #get<T> (key: string, opts: KeyOptions | undefined, ctx: CacheContext | undefined): Promise<T | undefined> {
-    const counters = this.#counters
     try {
       const reader = this.#reader
       const nearHits = reader.nearHits
       const pending = reader.text(this.makeKey(key, opts?.version))
       const near = reader.nearHits !== nearHits
       const text = await pending
-      if (text === null) {
-        counters.misses++
-        if (ctx !== undefined) ctx.outcome = 'miss'
-        return undefined
-      }
-      counters.hits++
-      if (ctx !== undefined) hit(ctx, near)
-      return reader.parse(text) as T
+      this.#counted(text !== null, near, ctx)
+      return text === null ? undefined : reader.parse(text) as T
     } catch (err) {
-      counters.errors++
+      this.#counters.errors++
       throw err
     }
   }
@@ -207,22 +200,25 @@ export class RedisCache {
   }
 
   async #has (key: string, opts: KeyOptions | undefined, ctx: CacheContext | undefined): Promise<boolean> {
-    const counters = this.#counters
     try {
       const fullKey = this.makeKey(key, opts?.version)
       const near = this.#reader.holds(fullKey)
       const found = near || await this.#connection.run((c) => c.exists(fullKey)) > 0
-      if (found) counters.hits++
-      else counters.misses++
-      if (ctx !== undefined) {
-        if (found) hit(ctx, near)
-        else ctx.outcome = 'miss'
-      }
+      this.#counted(found, near, ctx)
       return found
     } catch (err) {
-      counters.errors++
+      this.#counters.errors++
       throw err
     }
+  }
+
+  /** Counts a read of one key as a hit or a miss, and labels its trace (`layer`: near cache or Redis). */
+  #counted (found: boolean, near: boolean, ctx: CacheContext | undefined): void {
+    if (found) this.#counters.hits++
+    else this.#counters.misses++
+    if (ctx === undefined) return
+    ctx.outcome = found ? 'hit' : 'miss'
+    if (found) ctx.layer = near ? 'near' : 'redis'
   }
 
   /** Re-applies a TTL (the default when omitted); whether the key existed. */
@@ -361,9 +357,4 @@ export class RedisCache {
     if (typeof fn !== 'function') throw new InvalidOptionsError('withLock needs a function to run')
     return runLocked(await this.lock(name, options), name, fn)
   }
-}
-
-function hit (ctx: CacheContext, near: boolean): void {
-  ctx.outcome = 'hit'
-  ctx.layer = near ? 'near' : 'redis'
 }
