@@ -75,7 +75,7 @@ export class Batch {
   async setMany (entries: CacheEntries<unknown>, opts: WriteOptions | undefined, ctx: CacheContext | undefined): Promise<string[]> {
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'setMany')
     const ttl = resolveTtl(opts?.ttl, this.#parts.options.ttl)
-    const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
+    const tags = resolveTags(opts?.tags)
     const pairs = toPairs(entries)
     if (ctx !== undefined) ctx.keys = pairs.length
     if (pairs.length === 0) return []

@@ -149,7 +149,7 @@ export class RedisCache {
       const text = encodePayload(this.options, key, value)
       if (ttl === EXPIRED) return this.#writer.write(fullKey, (c) => c.unlink(fullKey), true)
       const options = opts?.ttl === undefined ? this.#defaultSetOptions : setOptions(ttl)
-      const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
+      const tags = resolveTags(opts?.tags)
       if (tags === undefined) return this.#writer.write(fullKey, (c) => c.set(fullKey, text, options), true)
       return this.#setTagged(fullKey, text, options, ttl, tags)
     } catch (err) {
@@ -177,7 +177,7 @@ export class RedisCache {
     const text = encodePayload(this.options, key, value)
     if (ttl === EXPIRED) return false
     const options = opts?.ttl === undefined ? this.#defaultAddOptions : setOptions(ttl, 'NX')
-    const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
+    const tags = resolveTags(opts?.tags)
     const added = await this.#writer.write(fullKey, (c) => c.set(fullKey, text, options)) !== null
     // Tagged only once we know the value is ours: tagging someone else's value would over-invalidate it.
     if (added && tags !== undefined) await recordTags(this.#connection, this.#keys, tags, [{ fullKey, lifetime: ttl }])

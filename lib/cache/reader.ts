@@ -7,12 +7,12 @@ import { Tracker } from './near/tracking.js'
 
 /** Every read of a value: a near copy or a GET; getOrSet's callers share one in-flight read, which a write detaches. */
 export class Reader {
-  readonly serializer: Serializer
   /** The near cache's tracking side, or `undefined` when the cache has none. */
   readonly near: Tracker | undefined
   /** Resolves once the tracking connection is up (or has failed for now: it keeps retrying). */
   readonly ready: Promise<void>
   readonly #connection: RedisConnection
+  readonly #serializer: Serializer
   readonly #shared = new Map<string, SharedRead>()
   /** Values parsed from near copies (default serializer): a near hit deep-copies one instead of parsing again. */
   readonly #parsed: ParsedCopies | undefined
@@ -23,7 +23,7 @@ export class Reader {
   /** `cache`: the keyPrefix, for the near cache's invalidation events. */
   constructor (connection: RedisConnection, serializer: Serializer, near: ResolvedNearCacheOptions | undefined, cache: string) {
     this.#connection = connection
-    this.serializer = serializer
+    this.#serializer = serializer
     this.near = near === undefined ? undefined : new Tracker(connection, near, cache)
     this.#parsed = near === undefined || serializer !== jsonSerializer ? undefined : new ParsedCopies(near.maxEntries)
     this.ready = this.near?.start() ?? Promise.resolve()
@@ -69,7 +69,7 @@ export class Reader {
 
   /** A value from stored text; unreadable: FST_CODEX_CORRUPT_VALUE. */
   parse (text: string): unknown {
-    return decodeValue(this.serializer, text)
+    return decodeValue(this.#serializer, text)
   }
 
   /** The read to await (`.text`), then call `.settled()` and `.take(text)`: joined if no write began since it was issued. */
@@ -81,8 +81,8 @@ export class Reader {
     }
     const copy = this.near?.lookup(fullKey)
     const read = copy === undefined
-      ? new SharedRead(this.serializer, this.#writes, this.text(fullKey), this.#shared, fullKey)
-      : new SharedRead(this.serializer, this.#writes, Promise.resolve(copy), this.#shared, fullKey, this.#parsed)
+      ? new SharedRead(this.#serializer, this.#writes, this.text(fullKey), this.#shared, fullKey)
+      : new SharedRead(this.#serializer, this.#writes, Promise.resolve(copy), this.#shared, fullKey, this.#parsed)
     if (copy !== undefined) {
       this.nearHits++
       read.near = true
