@@ -299,7 +299,7 @@ export class RedisCache {
     const { keyPrefix } = this.options
     if (keyPrefix === '') throw new ClearRefusedError()
     let removed = 0
-    await this.#writer.write(null, () => scanPrefix(this.#connection, keyPrefix, async (keys) => {
+    await this.#writer.writeAll(() => scanPrefix(this.#connection, keyPrefix, async (keys) => {
       // Read the total after the await: masters are scanned concurrently.
       const count = await this.#connection.run(unlinkAll(this.#connection, keys))
       removed += count
@@ -335,7 +335,7 @@ export class RedisCache {
 
   async #invalidateTags (tags: string[]): Promise<void> {
     // Other processes' copies go with Redis's invalidation of the deleted keys; ours go once it is done.
-    await this.#writer.write(null, () => invalidateTags(this.#connection, this.#keys, tags))
+    await this.#writer.writeAll(() => invalidateTags(this.#connection, this.#keys, tags))
   }
 
   /** Closes what the cache opened itself (near-cache tracking, getOrSet's subscriber); the Redis client is left as it is. */

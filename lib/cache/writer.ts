@@ -15,25 +15,25 @@ export class Writer {
     this.#reader = reader
   }
 
-  /** `keys` `null`: a write of unknown keys (clear, invalidateTags) that drops every local copy. `discard`: resolves `undefined`. */
+  /** One command (or pipelined batch) writing `keys`; `discard`: resolves `undefined`, not the reply. */
   write<T> (keys: string | readonly string[], command: (c: CommandClient) => Promise<T>): Promise<T>
   write (keys: string | readonly string[], command: (c: CommandClient) => Promise<unknown>, discard: true): Promise<void>
-  write<T> (keys: null, operation: () => Promise<T>): Promise<T>
-  write<T> (keys: string | readonly string[] | null, command: (c: CommandClient) => Promise<T>, discard?: true): Promise<T | void> {
+  write<T> (keys: string | readonly string[], command: (c: CommandClient) => Promise<T>, discard?: true): Promise<T | void> {
     this.#reader.detach()
     const near = this.#reader.near
-    if (keys === null) return this.#writeAll(command as () => Promise<T>, near)
     const reply: Promise<T | void> = discard === true ? this.#connection.run(command, true) : this.#connection.run(command)
     // Not async: without a near cache a write is the command's own promise, no frame around it.
     if (near === undefined) return reply
     return this.#forgetAfter(keys, reply, near)
   }
 
-  async #writeAll<T> (operation: () => Promise<T>, near: Tracker | undefined): Promise<T> {
+  /** A write whose keys are not known up front (clear, invalidateTags): every local copy goes. */
+  async writeAll<T> (operation: () => Promise<T>): Promise<T> {
+    this.#reader.detach()
     try {
       return await operation()
     } finally {
-      near?.clear()
+      this.#reader.near?.clear()
     }
   }
 
