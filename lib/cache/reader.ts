@@ -117,14 +117,14 @@ export class SharedRead {
   /** Answered by the near cache. */
   near = false
   readonly #serializer: Serializer
-  readonly #reads: Map<string, SharedRead> | undefined
+  readonly #reads: Map<string, SharedRead>
   readonly #fullKey: string
   readonly #parsed: ParsedCopies | undefined
   #taken = 0
   #original: { readonly value: unknown } | undefined
 
   /** `parsed`: `text` is a near copy's, whose parsed value may be kept (see ParsedCopies). */
-  constructor (serializer: Serializer, writes: number, text: Promise<string | null>, reads?: Map<string, SharedRead>, fullKey = '', parsed?: ParsedCopies) {
+  constructor (serializer: Serializer, writes: number, text: Promise<string | null>, reads: Map<string, SharedRead>, fullKey: string, parsed?: ParsedCopies) {
     this.#serializer = serializer
     this.writes = writes
     this.text = text
@@ -135,8 +135,7 @@ export class SharedRead {
 
   /** Each caller's first call once `text` settled: closes the read to newcomers (only our own entry: a newer read may have replaced it). */
   settled (): void {
-    const reads = this.#reads
-    if (reads !== undefined && reads.get(this.#fullKey) === this) reads.delete(this.#fullKey)
+    if (this.#reads.get(this.#fullKey) === this) this.#reads.delete(this.#fullKey)
   }
 
   /** A value nobody else holds, from `text` (what `this.text` resolved to); unreadable: FST_CODEX_CORRUPT_VALUE for every caller. */
