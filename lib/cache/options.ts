@@ -83,7 +83,7 @@ export const DEFAULT_HARD_TIMEOUT_MS = 30_000
 /** The largest payload a write sends unless `maxValueBytes` says otherwise. */
 const DEFAULT_MAX_VALUE_BYTES = 1_048_576
 // setTimeout fires at once (with a warning) past this.
-export const MAX_TIMER_MS = 2 ** 31 - 1
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 export function resolveCacheOptions (options: CacheOptions): ResolvedCacheOptions {
   const { keyPrefix = '', version = 1, keyFunction = defaultKeyFunction, serializer = jsonSerializer } = options
