@@ -6,19 +6,17 @@ import type { KeyVersion } from '../keys.js'
 import type { CacheContext } from '../observe/channels.js'
 import type { CacheCounters } from '../observe/stats.js'
 import { EXPIRED, resolveTtl } from '../ttl.js'
-import { assertValueSize, encodeValue } from '../value-codec.js'
 import type { InternalKeys } from './internal-keys.js'
 import type { JsonValue } from './json-value.js'
 import { checkOptionNames, KEY_OPTION_NAMES, setOptions, WRITE_OPTION_NAMES, type KeyOptions, type ResolvedCacheOptions, type WriteOptions } from './options.js'
 import type { Reader } from './reader.js'
 import { recordTags, resolveTags } from './tags.js'
-import type { Writer } from './writer.js'
+import { encodePayload, type Writer } from './writer.js'
 
 /** Entries for `setMany`: a plain object, a Map, or any iterable of `[key, value]` pairs (values: JSON). */
 export type CacheEntries<V = JsonValue> = Readonly<Record<string, V>> | ReadonlyMap<string, V> | Iterable<readonly [string, V]>
 
 function toPairs (entries: CacheEntries<unknown>): Array<readonly [string, unknown]> {
-  if (entries instanceof Map) return [...entries]
   if (typeof (entries as Iterable<unknown>)[Symbol.iterator] === 'function') {
     return [...entries as Iterable<readonly [string, unknown]>]
   }
@@ -56,52 +54,40 @@ export class Batch {
     this.#parts = parts
   }
 
-  /** `counted`: found keys are hits and the others misses (getOrSetMany counts its own). */
-  async getMany<T> (keys: Iterable<string>, version: KeyVersion | undefined, counted: boolean, ctx: CacheContext | undefined): Promise<Map<string, T>> {
+  async getMany<T> (keys: Iterable<string>, opts: KeyOptions | undefined, ctx: CacheContext | undefined): Promise<Map<string, T>> {
     // A copy: a caller changing its array during the round trip cannot misalign the replies.
     const callerKeys = [...keys]
     if (ctx !== undefined) ctx.keys = callerKeys.length
-    const found = new Map<string, T>()
-    if (callerKeys.length === 0) return found
+    if (callerKeys.length === 0) return new Map()
+    const { reader, counters } = this.#parts
+    let found: Map<string, T>
     try {
-      const texts = await this.#parts.reader.texts(callerKeys.map((key) => this.#parts.makeKey(key, version)))
-      for (let i = 0; i < texts.length; i++) {
-        const text = texts[i]
-        if (text !== null && text !== undefined) found.set(callerKeys[i]!, this.#parts.reader.parse(text) as T)
-      }
+      found = reader.found(callerKeys, await reader.texts(callerKeys.map((key) => this.#parts.makeKey(key, opts?.version))))
     } catch (err) {
-      if (counted) this.#parts.counters.errors++
+      counters.errors++
       throw err
     }
-    if (counted) {
-      this.#parts.counters.hits += found.size
-      this.#parts.counters.misses += callerKeys.length - found.size
-    }
+    counters.hits += found.size
+    counters.misses += callerKeys.length - found.size
     return found
   }
 
   async setMany (entries: CacheEntries<unknown>, opts: WriteOptions | undefined, ctx: CacheContext | undefined): Promise<string[]> {
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'setMany')
     const ttl = resolveTtl(opts?.ttl, this.#parts.options.ttl)
-    const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
+    const tags = resolveTags(opts?.tags)
     const pairs = toPairs(entries)
     if (ctx !== undefined) ctx.keys = pairs.length
     if (pairs.length === 0) return []
     // Every key and value is checked before the first write: bad input writes nothing.
     const fullKeys = pairs.map(([key]) => this.#parts.makeKey(key, opts?.version))
-    const { serializer, maxValueBytes } = this.#parts.options
-    const texts = pairs.map(([key, value]) => {
-      const text = encodeValue(serializer, value, `setMany entry ${JSON.stringify(key)}`)
-      assertValueSize(text, maxValueBytes, key)
-      return text
-    })
+    const texts = pairs.map(([key, value]) => encodePayload(this.#parts.options, key, value, `setMany entry ${JSON.stringify(key)}`))
     if (ttl === EXPIRED) {
       await this.#parts.writer.write(fullKeys, unlinkAll(this.#parts.connection, fullKeys))
       return []
     }
     const options = setOptions(ttl)
-    // Issued in one tick, @redis/client writes them as one pipeline: one round trip. A key that then fails stays
-    // tagged, which can only over-invalidate.
+    // Issued in one tick, @redis/client pipelines them: one round trip. A key that then fails stays tagged (over-invalidates only).
     const [results] = await Promise.all([
       this.#parts.writer.write(fullKeys, (c) => Promise.allSettled(fullKeys.map((key, i) => c.set(key, texts[i]!, options)))),
       tags === undefined ? undefined : recordTags(this.#parts.connection, this.#parts.keys, tags, fullKeys.map((fullKey) => ({ fullKey, lifetime: ttl })))

@@ -8,7 +8,6 @@ import { ClearRefusedError, InvalidDeltaError, InvalidOptionsError, KeyNotFoundE
 import { assertKey, assertVersion, type KeyVersion } from '../keys.js'
 import { rejectUnknownOptions } from '../known-options.js'
 import { EXPIRED, resolveTtl, secondsFromPttl, type Ttl } from '../ttl.js'
-import { assertValueSize, encodeValue } from '../value-codec.js'
 import { Batch, type CacheEntries } from './batch.js'
 import { InternalKeys } from './internal-keys.js'
 import type { JsonResult, JsonSafe } from './json-value.js'
@@ -22,7 +21,7 @@ import type { Factory } from './read-through/factory.js'
 import { Notifier } from './read-through/notify.js'
 import { ReadThrough } from './read-through/read-through.js'
 import type { ManyFactory } from './read-through/many.js'
-import { Writer } from './writer.js'
+import { encodePayload, Writer } from './writer.js'
 import { invalidateTags, recordTags, resolveTags } from './tags.js'
 import { cacheChannel, trace, type CacheContext } from '../observe/channels.js'
 import { CacheCounters, type CacheStats } from '../observe/stats.js'
@@ -122,23 +121,16 @@ export class RedisCache {
   }
 
   async #get<T> (key: string, opts: KeyOptions | undefined, ctx: CacheContext | undefined): Promise<T | undefined> {
-    const counters = this.#counters
     try {
       const reader = this.#reader
       const nearHits = reader.nearHits
       const pending = reader.text(this.makeKey(key, opts?.version))
       const near = reader.nearHits !== nearHits
       const text = await pending
-      if (text === null) {
-        counters.misses++
-        if (ctx !== undefined) ctx.outcome = 'miss'
-        return undefined
-      }
-      counters.hits++
-      if (ctx !== undefined) hit(ctx, near)
-      return reader.parse(text) as T
+      this.#counted(text !== null, near, ctx)
+      return text === null ? undefined : reader.parse(text) as T
     } catch (err) {
-      counters.errors++
+      this.#counters.errors++
       throw err
     }
   }
@@ -154,11 +146,10 @@ export class RedisCache {
       checkOptionNames(opts, WRITE_OPTION_NAMES, 'set')
       const fullKey = this.makeKey(key, opts?.version)
       const ttl = resolveTtl(opts?.ttl, this.options.ttl)
-      const text = encodeValue(this.options.serializer, value)
-      assertValueSize(text, this.options.maxValueBytes, key)
+      const text = encodePayload(this.options, key, value)
       if (ttl === EXPIRED) return this.#writer.write(fullKey, (c) => c.unlink(fullKey), true)
       const options = opts?.ttl === undefined ? this.#defaultSetOptions : setOptions(ttl)
-      const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
+      const tags = resolveTags(opts?.tags)
       if (tags === undefined) return this.#writer.write(fullKey, (c) => c.set(fullKey, text, options), true)
       return this.#setTagged(fullKey, text, options, ttl, tags)
     } catch (err) {
@@ -183,11 +174,10 @@ export class RedisCache {
     checkOptionNames(opts, WRITE_OPTION_NAMES, 'add')
     const fullKey = this.makeKey(key, opts?.version)
     const ttl = resolveTtl(opts?.ttl, this.options.ttl)
-    const text = encodeValue(this.options.serializer, value)
-    assertValueSize(text, this.options.maxValueBytes, key)
+    const text = encodePayload(this.options, key, value)
     if (ttl === EXPIRED) return false
     const options = opts?.ttl === undefined ? this.#defaultAddOptions : setOptions(ttl, 'NX')
-    const tags = opts?.tags === undefined ? undefined : resolveTags(opts.tags)
+    const tags = resolveTags(opts?.tags)
     const added = await this.#writer.write(fullKey, (c) => c.set(fullKey, text, options)) !== null
     // Tagged only once we know the value is ours: tagging someone else's value would over-invalidate it.
     if (added && tags !== undefined) await recordTags(this.#connection, this.#keys, tags, [{ fullKey, lifetime: ttl }])
@@ -210,22 +200,25 @@ export class RedisCache {
   }
 
   async #has (key: string, opts: KeyOptions | undefined, ctx: CacheContext | undefined): Promise<boolean> {
-    const counters = this.#counters
     try {
       const fullKey = this.makeKey(key, opts?.version)
       const near = this.#reader.holds(fullKey)
       const found = near || await this.#connection.run((c) => c.exists(fullKey)) > 0
-      if (found) counters.hits++
-      else counters.misses++
-      if (ctx !== undefined) {
-        if (found) hit(ctx, near)
-        else ctx.outcome = 'miss'
-      }
+      this.#counted(found, near, ctx)
       return found
     } catch (err) {
-      counters.errors++
+      this.#counters.errors++
       throw err
     }
+  }
+
+  /** Counts a read of one key as a hit or a miss, and labels its trace (`layer`: near cache or Redis). */
+  #counted (found: boolean, near: boolean, ctx: CacheContext | undefined): void {
+    if (found) this.#counters.hits++
+    else this.#counters.misses++
+    if (ctx === undefined) return
+    ctx.outcome = found ? 'hit' : 'miss'
+    if (found) ctx.layer = near ? 'near' : 'redis'
   }
 
   /** Re-applies a TTL (the default when omitted); whether the key existed. */
@@ -279,9 +272,7 @@ export class RedisCache {
 
   /** Found keys only, keyed by the caller's key: one MGET (per hash slot on a cluster). */
   getMany<T = unknown> (keys: Iterable<string>, opts?: KeyOptions): Promise<Map<string, T>> {
-    return cacheChannel.hasSubscribers
-      ? this.#trace('getMany', undefined, (ctx) => this.#batch.getMany<T>(keys, opts?.version, true, ctx))
-      : this.#batch.getMany<T>(keys, opts?.version, true, undefined)
+    return cacheChannel.hasSubscribers ? this.#trace('getMany', undefined, (ctx) => this.#batch.getMany<T>(keys, opts, ctx)) : this.#batch.getMany<T>(keys, opts, undefined)
   }
 
   /** Writes every entry in one round trip after serializing them all; returns the keys that failed. */
@@ -308,7 +299,7 @@ export class RedisCache {
     const { keyPrefix } = this.options
     if (keyPrefix === '') throw new ClearRefusedError()
     let removed = 0
-    await this.#writer.write(null, () => scanPrefix(this.#connection, keyPrefix, async (keys) => {
+    await this.#writer.writeAll(() => scanPrefix(this.#connection, keyPrefix, async (keys) => {
       // Read the total after the await: masters are scanned concurrently.
       const count = await this.#connection.run(unlinkAll(this.#connection, keys))
       removed += count
@@ -332,10 +323,9 @@ export class RedisCache {
    * factory leaves out are neither stored nor returned. Options as getOrSet's.
    */
   getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T> & ManyFactory<JsonSafe<NoInfer<T>>>, opts?: GetOrSetOptions): Promise<Map<string, T>> {
-    const getMany = async (unique: string[], version: KeyVersion | undefined): Promise<Map<string, unknown>> => await this.#batch.getMany(unique, version, false, undefined)
     return cacheChannel.hasSubscribers
-      ? this.#trace('getOrSetMany', undefined, (ctx) => this.#readThrough.getOrSetMany<T>(keys, factory, opts, getMany, ctx))
-      : this.#readThrough.getOrSetMany<T>(keys, factory, opts, getMany, undefined)
+      ? this.#trace('getOrSetMany', undefined, (ctx) => this.#readThrough.getOrSetMany<T>(keys, factory, opts, ctx))
+      : this.#readThrough.getOrSetMany<T>(keys, factory, opts, undefined)
   }
 
   /** Once resolved, no read in any process returns a value written with one of `tags` before the call. */
@@ -345,7 +335,7 @@ export class RedisCache {
 
   async #invalidateTags (tags: string[]): Promise<void> {
     // Other processes' copies go with Redis's invalidation of the deleted keys; ours go once it is done.
-    await this.#writer.write(null, () => invalidateTags(this.#connection, this.#keys, tags))
+    await this.#writer.writeAll(() => invalidateTags(this.#connection, this.#keys, tags))
   }
 
   /** Closes what the cache opened itself (near-cache tracking, getOrSet's subscriber); the Redis client is left as it is. */
@@ -367,9 +357,4 @@ export class RedisCache {
     if (typeof fn !== 'function') throw new InvalidOptionsError('withLock needs a function to run')
     return runLocked(await this.lock(name, options), name, fn)
   }
-}
-
-function hit (ctx: CacheContext, near: boolean): void {
-  ctx.outcome = 'hit'
-  ctx.layer = near ? 'near' : 'redis'
 }

@@ -1,8 +1,4 @@
-/**
- * Bookkeeping keys of read-through, tags, compute locks and user locks. They live under `{keyPrefix}:~codex:` so `clear()`
- * removes them with the values, and never under a value's own name: `get` must not see them.
- * The default key function writes `{keyPrefix}:{version}:{key}`, so only a version of `~codex` could collide.
- */
+/** Bookkeeping keys under `{keyPrefix}:~codex:`: clear() removes them, `get` never sees them (only a version `~codex` could collide). */
 export class InternalKeys {
   readonly #base: string
   /** Pub/sub channel on which a finished (or abandoned) computation is announced; the message is the full key. */

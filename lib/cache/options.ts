@@ -77,13 +77,13 @@ const cacheOptionNames = [
 export const everyCacheOptionListed: Exclude<keyof CacheOptions, typeof cacheOptionNames[number]> extends never ? true : never = true
 export const CACHE_OPTION_NAMES: ReadonlySet<string> = new Set(cacheOptionNames)
 
-export const DEFAULT_CACHE_TTL = 300
+const DEFAULT_CACHE_TTL = 300
 /** getOrSet's hardTimeout when neither the call nor the cache gives one. */
 export const DEFAULT_HARD_TIMEOUT_MS = 30_000
 /** The largest payload a write sends unless `maxValueBytes` says otherwise. */
-export const DEFAULT_MAX_VALUE_BYTES = 1_048_576
+const DEFAULT_MAX_VALUE_BYTES = 1_048_576
 // setTimeout fires at once (with a warning) past this.
-export const MAX_TIMER_MS = 2 ** 31 - 1
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 export function resolveCacheOptions (options: CacheOptions): ResolvedCacheOptions {
   const { keyPrefix = '', version = 1, keyFunction = defaultKeyFunction, serializer = jsonSerializer } = options
@@ -152,10 +152,7 @@ export interface WriteOptions extends KeyOptions {
 export const KEY_OPTION_NAMES: ReadonlySet<string> = new Set(['version'] satisfies Array<keyof KeyOptions>)
 export const WRITE_OPTION_NAMES: ReadonlySet<string> = new Set(['version', 'ttl', 'tags'] satisfies Array<keyof WriteOptions>)
 
-/**
- * Refuses a per-call option name the method does not know (`tll`): FST_CODEX_INVALID_OPTIONS. A for…in over the few
- * names given allocates nothing; the exact check (and its did-you-mean) runs only once a name is unknown.
- */
+/** Refuses an unknown per-call option name (`tll`): a for…in allocates nothing, the did-you-mean runs only on a miss. */
 export function checkOptionNames (opts: object | undefined, known: ReadonlySet<string>, where: string): void {
   if (opts === undefined || opts === null) return
   for (const name in opts) {
@@ -209,7 +206,7 @@ export interface GetOrSetOptions {
   lockTimeout?: number
 }
 
-export const GET_OR_SET_OPTION_NAMES: ReadonlySet<string> = new Set([
+const GET_OR_SET_OPTION_NAMES: ReadonlySet<string> = new Set([
   'version', 'ttl', 'tags', 'grace', 'timeout', 'hardTimeout', 'lockTimeout'
 ] satisfies Array<keyof GetOrSetOptions>)
 
@@ -231,14 +228,8 @@ function milliseconds (name: string, value: unknown): number | undefined {
   return value
 }
 
-/** The cache-level defaults a call's options fall back to. */
-export interface PlanDefaults {
-  readonly ttl: Ttl
-  readonly hardTimeout: number
-}
-
 /** Validates one call's options (before any round trip) into what the computation and the wait use. */
-export function resolvePlan (opts: GetOrSetOptions | undefined, defaults: PlanDefaults): Plan {
+export function resolvePlan (opts: GetOrSetOptions | undefined, defaults: Pick<ResolvedCacheOptions, 'ttl' | 'hardTimeout'>): Plan {
   checkOptionNames(opts, GET_OR_SET_OPTION_NAMES, 'getOrSet')
   const grace = opts?.grace ?? 0
   if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) throw new InvalidTtlError(`grace must be a finite number of seconds >= 0, got ${describe(grace)}`)

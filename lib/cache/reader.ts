@@ -5,17 +5,14 @@ import { decodeValue } from '../value-codec.js'
 import type { ResolvedNearCacheOptions } from './near/near-cache.js'
 import { Tracker } from './near/tracking.js'
 
-/**
- * Every read of a value: the near copy when one may be served, else a GET (on the tracking connection when there is a
- * near cache). getOrSet's callers share one in-flight read of a key; Writer detaches it when a write begins.
- */
+/** Every read of a value: a near copy or a GET; getOrSet's callers share one in-flight read, which a write detaches. */
 export class Reader {
-  readonly serializer: Serializer
   /** The near cache's tracking side, or `undefined` when the cache has none. */
   readonly near: Tracker | undefined
   /** Resolves once the tracking connection is up (or has failed for now: it keeps retrying). */
   readonly ready: Promise<void>
   readonly #connection: RedisConnection
+  readonly #serializer: Serializer
   readonly #shared = new Map<string, SharedRead>()
   /** Values parsed from near copies (default serializer): a near hit deep-copies one instead of parsing again. */
   readonly #parsed: ParsedCopies | undefined
@@ -24,9 +21,9 @@ export class Reader {
   nearHits = 0
 
   /** `cache`: the keyPrefix, for the near cache's invalidation events. */
-  constructor (connection: RedisConnection, serializer: Serializer, near: ResolvedNearCacheOptions | undefined, cache = '') {
+  constructor (connection: RedisConnection, serializer: Serializer, near: ResolvedNearCacheOptions | undefined, cache: string) {
     this.#connection = connection
-    this.serializer = serializer
+    this.#serializer = serializer
     this.near = near === undefined ? undefined : new Tracker(connection, near, cache)
     this.#parsed = near === undefined || serializer !== jsonSerializer ? undefined : new ParsedCopies(near.maxEntries)
     this.ready = this.near?.start() ?? Promise.resolve()
@@ -60,9 +57,19 @@ export class Reader {
     return texts
   }
 
+  /** The values of `texts` (read for `keys`) that were found, by key. */
+  found<T> (keys: readonly string[], texts: ReadonlyArray<string | null | undefined>): Map<string, T> {
+    const found = new Map<string, T>()
+    for (let i = 0; i < texts.length; i++) {
+      const text = texts[i]
+      if (text !== null && text !== undefined) found.set(keys[i]!, this.parse(text) as T)
+    }
+    return found
+  }
+
   /** A value from stored text; unreadable: FST_CODEX_CORRUPT_VALUE. */
   parse (text: string): unknown {
-    return decodeValue(this.serializer, text)
+    return decodeValue(this.#serializer, text)
   }
 
   /** The read to await (`.text`), then call `.settled()` and `.take(text)`: joined if no write began since it was issued. */
@@ -74,8 +81,8 @@ export class Reader {
     }
     const copy = this.near?.lookup(fullKey)
     const read = copy === undefined
-      ? new SharedRead(this.serializer, this.#writes, this.text(fullKey), this.#shared, fullKey)
-      : new SharedRead(this.serializer, this.#writes, Promise.resolve(copy), this.#shared, fullKey, this.#parsed)
+      ? new SharedRead(this.#serializer, this.#writes, this.text(fullKey), this.#shared, fullKey)
+      : new SharedRead(this.#serializer, this.#writes, Promise.resolve(copy), this.#shared, fullKey, this.#parsed)
     if (copy !== undefined) {
       this.nearHits++
       read.near = true
@@ -102,12 +109,7 @@ export class Reader {
   }
 }
 
-/**
- * One in-flight read of a key, shared by the getOrSet callers that came while it was on the wire; each caller gets a
- * value of its own to mutate. Nobody joins once the first caller resumed, so a lone caller just parses. With the
- * default serializer, several callers cost two parses at most and a deep copy each (cheaper than parsing); a custom
- * serializer's values may be anything, so it parses for every caller.
- */
+/** One in-flight read shared by getOrSet callers, each given its own value: JSON is deep-copied (cheaper than parsing), a custom serializer parses per caller. */
 export class SharedRead {
   readonly writes: number
   readonly text: Promise<string | null>
@@ -115,14 +117,14 @@ export class SharedRead {
   /** Answered by the near cache. */
   near = false
   readonly #serializer: Serializer
-  readonly #reads: Map<string, SharedRead> | undefined
+  readonly #reads: Map<string, SharedRead>
   readonly #fullKey: string
   readonly #parsed: ParsedCopies | undefined
   #taken = 0
   #original: { readonly value: unknown } | undefined
 
   /** `parsed`: `text` is a near copy's, whose parsed value may be kept (see ParsedCopies). */
-  constructor (serializer: Serializer, writes: number, text: Promise<string | null>, reads?: Map<string, SharedRead>, fullKey = '', parsed?: ParsedCopies) {
+  constructor (serializer: Serializer, writes: number, text: Promise<string | null>, reads: Map<string, SharedRead>, fullKey: string, parsed?: ParsedCopies) {
     this.#serializer = serializer
     this.writes = writes
     this.text = text
@@ -133,8 +135,7 @@ export class SharedRead {
 
   /** Each caller's first call once `text` settled: closes the read to newcomers (only our own entry: a newer read may have replaced it). */
   settled (): void {
-    const reads = this.#reads
-    if (reads !== undefined && reads.get(this.#fullKey) === this) reads.delete(this.#fullKey)
+    if (this.#reads.get(this.#fullKey) === this) this.#reads.delete(this.#fullKey)
   }
 
   /** A value nobody else holds, from `text` (what `this.text` resolved to); unreadable: FST_CODEX_CORRUPT_VALUE for every caller. */
@@ -147,11 +148,7 @@ export class SharedRead {
   }
 }
 
-/**
- * The value parsed from each key's near copy, as long as the copy's text is the same: every near hit would otherwise
- * parse the same text again (a hit resolves at once, so hits rarely share a read). Each caller gets a deep copy. Holds
- * at most as many keys as the near cache; a kept text that differs from the copy's is parsed again.
- */
+/** Values parsed from near copies, kept while the text is the same: near hits rarely share a read, so each would parse again. */
 class ParsedCopies {
   readonly #max: number
   readonly #values = new Map<string, { readonly text: string, readonly value: unknown }>()
@@ -179,10 +176,7 @@ class ParsedCopies {
   }
 }
 
-/**
- * A deep copy of a value JSON.parse produced: the same value JSON.parse would give again from the same text. Own keys
- * only, so an enumerable property someone added to Object.prototype is not copied in, as JSON.parse would not.
- */
+/** A deep copy of a JSON.parse result, as JSON.parse would give again: own keys only (nothing inherited from Object.prototype). */
 export function cloneJson<T> (value: T): T {
   return typeof value === 'object' && value !== null ? copyContainer(value) as T : value
 }

@@ -11,15 +11,12 @@ const INVALIDATE_BATCH = 500
 const EPOCH_TTL_MS = 86_400_000
 
 /** A tagged write: the value's full key and how long it (or its grace copy) may live, in ms (`null` = forever). */
-export interface TaggedEntry {
+interface TaggedEntry {
   readonly fullKey: string
   readonly lifetime: Ttl
 }
 
-/**
- * Validates `tags` once per call: an array of non-empty strings (duplicates dropped). A per-call option, not a key:
- * FST_CODEX_INVALID_OPTIONS (INVALID_KEY is for keys, versions and lock names; INVALID_TTL for lifetimes).
- */
+/** `tags` as an array of distinct non-empty strings, else FST_CODEX_INVALID_OPTIONS (an option, not a key). */
 export function resolveTags (tags: unknown): readonly string[] | undefined {
   if (tags === undefined) return undefined
   if (!Array.isArray(tags)) throw new InvalidOptionsError(`tags must be an array of non-empty strings, got ${describe(tags)}`)
@@ -30,10 +27,7 @@ export function resolveTags (tags: unknown): readonly string[] | undefined {
   return tags.length === 0 ? undefined : [...new Set(tags as string[])]
 }
 
-/**
- * Records entries under each tag (one script per tag set: tag sets may live in different cluster slots).
- * Issued in one tick, the scripts go out in one round trip; each prunes its expired members first.
- */
+/** One script per tag (tag sets may live in different cluster slots), issued in one tick: one round trip. */
 export function recordTags (connection: RedisConnection, keys: InternalKeys, tags: readonly string[], entries: readonly TaggedEntry[]): Promise<unknown> {
   const args: string[] = []
   for (const { fullKey, lifetime } of entries) args.push(lifetime === null ? 'inf' : String(lifetime), fullKey)
@@ -49,11 +43,7 @@ export function sameEpochs (a: ReadonlyArray<string | null>, b: ReadonlyArray<st
   return a.every((epoch, i) => epoch === b[i])
 }
 
-/**
- * Deletes every entry written with one of `tags` (and its grace copy), batch by batch: cost follows the tagged
- * entries, never the keyspace. The epoch is bumped first, so a computation that read the old epoch and stores
- * after this started sees the change and drops its own write (see read-through.ts).
- */
+/** Deletes the entries tagged (and their grace copies) batch by batch; the epoch bump first makes a computation that read the old epoch drop its write. */
 export async function invalidateTags (connection: RedisConnection, keys: InternalKeys, tags: unknown): Promise<void> {
   const list = resolveTags(tags) ?? []
   await Promise.all(list.map(async (tag) => {

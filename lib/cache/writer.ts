@@ -1,12 +1,11 @@
 import type { CommandClient } from '../connection/client-types.js'
 import type { RedisConnection } from '../connection/connection.js'
+import { assertValueSize, encodeValue } from '../value-codec.js'
 import type { Tracker } from './near/tracking.js'
+import type { ResolvedCacheOptions } from './options.js'
 import type { Reader } from './reader.js'
 
-/**
- * Every write of a value goes through `write`: shared reads issued before it are detached first, and once Redis
- * answered (or failed: it may have applied the write) this process's local copies of the keys are gone.
- */
+/** Every write: shared reads are detached first, and local copies go once Redis answered (or failed: it may have applied it). */
 export class Writer {
   readonly #connection: RedisConnection
   readonly #reader: Reader
@@ -16,29 +15,25 @@ export class Writer {
     this.#reader = reader
   }
 
-  /**
-   * Runs one command (or one pipelined batch) writing `keys`; with `null`, `command` is a write of several round
-   * trips whose keys are not known up front (clear, invalidateTags), and every local copy goes. `discard`: resolves
-   * `undefined`, not the reply.
-   */
+  /** One command (or pipelined batch) writing `keys`; `discard`: resolves `undefined`, not the reply. */
   write<T> (keys: string | readonly string[], command: (c: CommandClient) => Promise<T>): Promise<T>
   write (keys: string | readonly string[], command: (c: CommandClient) => Promise<unknown>, discard: true): Promise<void>
-  write<T> (keys: null, operation: () => Promise<T>): Promise<T>
-  write<T> (keys: string | readonly string[] | null, command: (c: CommandClient) => Promise<T>, discard?: true): Promise<T | void> {
+  write<T> (keys: string | readonly string[], command: (c: CommandClient) => Promise<T>, discard?: true): Promise<T | void> {
     this.#reader.detach()
     const near = this.#reader.near
-    if (keys === null) return this.#writeAll(command as () => Promise<T>, near)
     const reply: Promise<T | void> = discard === true ? this.#connection.run(command, true) : this.#connection.run(command)
     // Not async: without a near cache a write is the command's own promise, no frame around it.
     if (near === undefined) return reply
     return this.#forgetAfter(keys, reply, near)
   }
 
-  async #writeAll<T> (operation: () => Promise<T>, near: Tracker | undefined): Promise<T> {
+  /** A write whose keys are not known up front (clear, invalidateTags): every local copy goes. */
+  async writeAll<T> (operation: () => Promise<T>): Promise<T> {
+    this.#reader.detach()
     try {
       return await operation()
     } finally {
-      near?.clear()
+      this.#reader.near?.clear()
     }
   }
 
@@ -50,4 +45,11 @@ export class Writer {
       else for (const key of keys) near.forget(key)
     }
   }
+}
+
+/** The payload of `key`'s value as every write checks it: strict JSON within maxValueBytes, else an error and nothing sent. */
+export function encodePayload (options: ResolvedCacheOptions, key: string, value: unknown, root?: string): string {
+  const text = encodeValue(options.serializer, value, root)
+  assertValueSize(text, options.maxValueBytes, key)
+  return text
 }

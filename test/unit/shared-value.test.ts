@@ -44,7 +44,7 @@ t.test('cloneJson keeps a "__proto__" own key as an own key, and copies no inher
 
 /** A read joined by `callers` callers, its reply in. */
 function sharedRead (serializer: Serializer, text: string, callers = 8): { take: () => unknown } {
-  const read = new SharedRead(serializer, 0, Promise.resolve(text))
+  const read = new SharedRead(serializer, 0, Promise.resolve(text), new Map(), 'key')
   read.callers = callers
   return { take: () => read.take(text) }
 }

@@ -6,8 +6,7 @@ import { EXTEND_OWNED, LOCK_ACQUIRE, LOCK_RELEASE, RELEASE_OWNED } from '../../c
 import { lockTtl, type ResolvedLockOptions } from '../options.js'
 import { lockChannel, trace, type LockContext } from '../../observe/channels.js'
 
-// A released lock's key keeps its last token this long, so the next token is last + 1 even if the Redis clock
-// stepped back meanwhile; after that (or after clear()), tokens come from the clock in µs.
+// A released lock keeps its last token this long (the next is last + 1 even if Redis's clock stepped back); then tokens come from the clock in µs.
 export const TOKEN_MEMORY_MS = 3_600_000
 const TOKEN_MEMORY = String(TOKEN_MEMORY_MS)
 
@@ -22,7 +21,7 @@ export class Lock {
   readonly #cache: string
 
   /** @internal Made by `RedisCache.lock()`; `cache` is its keyPrefix (for `fastify-codex:lock`). */
-  constructor (readonly name: string, token: number, connection: RedisConnection, key: string, owner: string, ttlMs: number, cache = '') {
+  constructor (readonly name: string, token: number, connection: RedisConnection, key: string, owner: string, ttlMs: number, cache: string) {
     this.token = token
     this.#cache = cache
     this.#connection = connection
@@ -59,11 +58,6 @@ export class Lock {
 
 const DEFAULT_RETRY_DELAY = 50
 
-// Jitter spreads waiters that started together, so they do not retry in lockstep.
-function retryDelay (configured: number | undefined): number {
-  return configured ?? DEFAULT_RETRY_DELAY * (0.5 + Math.random())
-}
-
 /** `fastify-codex:lock`: `outcome` from what `run` answered (a lock or null, a boolean). */
 async function traceLock<T extends Lock | null | boolean> (cache: string, name: string, operation: LockContext['operation'], run: () => Promise<T>): Promise<T> {
   const ctx: LockContext = { cache, name, operation }
@@ -80,7 +74,7 @@ async function traceLock<T extends Lock | null | boolean> (cache: string, name: 
 }
 
 /** Tries until acquired or `wait` ms have passed: a Lock, or `null`. `cache`: the keyPrefix (for `fastify-codex:lock`). */
-export function acquireLock (connection: RedisConnection, key: string, name: string, options: ResolvedLockOptions, cache = ''): Promise<Lock | null> {
+export function acquireLock (connection: RedisConnection, key: string, name: string, options: ResolvedLockOptions, cache: string): Promise<Lock | null> {
   if (!lockChannel.hasSubscribers) return tryLock(connection, key, name, options, cache)
   return traceLock(cache, name, 'acquire', () => tryLock(connection, key, name, options, cache))
 }
@@ -104,18 +98,15 @@ async function tryLock (connection: RedisConnection, key: string, name: string, 
     if (options.wait === 0) return null
     const left = deadline - performance.now()
     if (left <= 0) return null
-    // The last attempt lands at the deadline rather than after it.
-    await sleep(Math.min(left, retryDelay(options.retryDelay)))
+    // Jitter: waiters that started together do not retry in lockstep. The last attempt lands at the deadline.
+    await sleep(Math.min(left, options.retryDelay ?? DEFAULT_RETRY_DELAY * (0.5 + Math.random())))
   }
 }
 
 /** What `withLock`'s fn receives: the signal aborts (reason FST_CODEX_LOCK_LOST) if the lock could not be kept. */
 export type LockedFunction<T> = (signal: AbortSignal, lock: Lock) => T | Promise<T>
 
-/**
- * Runs `fn` while holding the lock, extending it every third of its ttl, and releases it when `fn` settles.
- * `acquired` null → FST_CODEX_LOCK_BUSY.
- */
+/** Runs `fn` holding the lock, extended every third of its ttl, released when `fn` settles; `null` → FST_CODEX_LOCK_BUSY. */
 export async function runLocked<T> (acquired: Lock | null, name: string, fn: LockedFunction<T>): Promise<T> {
   if (acquired === null) throw new LockBusyError(name)
   const lock = acquired

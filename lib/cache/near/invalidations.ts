@@ -3,7 +3,7 @@ import type { RedisClientLike } from '../../connection/client-types.js'
 import type { RedisConnection } from '../../connection/connection.js'
 
 /** `key` changed in Redis, or `null`: everything may have (flush, new connection, lost connection). */
-export type Invalidated = (key: string | null) => void
+type Invalidated = (key: string | null) => void
 
 /**
  * The one place fastify-codex meets @redis/client's client-side caching. Documented: the `clientSideCache` option
@@ -11,10 +11,9 @@ export type Invalidated = (key: string | null) => void
  * `'invalidate'` event that cache emits for each server push; it is read on our own instance only, and
  * test/integration/near-cache.test.ts ("the @redis/client seam") fails if an upgrade stops it.
  */
-export const INVALIDATE_EVENT = 'invalidate'
+const INVALIDATE_EVENT = 'invalidate'
 
-// Every documented lifecycle event of a client, a cluster (node-*) or a sentinel: any of them may mean a connection
-// whose tracking state is new or gone, so nothing kept before it may be trusted.
+// Documented lifecycle events (client, cluster node-*, sentinel): each may mean tracking state new or gone, so nothing kept is trusted.
 const LIFECYCLE_EVENTS = ['connect', 'ready', 'end', 'error', 'reconnecting',
   'node-connect', 'node-ready', 'node-error', 'node-reconnecting', 'node-disconnect',
   'client-error', 'topology-change'] as const
@@ -40,10 +39,7 @@ export class TrackedTwin {
     for (const event of LIFECYCLE_EVENTS) (this.client as unknown as Emitter).on(event, () => { invalidated(null) })
   }
 
-  /**
-   * Whether the twin tracks through our cache: a client from another copy of @redis/client (the `redis` package
-   * bundles one) does not recognise it, and its reads would never be invalidated.
-   */
+  /** Whether the twin tracks through our cache: a client of another @redis/client copy (the `redis` package bundles one) does not. */
   get engaged (): boolean {
     return (this.client as { clientSideCache?: unknown }).clientSideCache === this.#cache
   }
@@ -56,9 +52,5 @@ export class TrackedTwin {
     } finally {
       this.#echo = false
     }
-  }
-
-  clear (): void {
-    this.#cache.clear()
   }
 }

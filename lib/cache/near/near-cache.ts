@@ -12,12 +12,7 @@ interface Entry {
   readonly expiresAt: number
 }
 
-/**
- * The in-process copies: an LRU of payload texts (Map insertion order) plus the bookkeeping that keeps a
- * GET reply from landing after the invalidation that outdated it. Every event that outdates a key
- * (invalidation, own write, flush) advances `#seq`; a load records `#seq` when sent and may only store its
- * reply if nothing outdated its key since.
- */
+/** An LRU of payload texts; every outdating event advances `#seq`, so a GET reply sent before it is never kept. */
 export class NearCache {
   readonly maxEntries: number
   readonly ttl: number | null
@@ -55,11 +50,7 @@ export class NearCache {
     return entry !== undefined && entry.expiresAt > now
   }
 
-  /**
-   * Runs `fetch` once for concurrent readers of `key`; stores its reply (text and Redis PTTL in ms, -1 = none)
-   * unless the key was outdated while it was on the wire. `sentAt` is when the request left: the Redis TTL
-   * counts from there, so the local copy dies no later than the key.
-   */
+  /** Runs `fetch` (text, PTTL) once for concurrent readers; the PTTL counts from `sentAt`, so the copy dies no later than the key. */
   load (key: string, fetch: () => Promise<readonly [string | null, number]>): Promise<string | null> {
     const shared = this.#loads.get(key)
     if (shared !== undefined) return shared

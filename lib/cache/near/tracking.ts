@@ -5,16 +5,13 @@ import { TrackedTwin } from './invalidations.js'
 import { NearCache, type ResolvedNearCacheOptions } from './near-cache.js'
 
 /** How often the tracking connection proves it is alive (and its invalidations are flowing). */
-export const PING_INTERVAL_MS = 250
+const PING_INTERVAL_MS = 250
 /** No local copy is served unless a PING sent within this many ms has been answered on the tracking connection. */
 export const STALE_AFTER_MS = 1000
 // A server that refuses tracking (Redis < 6, ACL) is asked again this often, not on every heartbeat.
 const REOPEN_AFTER_MS = 2000
 
-/**
- * The Redis side of the near cache: a dedicated tracking connection that performs the near-cacheable reads,
- * receives their invalidations, and is pinged so a silent partition stops local answers within STALE_AFTER_MS.
- */
+/** The near cache's tracking connection: it reads, receives invalidations, and is pinged so a silent partition stops local answers. */
 export class Tracker {
   readonly near: NearCache
   /** Keys Redis told us to drop (a flush counts the copies it dropped). */
@@ -30,7 +27,7 @@ export class Tracker {
   #openedAt = -Infinity
   readonly #timer: NodeJS.Timeout
 
-  constructor (source: RedisConnection, options: ResolvedNearCacheOptions, cache = '') {
+  constructor (source: RedisConnection, options: ResolvedNearCacheOptions, cache: string) {
     this.near = new NearCache(options)
     this.#cache = cache
     this.#source = source
@@ -107,8 +104,7 @@ export class Tracker {
     } catch {
       return
     }
-    // A client from another copy of @redis/client (the `redis` package bundles one) ignores our cache instance:
-    // its reads would never be invalidated, so the near cache stays off rather than serve stale copies.
+    // Not engaged: the near cache stays off rather than serve copies nothing invalidates.
     if (this.#closed || !twin.engaged) {
       if (!twin.engaged) this.#closed = true
       await link.close()

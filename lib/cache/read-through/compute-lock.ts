@@ -4,15 +4,11 @@ import type { RedisConnection } from '../../connection/connection.js'
 import { EXTEND_OWNED, RELEASE_OWNED } from '../../connection/scripts.js'
 
 /** How long a computation's lock outlives its holder: the bound on taking over from a process that died. */
-export const COMPUTE_LOCK_TTL_MS = 5000
+const COMPUTE_LOCK_TTL_MS = 5000
 // Extended three times per TTL: a holder survives two missed extensions (a busy event loop) before losing it.
 const EXTEND_EVERY_MS = Math.floor(COMPUTE_LOCK_TTL_MS / 3)
 
-/**
- * The internal lock behind getOrSet's cross-process single flight: SET NX PX with a random owner id,
- * extended while the factory runs, released by an owner-checked delete. Kept apart from the public
- * `lock()` (locks.ts) on purpose: it needs no fencing token and must cost one pipelined command.
- */
+/** getOrSet's cross-process lock, apart from `lock()`: it needs no fencing token and must cost one pipelined SET NX PX. */
 export class ComputeLock {
   readonly key: string
   readonly #owner = randomUUID()

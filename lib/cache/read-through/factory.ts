@@ -23,10 +23,7 @@ export interface FactoryContext<T> {
 /** Set on the context of a computation run with Redis unreachable (failOpen): nothing will be stored. Internal. */
 export const OFFLINE = Symbol('fastify-codex.offline')
 
-/**
- * On the context of a computation with a stale value: whether that grace copy is still there (not invalidated,
- * not replaced) now, for a caller about to serve `ctx.stale` itself (the route cache). Internal.
- */
+/** On a context with a stale value: whether that grace copy is still in Redis, for the route cache about to serve it. Internal. */
 export const GRACE_HOLDS = Symbol('fastify-codex.grace-holds')
 
 export type Factory<T> = (ctx: FactoryContext<T>) => T | PromiseLike<T>
@@ -43,13 +40,8 @@ export interface FactoryRun {
   readonly failure?: { readonly error: unknown }
 }
 
-/**
- * Runs `factory` once (sync or async) with its context; past `hardTimeout` ms, or when `controller` aborts
- * (the starting caller's own hardTimeout passed first), it is abandoned and its signal aborted; already aborted,
- * the factory is not called.
- * A failure is returned, not thrown, with what the factory said before it (uncacheable() still counts).
- */
-export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | undefined, hardTimeout: number | undefined, controller = new AbortController(), offline = false, graceHolds?: () => Promise<boolean>): Promise<FactoryRun> {
+/** Runs `factory` once, abandoned at `hardTimeout` or when `controller` aborts; a failure is returned with what the factory said before it. */
+export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | undefined, hardTimeout: number, controller = new AbortController(), offline = false, graceHolds?: () => Promise<boolean>): Promise<FactoryRun> {
   let skipped = false
   let uncacheable = false
   let tags: string[] | undefined
@@ -68,15 +60,6 @@ export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | un
   }
   // A sync throw becomes a rejection like an async one: one error path for every caller.
   const running = (async () => await factory(ctx))()
-  const failed = (error: unknown): FactoryRun => ({ value: undefined, skipped, uncacheable, tags, ttl, failure: { error } })
-  if (hardTimeout === undefined) {
-    try {
-      const value = await running
-      return { value, skipped, uncacheable, tags, ttl }
-    } catch (err) {
-      return failed(err)
-    }
-  }
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<never>((resolve, reject) => {
     const { signal } = controller
@@ -88,7 +71,7 @@ export async function runFactory<T> (factory: Factory<T>, stale: NoInfer<T> | un
     const value = await Promise.race([running, expired])
     return { value, skipped, uncacheable, tags, ttl }
   } catch (err) {
-    return failed(err)
+    return { value: undefined, skipped, uncacheable, tags, ttl, failure: { error: err } }
   } finally {
     clearTimeout(timer)
     // An abandoned factory may still reject later: nobody is listening any more.

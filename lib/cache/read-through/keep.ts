@@ -1,15 +1,16 @@
 import { RedisUnavailableError } from '../../errors.js'
 import { EXPIRED, type Ttl } from '../../ttl.js'
-import { assertValueSize, encodeValue } from '../../value-codec.js'
+import { encodePayload } from '../writer.js'
 import type { FactoryRun } from './factory.js'
 import type { Outcome } from './single-flight.js'
 import { uncacheableMs, type UncacheableKeys } from './uncacheable.js'
 import { readEpochs, recordTags, resolveTags, sameEpochs } from '../tags.js'
-import type { Plan } from '../options.js'
+import type { Plan, ResolvedCacheOptions } from '../options.js'
 import type { ReadThroughParts } from './read-through.js'
 
-export function isUnavailable (err: unknown): boolean {
-  return err instanceof RedisUnavailableError
+/** Whether getOrSet goes on without Redis after `err`: it is unreachable and the cache was made with failOpen. */
+export function failsOpen (options: ResolvedCacheOptions, err: unknown): boolean {
+  return options.failOpen && err instanceof RedisUnavailableError
 }
 
 /** getOrSet's write side: what becomes of a computation's result (stored, marked uncacheable, or handed back). */
@@ -22,19 +23,9 @@ export class Keeper {
     this.#alone = alone
   }
 
-  /** As `set` checks a value: strict JSON within maxValueBytes, or an error and nothing stored. */
-  encode (key: string, value: unknown): string {
-    const text = encodeValue(this.#host.options.serializer, value)
-    assertValueSize(text, this.#host.options.maxValueBytes, key)
-    return text
-  }
-
-  /**
-   * A computation's result: stored (as `set` would), kept from its waiters (uncacheable), or handed back unstored.
-   * A failure rethrows; after uncacheable() it first marks the key, so no caller anywhere queues behind the failure.
-   */
+  /** Stores a result, marks it uncacheable or hands it back; a failure after uncacheable() marks the key first, so nobody queues behind it. */
   async keep (key: string, fullKey: string, staleKey: string, run: FactoryRun, plan: Plan, epochs: Array<string | null> | undefined): Promise<Exclude<Outcome, { alone: true }>> {
-    const { connection, keys, options: { failOpen } } = this.#host
+    const { connection, keys, options } = this.#host
     const ttl = run.ttl === undefined ? plan.ttl : run.ttl
     if (run.uncacheable) {
       const ms = uncacheableMs(ttl)
@@ -43,14 +34,14 @@ export class Keeper {
         // Before the lock is released and waiters are woken: they must find the mark.
         if (ms > 0) await connection.run((c) => c.set(keys.uncacheable(fullKey), '1', { expiration: { type: 'PX', value: ms } }))
       } catch (err) {
-        if (!(failOpen && isUnavailable(err)) && run.failure === undefined) throw err
+        if (!failsOpen(options, err) && run.failure === undefined) throw err
       }
       if (run.failure !== undefined) throw run.failure.error
       return { value: run.value, uncacheable: true }
     }
     if (run.failure !== undefined) throw run.failure.error
     if (run.skipped) return { value: run.value }
-    const text = this.encode(key, run.value)
+    const text = encodePayload(this.#host.options, key, run.value)
     let tags = plan.tags
     try {
       if (run.tags !== undefined) {
@@ -68,7 +59,7 @@ export class Keeper {
         connection.run((c) => c.unlink(keys.uncacheable(fullKey)))
       ])
     } catch (err) {
-      if (failOpen && isUnavailable(err)) return { text }
+      if (failsOpen(options, err)) return { text }
       throw err
     }
     return { text }

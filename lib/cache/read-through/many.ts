@@ -1,4 +1,5 @@
 import { NotSerializableError } from '../../errors.js'
+import type { FactoryContext } from './factory.js'
 
 /** What getOrSetMany's factory receives: the contexts of every key it computes, as one. */
 export interface ManyFactoryContext<T> {
@@ -20,16 +21,6 @@ export interface ManyFactoryContext<T> {
 export type ManyResult<T> = ReadonlyMap<string, T> | Readonly<Record<string, T>>
 export type ManyFactory<T> = (keys: string[], ctx: ManyFactoryContext<T>) => ManyResult<T> | PromiseLike<ManyResult<T>>
 
-/** The part of one key's getOrSet factory context a batch drives. */
-export interface KeyContext {
-  readonly signal: AbortSignal
-  readonly stale: unknown
-  setTtl (seconds: number | null): void
-  skip (): void
-  uncacheable (): void
-  tag (...tags: string[]): void
-}
-
 /** What a key left out of the factory's result resolves to: getOrSetMany leaves it out of its answer. */
 export const NOT_RETURNED = Symbol('not returned')
 
@@ -40,20 +31,17 @@ function toMap<T> (result: unknown): ReadonlyMap<string, T> {
   throw new NotSerializableError('getOrSetMany result', 'the factory must return a Map or a plain object of the values by key')
 }
 
-/**
- * Gathers the keys whose computation falls to this process (each key's own single flight decides it: one
- * computation per key across processes) within one turn of the event loop, and calls the factory once for them.
- */
+/** Gathers the keys whose single flight falls to this process within one turn of the event loop into one factory call. */
 export class ManyBatch<T> {
   readonly #factory: ManyFactory<T>
-  #pending: Array<{ key: string, ctx: KeyContext, resolve: (value: T | typeof NOT_RETURNED) => void, reject: (err: unknown) => void }> = []
+  #pending: Array<{ key: string, ctx: FactoryContext<unknown>, resolve: (value: T | typeof NOT_RETURNED) => void, reject: (err: unknown) => void }> = []
 
   constructor (factory: ManyFactory<T>) {
     this.#factory = factory
   }
 
   /** One key's getOrSet factory: its share of the batch's result. */
-  forKey (key: string): (ctx: KeyContext) => Promise<T | typeof NOT_RETURNED> {
+  forKey (key: string): (ctx: FactoryContext<unknown>) => Promise<T | typeof NOT_RETURNED> {
     return (ctx) => new Promise((resolve, reject) => {
       // The keys whose turn came in this I/O phase (their lock replies arrive together) make one call.
       if (this.#pending.length === 0) setImmediate(() => { this.#flush().catch(() => {}) })

@@ -19,11 +19,8 @@ interface DuplicableClient extends PubSubClient {
 }
 
 /**
- * Tells waiting getOrSet callers that a key's computation finished, within one network hop: the holder publishes
- * the full key on one channel per namespace, every process subscribes once (lazily) and wakes its local waiters.
- * A single node needs a dedicated subscriber connection (a subscribed RESP2 connection runs nothing else):
- * a duplicate of the client, unref'd so it never keeps the process alive. Clusters and sentinels manage their own
- * pub/sub connection; a cluster uses sharded pub/sub (Redis 7), so one message reaches one shard, not every node.
+ * Wakes waiting getOrSet callers when a key's computation ends: one channel per namespace. A single node needs a
+ * duplicate connection (a subscribed RESP2 connection runs nothing else); a cluster uses sharded pub/sub (one shard).
  */
 export class Notifier {
   readonly #connection: RedisConnection
@@ -79,11 +76,12 @@ export class Notifier {
     if (subscribing === undefined || !await subscribing) return
     const subscriber = this.#subscriber
     this.#subscriber = undefined
-    if (subscriber !== undefined) {
-      subscriber.destroy()
-      return
-    }
-    // The shared client stays open (it is not ours to close here): only our listener goes.
+    if (subscriber === undefined) await this.#leaveShared()
+    else subscriber.destroy()
+  }
+
+  /** The shared client stays open (it is not ours to close here): only our listener goes. */
+  async #leaveShared (): Promise<void> {
     const client = this.#connection.client as unknown as PubSubClient
     const leaving = this.#connection.topology === 'cluster'
       ? client.sUnsubscribe(this.#channel, this.#onMessage)
@@ -119,11 +117,7 @@ export class Notifier {
     }
     // Failed, too slow or closed meanwhile: leave nothing open behind.
     try { subscriber?.destroy() } catch {}
-    if (ok && subscriber === undefined) {
-      const client = connection.client as unknown as PubSubClient
-      const leaving = connection.topology === 'cluster' ? client.sUnsubscribe(this.#channel, this.#onMessage) : client.unsubscribe(this.#channel, this.#onMessage)
-      await leaving.catch(() => {})
-    }
+    if (ok && subscriber === undefined) await this.#leaveShared()
     return false
   }
 }

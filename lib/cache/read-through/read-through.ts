@@ -1,18 +1,15 @@
-import type { RedisConnection } from '../../connection/connection.js'
 import { FactoryTimeoutError, InvalidOptionsError } from '../../errors.js'
-import type { KeyVersion } from '../../keys.js'
 import { ComputeLock } from './compute-lock.js'
 import { runFactory, type Factory } from './factory.js'
-import { isUnavailable, Keeper } from './keep.js'
-import type { InternalKeys } from '../internal-keys.js'
+import { failsOpen, Keeper } from './keep.js'
 import type { Notifier } from './notify.js'
 import { awaitTurn, Flight, type Outcome } from './single-flight.js'
 import { ManyBatch, NOT_RETURNED, type ManyFactory } from './many.js'
 import { UncacheableKeys } from './uncacheable.js'
 import { readEpochs } from '../tags.js'
+import { encodePayload } from '../writer.js'
 import { resolvePlan, type GetOrSetOptions, type Plan } from '../options.js'
 import type { CacheContext } from '../../observe/channels.js'
-import type { CacheCounters } from '../../observe/stats.js'
 import type { BatchParts } from '../batch.js'
 
 /** What getOrSet uses of its RedisCache: the multi-key methods' parts, plus the notifier that wakes waiters. */
@@ -23,27 +20,15 @@ export interface ReadThroughParts extends BatchParts {
 /** How a getOrSet miss was answered, counted once per caller. */
 type MissOutcome = 'stale' | 'computed' | 'collapsed'
 
-/**
- * getOrSet: a fresh value is one GET; a miss joins this process's flight for the key, which takes the key's compute
- * lock or waits for its holder's announcement (single-flight.ts), computes, and stores the value as `set` would.
- * With grace, a copy lives on under a bookkeeping key until ttl + grace: `get` never sees it, only getOrSet's misses.
- */
+/** getOrSet: a hit is one GET; a miss joins this process's flight for the key (single-flight.ts). Grace copies live under a key `get` never reads. */
 export class ReadThrough {
-  readonly #connection: RedisConnection
   readonly #host: ReadThroughParts
-  readonly #keys: InternalKeys
-  readonly #notifier: Notifier
   readonly #flights = new Map<string, Flight>()
   readonly #alone = new UncacheableKeys()
-  readonly #counters: CacheCounters
   readonly #keeper: Keeper
 
   constructor (host: ReadThroughParts) {
-    this.#connection = host.connection
     this.#host = host
-    this.#keys = host.keys
-    this.#notifier = host.notifier
-    this.#counters = host.counters
     this.#keeper = new Keeper(host, this.#alone)
   }
 
@@ -62,13 +47,13 @@ export class ReadThrough {
         try {
           text = await read.text
         } catch (err) {
-          if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+          if (!failsOpen(this.#host.options, err)) throw err
           offline = true
         } finally {
           read.settled()
         }
         if (text !== null) {
-          this.#counters.hits++
+          this.#host.counters.hits++
           if (ctx !== undefined) {
             ctx.outcome = 'hit'
             ctx.layer = read.near ? 'near' : 'redis'
@@ -79,39 +64,36 @@ export class ReadThrough {
       }
       return await this.#wait(flight, key, fullKey, factory as Factory<unknown>, plan, false, ctx) as T
     } catch (err) {
-      this.#counters.errors++
+      this.#host.counters.errors++
       throw err
     }
   }
 
   /** Counts a miss's answer once: `computed` by this caller, `collapsed` onto another's computation, or `stale`. */
   #answered (ctx: CacheContext | undefined, outcome: MissOutcome): void {
-    this.#counters[outcome]++
+    this.#host.counters[outcome]++
     if (ctx !== undefined) ctx.outcome = outcome
   }
 
-  /**
-   * getOrSetMany: one read of every key (`getMany`, an MGET per hash slot); the missing keys go through getOrSet's
-   * miss path each (one computation per key across processes), and the keys this process computes are gathered into
-   * one factory call.
-   */
-  async getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T>, opts: GetOrSetOptions | undefined, getMany: (keys: string[], version: KeyVersion | undefined) => Promise<Map<string, unknown>>, ctx: CacheContext | undefined): Promise<Map<string, T>> {
+  /** One read of every key; each missing key takes getOrSet's miss path, and this process's computations make one factory call. */
+  async getOrSetMany<T> (keys: Iterable<string>, factory: ManyFactory<T>, opts: GetOrSetOptions | undefined, ctx: CacheContext | undefined): Promise<Map<string, T>> {
     try {
       const plan = resolvePlan(opts, this.#host.options)
       if (typeof factory !== 'function') throw new InvalidOptionsError('getOrSetMany needs a factory function')
       const list = [...new Set(keys)]
       if (ctx !== undefined) ctx.keys = list.length
       const fullKeys = list.map((key) => this.#host.makeKey(key, plan.version))
+      const { reader } = this.#host
       let found = new Map<string, unknown>()
       let offline = false
       try {
-        found = await getMany(list, plan.version)
+        if (list.length > 0) found = reader.found(list, await reader.texts(fullKeys))
       } catch (err) {
-        if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+        if (!failsOpen(this.#host.options, err)) throw err
         offline = true
       }
       const batch = new ManyBatch<T>(factory)
-      this.#counters.hits += found.size
+      this.#host.counters.hits += found.size
       const computed = await Promise.all(list.map(async (key, i) => found.has(key)
         ? found.get(key)
         : await this.#afterMiss(key, fullKeys[i]!, batch.forKey(key) as Factory<unknown>, plan, offline, undefined)))
@@ -119,7 +101,7 @@ export class ReadThrough {
       list.forEach((key, i) => { if (computed[i] !== NOT_RETURNED) values.set(key, computed[i] as T) })
       return values
     } catch (err) {
-      this.#counters.errors++
+      this.#host.counters.errors++
       throw err
     }
   }
@@ -146,13 +128,13 @@ export class ReadThrough {
   }
 
   async #fly (flight: Flight, key: string, fullKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
-    const staleKey = this.#keys.stale(fullKey)
-    const lock = new ComputeLock(this.#connection, this.#keys.computeLock(fullKey))
+    const staleKey = this.#host.keys.stale(fullKey)
+    const lock = new ComputeLock(this.#host.connection, this.#host.keys.computeLock(fullKey))
     let turn
     try {
-      turn = await awaitTurn(this.#connection, this.#notifier, flight, fullKey, staleKey, lock, this.#keys.uncacheable(fullKey))
+      turn = await awaitTurn(this.#host.connection, this.#host.notifier, flight, fullKey, staleKey, lock, this.#host.keys.uncacheable(fullKey))
     } catch (err) {
-      if (!(this.#host.options.failOpen && isUnavailable(err))) throw err
+      if (!failsOpen(this.#host.options, err)) throw err
       return await this.#computeOffline(flight, key, factory, plan)
     }
     if (turn.how === 'landed') return { text: turn.text }
@@ -173,7 +155,7 @@ export class ReadThrough {
       // Announced in every case. Stored: release and announce in one round trip (waiters will find the value).
       // Otherwise the lock must be gone before waiters wake, or they would sleep until it expires.
       const released = owned ? lock.release() : Promise.resolve()
-      const announced = stored ? this.#notifier.publish(fullKey) : released.then(() => this.#notifier.publish(fullKey))
+      const announced = stored ? this.#host.notifier.publish(fullKey) : released.then(() => this.#host.notifier.publish(fullKey))
       Promise.all([released, announced]).catch(() => {})
     }
   }
@@ -185,16 +167,15 @@ export class ReadThrough {
     const run = await runFactory(factory, undefined, plan.hardTimeout, flight.controller, true)
     if (run.failure !== undefined) throw run.failure.error
     if (run.uncacheable) return { value: run.value, uncacheable: true }
-    return run.skipped ? { value: run.value } : { text: this.#keeper.encode(key, run.value) }
+    return run.skipped ? { value: run.value } : { text: encodePayload(this.#host.options, key, run.value) }
   }
 
   async #compute (flight: Flight, key: string, fullKey: string, staleKey: string, factory: Factory<unknown>, plan: Plan): Promise<Outcome> {
-    const { failOpen } = this.#host.options
     let epochs: Array<string | null> | undefined
     try {
-      epochs = plan.tags === undefined ? undefined : await readEpochs(this.#connection, this.#keys, plan.tags)
+      epochs = plan.tags === undefined ? undefined : await readEpochs(this.#host.connection, this.#host.keys, plan.tags)
     } catch (err) {
-      if (failOpen && isUnavailable(err)) return await this.#computeOffline(flight, key, factory, plan)
+      if (failsOpen(this.#host.options, err)) return await this.#computeOffline(flight, key, factory, plan)
       throw err
     }
     const staleText = await flight.staleText
@@ -212,31 +193,24 @@ export class ReadThrough {
     }
   }
 
-  /**
-   * The key's last computation could not be stored: this caller computes by itself, waiting for nobody, on a flight
-   * of its own that nobody joins, under the same timeout, hardTimeout and grace as a caller on a shared flight.
-   * `staleText`: the grace copy its flight read (`null`: none); without a flight, it is read here (a call with grace only).
-   */
+  /** The key's last computation could not be stored: compute on a flight nobody joins (`staleText`: the grace copy already read). */
   async #computeAlone (key: string, fullKey: string, factory: Factory<unknown>, plan: Plan, ctx: CacheContext | undefined, staleText?: string | null): Promise<unknown> {
-    const staleKey = this.#keys.stale(fullKey)
+    const staleKey = this.#host.keys.stale(fullKey)
     const flight = new Flight()
     flight.computed = true
     if (staleText !== undefined || plan.graceMs <= 0) flight.setStale(staleText ?? null)
     // Read beside the tags' epochs (#compute awaits it after them); a failed read only costs the stale value.
-    else this.#connection.run((c) => c.get(staleKey)).then((text) => flight.setStale(text), () => flight.setStale(null))
+    else this.#host.connection.run((c) => c.get(staleKey)).then((text) => flight.setStale(text), () => flight.setStale(null))
     flight.result = this.#compute(flight, key, fullKey, staleKey, factory, plan)
     // A caller that answered the stale value early no longer listens.
     flight.result.catch(() => {})
     return await this.#wait(flight, key, fullKey, factory, plan, true, ctx)
   }
 
-  /**
-   * Whether the grace copy read when the flight began is still there, just before serving it: invalidateTags
-   * (or a newer write) may have removed it since, and a value invalidated before we answer must never be served.
-   */
+  /** Whether the grace copy is still there just before serving it: an invalidated value must never be served. */
   async #graceHolds (fullKey: string, text: string): Promise<boolean> {
     try {
-      return await this.#connection.run((c) => c.get(this.#keys.stale(fullKey))) === text
+      return await this.#host.connection.run((c) => c.get(this.#host.keys.stale(fullKey))) === text
     } catch {
       // Unverifiable (Redis unreachable): the caller gets the refresh's error rather than a maybe-invalidated value.
       return false
@@ -282,8 +256,7 @@ export class ReadThrough {
         if (started) flight.controller.abort(err)
         return await serveStale(err)
       }
-      // Nobody computed (the key is marked uncacheable), or another caller's value that may not be stored is its
-      // own: this caller computes by itself.
+      // Nobody computed (uncacheable mark), or another caller's uncacheable value is its own: compute here.
       if ('alone' in outcome || (!('text' in outcome) && outcome.uncacheable === true && !started)) {
         return await this.#computeAlone(key, fullKey, factory, plan, ctx, await flight.staleText)
       }

@@ -3,10 +3,7 @@ import type { ComputeLock } from './compute-lock.js'
 import type { Notifier } from './notify.js'
 import { MAX_UNCACHEABLE_MS } from './uncacheable.js'
 
-/**
- * What a computation hands its callers: the stored text (each caller decodes its own copy), an unstored value, or
- * a value for its own caller only (the others compute their own).
- */
+/** What a computation hands its callers: the stored text (each decodes its own copy), or an unstored value. */
 export type Outcome =
   | { readonly text: string }
   | { readonly value: unknown, readonly uncacheable?: true }
@@ -14,7 +11,7 @@ export type Outcome =
   | { readonly alone: true }
 
 /** How a flight got its answer: the value landed meanwhile, or this process computes (holding the lock or not). */
-export type Turn =
+type Turn =
   | { readonly how: 'landed', readonly text: string }
   | { readonly how: 'owner' }
   | { readonly how: 'forced' }
@@ -74,13 +71,8 @@ export class Flight {
   }
 }
 
-/**
- * Waits until this process may compute `fullKey` or its value lands. Each round trip pipelines the lock attempt with
- * a read of the value (it may have landed just before) and of the lock's remaining time: a waiter sleeps until a
- * notification, the lock's expiry (its holder died) or the caller's lockTimeout, whichever comes first.
- * The subscription is made before a round's check, so an announcement between check and sleep is not missed.
- */
-export async function awaitTurn (connection: RedisConnection, notifier: Notifier, flight: Flight, fullKey: string, staleKey: string | undefined, lock: ComputeLock, aloneKey: string): Promise<Turn> {
+/** Until this process may compute `fullKey` or its value lands: each round pipelines the lock attempt with reads of the value and the lock's PTTL. */
+export async function awaitTurn (connection: RedisConnection, notifier: Notifier, flight: Flight, fullKey: string, staleKey: string, lock: ComputeLock, aloneKey: string): Promise<Turn> {
   let subscribed = false
   let woken = false
   const unwatch = notifier.watch(fullKey, () => { woken = true })
@@ -88,15 +80,14 @@ export async function awaitTurn (connection: RedisConnection, notifier: Notifier
     for (let round = 0; ; round++) {
       woken = false
       const [acquired, text, staleText, pttl, alone] = await connection.run((c) => Promise.all([
-        lock.tryAcquire(c), c.get(fullKey), round === 0 && staleKey !== undefined ? c.get(staleKey) : null, c.pTTL(lock.key), c.pTTL(aloneKey)
+        lock.tryAcquire(c), c.get(fullKey), round === 0 ? c.get(staleKey) : null, c.pTTL(lock.key), c.pTTL(aloneKey)
       ]))
       if (round === 0) flight.setStale(staleText)
       if (text !== null) {
         if (acquired) await lock.release()
         return { how: 'landed', text }
       }
-      // The key's last computation could not be stored: nobody waits for another's, so nobody holds the lock.
-      // -1 cannot happen for a PX mark: taken as the longest a mark lasts.
+      // The last computation could not be stored: nobody waits or holds the lock (-1, impossible for PX, is the longest mark).
       if (alone > 0 || alone === -1) {
         // Not awaited: this process's callers compute now; the release only frees the key for after the mark.
         if (acquired) lock.release().catch(() => {})
@@ -105,8 +96,7 @@ export async function awaitTurn (connection: RedisConnection, notifier: Notifier
       if (acquired) return { how: 'owner' }
       if (flight.forced) return { how: 'forced' }
       if (round === 0) {
-        // Subscribed only once this process has to wait (a process that never waits opens no subscriber);
-        // the next round re-checks, so a value that landed meanwhile is not missed.
+        // Subscribed only once a wait is due (else no subscriber is opened); the next round re-checks what landed meanwhile.
         subscribed = await notifier.ready()
         continue
       }
