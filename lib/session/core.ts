@@ -54,7 +54,7 @@ export class SessionCore {
   /** The refresh of each session last sent: concurrent requests of one session send one between them. */
   readonly #refreshes = new Refreshes()
 
-  constructor (connection: RedisConnection, options: ResolvedSessionOptions, users: UserIndex | undefined, sealedOnError = false) {
+  constructor (connection: RedisConnection, options: ResolvedSessionOptions, users: UserIndex | undefined, sealedOnError: boolean) {
     this.#connection = connection
     this.#options = options
     this.#users = users
@@ -115,7 +115,7 @@ export class SessionCore {
    * Stores the session if it changed, else at most moves its expiry. `deferCreate`: a new session handed over
    * by `regenerate()`, which @fastify/session saves again before any cookie names it: written then, once.
    */
-  save (id: string, session: SessionLike, deferCreate = false): Promise<void> {
+  save (id: string, session: SessionLike, deferCreate: boolean): Promise<void> {
     assertSessionId(id)
     return inTurn(session, () => this.#saveInTurn(id, session, deferCreate))
   }

@@ -69,7 +69,6 @@ export interface ResolvedSessionOptions {
 }
 
 export const DEFAULT_SESSION_TTL = 1_209_600
-export const DEFAULT_SESSION_KEY_PREFIX = 'session'
 
 // Without a logger (a store built by hand), the warning still reaches stderr once per occurrence.
 const warningLogger: CodexLogger = {
@@ -98,7 +97,7 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
   rejectUnknownOptions(options, STORE_CONSTRUCTOR_OPTIONS, 'RedisSessionStore')
   const {
     projectName = '',
-    keyPrefix = DEFAULT_SESSION_KEY_PREFIX,
+    keyPrefix = 'session',
     ttl = DEFAULT_SESSION_TTL,
     serializer = jsonSerializer,
     logger = warningLogger,

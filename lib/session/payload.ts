@@ -148,8 +148,7 @@ const COOKIE_FIELDS = ['expires', 'originalMaxAge', 'maxAge', 'sameSite', 'secur
 
 /** `cookie.storeExpires` as stored: `undefined` when absent or not a time (a payload written before it existed). */
 export function storedStoreExpires (data: SessionData): number | undefined {
-  const value = data.cookie?.storeExpires
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined
+  return finiteOrUndefined(data.cookie?.storeExpires)
 }
 
 /**

@@ -39,10 +39,6 @@ export class SessionState {
     /** Creation time and device, as stored: kept by every later write. */
     public meta: StoreMeta = NO_META
   ) {}
-
-  toJSON (): undefined {
-    return undefined
-  }
 }
 
 /** The string key a loaded session carries its token under: the only kind of key the Session constructors copy. */
