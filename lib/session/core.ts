@@ -4,7 +4,7 @@ import { cookieExpiry, hasMaxAge, planExpiry, writeTtl } from './expiry.js'
 import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { LuaScript } from '../connection/scripts.js'
-import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, restoredCookie, storedExpires, storedMeta, storedSeenAt, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
+import { decodePayload, draftPayload, encodePayload, finishPayload, readablePayload, replaceExpires, restoredCookie, storedExpires, storedMeta, storedSeenAt, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
 import { NO_META, SessionState, carryState, deviceOf, failureOf, forgetFailure, inTurn, rememberFailure, rememberState, stateOf, type StoreMeta } from './state.js'
 import type { UserIndex } from './user-index.js'
 import { updateIfLoaded, type Lifetime, type Write } from './update.js'
@@ -162,19 +162,11 @@ export class SessionCore {
     if (users === undefined) return await this.#connection.run((c) => c.unlink(key)) > 0
     // Logout and regenerate: the id leaves its user's index, else an active user's set grows with every login.
     const [removed, text] = await this.#connection.run((c) => TAKE.run(c, [key], [])) as [number, string]
-    const userId = text === '' ? undefined : await this.#storedUserId(text)
+    // An unreadable payload names no user: the index prunes its entry when read.
+    const data = text === '' ? undefined : await readablePayload(this.#options.serializer, text)
+    const userId = data === undefined ? undefined : this.#userIdOf(data)
     if (userId !== undefined) await users.remove(userId, id)
     return removed > 0
-  }
-
-  /** The user of a stored payload; `undefined` when it has none or is unreadable (the index prunes it when read). */
-  async #storedUserId (text: string): Promise<string | undefined> {
-    try {
-      const decoded = decodePayload(this.#options.serializer, text)
-      return this.#userIdOf(decoded instanceof Promise ? await decoded : decoded)
-    } catch {
-      return undefined
-    }
   }
 
   #save (

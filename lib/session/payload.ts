@@ -165,6 +165,16 @@ export function decodePayload (serializer: Serializer, text: string): SessionDat
   })
 }
 
+/** The stored payload, or `undefined` when it is unreadable (it loads as no session). */
+export async function readablePayload (serializer: Serializer, text: string): Promise<SessionData | undefined> {
+  try {
+    const decoded = decodePayload(serializer, text)
+    return decoded instanceof Promise ? await decoded : decoded
+  } catch {
+    return undefined
+  }
+}
+
 function isThenable (value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
 }

@@ -3,7 +3,7 @@ import { SessionInterruptedError } from '../errors.js'
 import { LuaScript } from '../connection/scripts.js'
 import type { Serializer } from '../serializer.js'
 import { mergeFields, mergeLifetime } from './merge.js'
-import { decodePayload, encodePayload, type SessionLike } from './payload.js'
+import { encodePayload, readablePayload, type SessionLike } from './payload.js'
 import type { SessionState, StoreMeta } from './state.js'
 
 // An update lands only over the text this request loaded; otherwise the text found comes back for a merge. One round trip
@@ -52,8 +52,8 @@ export async function updateIfLoaded (
     if (typeof reply !== 'string') {
       throw new SessionInterruptedError('was destroyed or expired while this request was running; the update was not written')
     }
-    base ??= await decode(serializer, state.text)
-    const theirs = await decode(serializer, reply)
+    base ??= await readablePayload(serializer, state.text)
+    const theirs = await readablePayload(serializer, reply)
     if (base === undefined || theirs === undefined) {
       throw new SessionInterruptedError('was rewritten unreadably while this request was running; the update was not written')
     }
@@ -69,13 +69,4 @@ export async function updateIfLoaded (
     text = encodePayload(serializer, session, expires, storeExpires, seenAt, meta)
   }
   throw new SessionInterruptedError('kept changing under this request; the update was not written')
-}
-
-async function decode (serializer: Serializer, text: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const decoded = decodePayload(serializer, text)
-    return decoded instanceof Promise ? await decoded : decoded
-  } catch {
-    return undefined
-  }
 }

@@ -2,7 +2,7 @@ import type { RedisConnection } from '../connection/connection.js'
 import { LuaScript } from '../connection/scripts.js'
 import { unlinkKeys } from '../connection/unlink.js'
 import { isSessionId, sessionKey, userIndexKey } from './keys.js'
-import { decodePayload, storedMeta, storedSeenAt, storedStoreExpires, userIdOf, type SessionData } from './payload.js'
+import { readablePayload, storedMeta, storedSeenAt, storedStoreExpires, userIdOf, type SessionData } from './payload.js'
 import type { ResolvedSessionOptions } from './options.js'
 
 // The index must outlive its longest-lived session, never shorten it: PEXPIRE only moves the expiry out.
@@ -73,16 +73,9 @@ export class UserIndex {
 
   /** The payload, when it is a session of this user's. */
   async #belongsTo (text: string | null, userId: string): Promise<SessionData | undefined> {
-    if (text === null) return undefined
-    let data: SessionData
-    try {
-      const decoded = decodePayload(this.#options.serializer, text)
-      data = decoded instanceof Promise ? await decoded : decoded
-    } catch {
-      // Unreadable: it loads as no session, so it is no session of this user's.
-      return undefined
-    }
-    if (userIdOf(data[this.#userKey]) !== userId) return undefined
+    // Unreadable: it loads as no session, so it is no session of this user's.
+    const data = text === null ? undefined : await readablePayload(this.#options.serializer, text)
+    if (data === undefined || userIdOf(data[this.#userKey]) !== userId) return undefined
     // Past its absoluteTimeout: it loads as no session either.
     const createdAt = storedMeta(data).createdAt
     const timeout = this.#options.absoluteTimeoutMs
