@@ -89,9 +89,7 @@ export class RedisSessionStore implements SessionStore {
   destroy (sessionId: string): Promise<void>
   destroy (sessionId: string, callback: Done): void
   destroy (sessionId: string, callback?: Done): Promise<void> | undefined {
-    const operation = this.#core.destroy(sessionId).then(() => {})
-    if (typeof callback !== 'function') return adapt(operation, undefined, this.options.logger)
-    settle(operation, callback, this.options.logger, (call) => {
+    return adapt(this.#core.destroy(sessionId).then(() => {}), callback, this.options.logger, (call) => {
       this.#inDestroyCallback = true
       try {
         call()
@@ -99,7 +97,6 @@ export class RedisSessionStore implements SessionStore {
         this.#inDestroyCallback = false
       }
     })
-    return undefined
   }
 
   /** Moves the session's expiry as a write would (express-session calls it); nothing with `disableTouch`. */
@@ -127,20 +124,14 @@ export class RedisSessionStore implements SessionStore {
   ids (): SessionCursor<string>
   ids (callback: StoreCallback<string[]>): void
   ids (callback?: StoreCallback<string[]>): SessionCursor<string> | undefined {
-    const cursor = this.sessions.ids()
-    if (typeof callback !== 'function') return cursor
-    settle(cursor.toArray(), callback, this.options.logger)
-    return undefined
+    return this.#collect(this.sessions.ids(), callback)
   }
 
   /** Stored sessions as `{ id, session }`: `for await` walks them batch by batch; `await` collects them. */
   all (): SessionCursor<StoredSession>
   all (callback: StoreCallback<StoredSession[]>): void
   all (callback?: StoreCallback<StoredSession[]>): SessionCursor<StoredSession> | undefined {
-    const cursor = this.sessions.all()
-    if (typeof callback !== 'function') return cursor
-    settle(cursor.toArray(), callback, this.options.logger)
-    return undefined
+    return this.#collect(this.sessions.all(), callback)
   }
 
   /** Deletes every session (and user index) of this store's namespace: the number of sessions deleted. */
@@ -148,5 +139,12 @@ export class RedisSessionStore implements SessionStore {
   clear (callback: StoreCallback<number>): void
   clear (callback?: StoreCallback<number>): Promise<number> | undefined {
     return adapt(this.sessions.clear(), callback, this.options.logger)
+  }
+
+  /** The cursor itself, or with a callback everything it walks. */
+  #collect<T> (cursor: SessionCursor<T>, callback: StoreCallback<T[]> | undefined): SessionCursor<T> | undefined {
+    if (typeof callback !== 'function') return cursor
+    settle(cursor.toArray(), callback, this.options.logger)
+    return undefined
   }
 }
