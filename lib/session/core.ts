@@ -142,12 +142,11 @@ export class SessionCore {
   async touch (id: string, session: SessionLike): Promise<boolean> {
     assertSessionId(id)
     if (this.#options.disableTouch) return true
-    const key = sessionKey(this.#options.prefix, id)
     const now = Date.now()
     const cap = this.#capOf(stateOf(session, id)?.meta ?? NO_META)
     const px = capTtl(writeTtl(now, cookieExpiry(session.cookie), this.#options.idleTtlMs(session)), now, cap)
-    if (px === 0) return await this.#connection.run((c) => c.unlink(key)) > 0
-    return await this.#connection.run((c) => c.pExpire(key, px)) === 1
+    if (px === 0) return await this.#unlink(id, undefined)
+    return await this.#connection.run((c) => c.pExpire(sessionKey(this.#options.prefix, id), px)) === 1
   }
 
   /** Whether a session was removed. */
@@ -157,9 +156,9 @@ export class SessionCore {
 
   async #destroy (id: string): Promise<boolean> {
     if (!isSessionId(id)) return false
-    const key = sessionKey(this.#options.prefix, id)
     const users = this.#users
-    if (users === undefined) return await this.#connection.run((c) => c.unlink(key)) > 0
+    if (users === undefined) return await this.#unlink(id, undefined)
+    const key = sessionKey(this.#options.prefix, id)
     // Logout and regenerate: the id leaves its user's index, else an active user's set grows with every login.
     const [removed, text] = await this.#connection.run((c) => TAKE.run(c, [key], [])) as [number, string]
     // An unreadable payload names no user: the index prunes its entry when read.
@@ -211,26 +210,12 @@ export class SessionCore {
     id: string, session: SessionLike, state: SessionState | undefined, created: string | undefined, attempt: Attempt,
     write: Write
   ): Promise<void> {
-    const { seenAt, meta } = write
-    let { text, px, expires, storeExpires } = write
     const key = sessionKey(this.#options.prefix, id)
-    if (state !== undefined) {
-      // A merge may take another save's cookie lifetime ("remember me"): then the expiry is computed again from it.
-      const lifetime = (): Lifetime => this.#lifetime(session, Date.now(), this.#capOf(meta));
-      ({ text, px, expires, storeExpires } = await updateIfLoaded(this.#connection, this.#options.serializer, key, session, state, write, lifetime))
-    } else {
-      // NX creates: never overwrites an id in use.
-      const fresh = text
-      attempt.created = fresh
-      let reply = await this.#connection.run((c) => c.set(key, fresh, { expiration: { type: 'PX', value: px }, condition: 'NX' }))
-      // A retried create: the earlier, timed-out SET NX may have landed. Exactly its text there means the key is ours.
-      if (reply === null && created !== undefined) {
-        const found = await this.#connection.run((c) => c.get(key))
-        if (found === created) reply = await this.#connection.run((c) => c.set(key, fresh, { expiration: { type: 'PX', value: px }, condition: 'XX' }))
-      }
-      if (reply === null) throw new SessionInterruptedError('was not created: its id is already in use')
-    }
-
+    // A merge may take another save's cookie lifetime ("remember me"): then the expiry is computed again from it.
+    const lifetime = (): Lifetime => this.#lifetime(session, Date.now(), this.#capOf(write.meta))
+    const { text, px, expires, storeExpires, seenAt, meta } = state === undefined
+      ? await this.#create(key, write, created, attempt)
+      : await updateIfLoaded(this.#connection, this.#options.serializer, key, session, state, write, lifetime)
     const userId = this.#userIdOf(session)
     const previousUser = state?.userId
     rememberState(session, new SessionState(id, text, expires, storeExpires, userId, storeExpires, seenAt, meta))
@@ -240,6 +225,20 @@ export class SessionCore {
       userId === undefined ? undefined : users.add(userId, id, px),
       previousUser === undefined || previousUser === userId ? undefined : users.remove(previousUser, id)
     ])
+  }
+
+  /** SET NX: a create never overwrites an id in use. */
+  async #create (key: string, write: Write, created: string | undefined, attempt: Attempt): Promise<Write> {
+    const { text, px } = write
+    attempt.created = text
+    let reply = await this.#connection.run((c) => c.set(key, text, { expiration: { type: 'PX', value: px }, condition: 'NX' }))
+    // A retried create: the earlier, timed-out SET NX may have landed. Exactly its text there means the key is ours.
+    if (reply === null && created !== undefined) {
+      const found = await this.#connection.run((c) => c.get(key))
+      if (found === created) reply = await this.#connection.run((c) => c.set(key, text, { expiration: { type: 'PX', value: px }, condition: 'XX' }))
+    }
+    if (reply === null) throw new SessionInterruptedError('was not created: its id is already in use')
+    return write
   }
 
   #touch (id: string, session: SessionLike, state: SessionState, now: number, cap: number | undefined): Promise<void> | undefined {
@@ -269,7 +268,7 @@ export class SessionCore {
     return this.observer.write('refresh', () => this.#refresh(id, session, state, now, key, plan.ttlMs)).then(() => {})
   }
 
-  /** Deletes a session whose user is known, and its index entry with it (sent together): whether it existed. */
+  /** Deletes a session, and its entry in the index of `userId` with it (sent together): whether it existed. */
   async #unlink (id: string, userId: string | undefined): Promise<boolean> {
     const key = sessionKey(this.#options.prefix, id)
     const users = this.#users
