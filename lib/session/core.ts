@@ -281,8 +281,7 @@ export class SessionCore {
 
   /** Whether it wrote: a refresh that found the key changed (another request's write or refresh) wrote nothing. */
   async #refresh (id: string, session: SessionLike, state: SessionState, now: number, key: string, ttl: number): Promise<boolean> {
-    // The payload carries the key's expiry, so a refresh rewrites both, the stored cookie expiry included (no stale one
-    // is left). Only over exactly the text this request loaded: never recreates a destroyed session, never undoes a write.
+    // The payload carries the key's expiry, so a refresh rewrites both (REFRESH_UNCHANGED: only over the text loaded).
     const storeExpires = now + ttl
     const cookieExpiresAt = cookieExpiry(session.cookie)
     const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()

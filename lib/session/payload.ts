@@ -23,9 +23,7 @@ export type SessionData = { cookie?: Record<string, unknown> } & Record<string, 
 
 /**
  * The stored text: `{"cookie":{…},…fields}`, the shape every express-session store writes, in strict JSON.
- * `expires` is the cookie's expiry as an ISO string (`null` for a browser-session cookie). `storeExpires` is when
- * the key's PX runs out (epoch ms, taken before the write was sent: never later than Redis's), written with every
- * PX, so a load needs no PTTL; `undefined` leaves it out (the text of a payload written before it existed).
+ * `storeExpires` (when the key's PX runs out, never later than Redis's) is written with every PX: a load needs no PTTL.
  */
 export function encodePayload (
   serializer: Serializer, session: SessionLike, expires: string | null, storeExpires?: number, seenAt?: number, meta: StoreMeta = NO_META
@@ -126,10 +124,7 @@ export function replaceExpires (
   return head(to, toStore, toSeen) + text.slice(was.length)
 }
 
-/**
- * The stored cookie as @fastify/session restores it: the fields its Cookie reads, without `storeExpires` (the state
- * keeps it). One shape: every extra key slows the object spreads in @fastify/session's Session constructor (~5 %).
- */
+/** The stored cookie as @fastify/session's Cookie reads it; one object shape, since its Session constructor spreads it. */
 export function restoredCookie (stored: Record<string, unknown>): Record<string, unknown> {
   const { expires, originalMaxAge, sameSite, secure, path, httpOnly, domain } = stored
   // What our writes store (JSON has no undefined): one literal, one map.
@@ -152,9 +147,7 @@ export function storedStoreExpires (data: SessionData): number | undefined {
 }
 
 /**
- * Text from Redis → session data, or FST_CODEX_CORRUPT_VALUE. Beyond what the serializer refuses,
- * a top-level "__proto__" is refused whatever the serializer (@fastify/session assigns every loaded field), and so
- * is what the plugin could not restore and answer with (payload-check.ts).
+ * Text from Redis → session data, or FST_CODEX_CORRUPT_VALUE for what @fastify/session could not restore (payload-check.ts).
  * A promise only when the serializer's `parse` returns one (connect-redis documents an async parse).
  */
 export function decodePayload (serializer: Serializer, text: string): SessionData | Promise<SessionData> {

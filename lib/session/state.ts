@@ -11,14 +11,10 @@ export interface StoreMeta {
 export const NO_META: StoreMeta = Object.freeze({})
 
 /**
- * The store's one seam with the Session classes of @fastify/session and express-session: both copy a loaded
- * session's enumerable string keys onto the Session they build (`for…in`, skipping only `cookie` and the id, or a
- * key the Session already has). A loaded session carries, under CARRIED, an opaque token: an own property of the
- * object `store.get` hands back, copied by reference onto the Session, where `save` looks its state up. The token
- * has nothing readable on it (the state, with its payload text and device, lives in a WeakMap here: none of it is
- * in `request.session`), and `toJSON` returning `undefined` keeps it out of JSON, out of both plugins' change
- * hashes, and we never store it. Nothing here touches a dependency's classes: only own properties of the objects
- * passed in. test/unit/session-seam.test.ts fails loudly if an upgrade stops the copy.
+ * The store's one seam with @fastify/session and express-session: both copy a loaded session's enumerable string keys
+ * onto the Session they build (`for…in`), so the object `store.get` hands back carries, under CARRIED, an opaque token
+ * that `save` reads its state from. The token shows nothing (its state is private) and its `toJSON` keeps it out of
+ * JSON and both plugins' change hashes. test/unit/session-seam.test.ts fails loudly if an upgrade stops the copy.
  */
 export class SessionState {
   constructor (
@@ -100,10 +96,9 @@ export function rememberState (session: object, state: SessionState): void {
 export interface SaveFailure {
   readonly error: Error
   /**
-   * Sealed: every later save of the Session fails the same way without reaching Redis. When `store.set` fails in
-   * onSend, Fastify runs onSend again for the error reply and @fastify/session saves again: that save must not reach
-   * a recovered Redis and store a session the client was told was not saved. codexSession seals in `onError`, so a
-   * handler that catches the error may still retry; a store used on its own seals at once (it sees no reply).
+   * Sealed: every later save fails the same way without reaching Redis. When `store.set` fails in onSend, Fastify runs
+   * onSend again for the error reply and @fastify/session saves again: that save must not store a session the client
+   * was told was not saved. codexSession seals in `onError` (a handler may still retry); a lone store seals at once.
    */
   sealed: boolean
   /** The text of a create (SET NX) that timed out and may have landed: a retry that finds exactly it owns the key. */

@@ -32,9 +32,8 @@ export interface Write {
 export type Lifetime = Pick<Write, 'px' | 'expires' | 'storeExpires'>
 
 /**
- * Writes over exactly the text this request loaded, in one round trip. When another save landed in between, the
- * text found comes back: merged field by field (merge.ts) into this Session and written over that text in turn.
- * `lifetime`: the expiry again, once the other save's cookie lifetime was taken. The write that landed.
+ * Writes over the text this request loaded; when another save landed in between, merges it (merge.ts) and writes over
+ * that text in turn. `lifetime`: the expiry again, once the other save's cookie lifetime was taken. The write that landed.
  */
 export async function updateIfLoaded (
   connection: RedisConnection, serializer: Serializer, key: string, session: SessionLike, state: SessionState, write: Write,
