@@ -105,7 +105,7 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
   } = options
   checkSegment('projectName', projectName)
   checkSegment('keyPrefix', keyPrefix)
-  if (typeof ttl !== 'function' && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0)) {
+  if (typeof ttl !== 'function' && !isSeconds(ttl)) {
     throw new InvalidOptionsError('ttl must be a positive, finite number of seconds or a function returning one')
   }
   if (typeof serializer?.stringify !== 'function' || typeof serializer.parse !== 'function') {
@@ -119,7 +119,7 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
   if (typeof logger?.warn !== 'function') throw new InvalidOptionsError('logger must have warn(obj, msg)')
   if (typeof disableTouch !== 'boolean') throw new InvalidOptionsError('disableTouch must be a boolean')
   const absoluteTimeout: unknown = options.absoluteTimeout
-  if (absoluteTimeout !== undefined && (typeof absoluteTimeout !== 'number' || !Number.isFinite(absoluteTimeout) || absoluteTimeout <= 0)) {
+  if (absoluteTimeout !== undefined && !isSeconds(absoluteTimeout)) {
     throw new InvalidOptionsError('absoluteTimeout must be a positive, finite number of seconds')
   }
   const devices = resolveDevices(options.devices, userKey)
@@ -150,6 +150,10 @@ function resolveDevices (devices: unknown, userKey: unknown): ResolvedSessionOpt
 }
 
 const DEVICE_OPTIONS: ReadonlySet<string> = new Set(['userAgent', 'ip'])
+
+function isSeconds (value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0
+}
 
 function toMs (seconds: number): number {
   return Math.max(1, Math.round(seconds * 1000))
