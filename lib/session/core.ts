@@ -5,7 +5,7 @@ import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './key
 import type { ResolvedSessionOptions } from './options.js'
 import { LuaScript } from '../connection/scripts.js'
 import { decodePayload, draftPayload, encodePayload, finishPayload, readablePayload, replaceExpires, restoredCookie, storedExpires, storedMeta, storedSeenAt, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
-import { NO_META, SessionState, carryState, deviceOf, failureOf, forgetFailure, inTurn, rememberFailure, rememberState, stateOf, type StoreMeta } from './state.js'
+import { DEVICES, FAILURES, NO_META, STATES, SessionState, carryState, inTurn, stateOf, type StoreMeta } from './state.js'
 import type { UserIndex } from './user-index.js'
 import { updateIfLoaded, type Lifetime, type Write } from './update.js'
 import { Refreshes } from './refreshes.js'
@@ -121,7 +121,7 @@ export class SessionCore {
   }
 
   async #saveInTurn (id: string, session: SessionLike, deferCreate: boolean): Promise<void> {
-    const failure = failureOf(session)
+    const failure = FAILURES.get(session)
     if (failure?.sealed === true) throw failure.error
     const attempt: Attempt = { created: undefined }
     try {
@@ -131,11 +131,11 @@ export class SessionCore {
     } catch (err) {
       // Refused data fails the same way again by itself, and the handler may have fixed it since.
       if (!(err instanceof NotSerializableError)) {
-        rememberFailure(session, { error: err as Error, sealed: !this.#sealedOnError, created: attempt.created ?? failure?.created })
+        FAILURES.set(session, { error: err as Error, sealed: !this.#sealedOnError, created: attempt.created ?? failure?.created })
       }
       throw err
     }
-    if (failure !== undefined) forgetFailure(session)
+    if (failure !== undefined) FAILURES.delete(session)
   }
 
   /** Moves a stored session's expiry as `set` would compute it, never creating it: whether it exists. */
@@ -218,7 +218,7 @@ export class SessionCore {
       : await updateIfLoaded(this.#connection, this.#options.serializer, key, session, state, write, lifetime)
     const userId = this.#userIdOf(session)
     const previousUser = state?.userId
-    rememberState(session, new SessionState(id, text, expires, storeExpires, userId, storeExpires, seenAt, meta))
+    STATES.set(session, new SessionState(id, text, expires, storeExpires, userId, storeExpires, seenAt, meta))
     const users = this.#users
     if (users === undefined) return
     await Promise.all([
@@ -322,7 +322,7 @@ export class SessionCore {
   /** The record a session gets at its first write: its creation time, and the device noted by codexSession's hook. */
   #newMeta (session: SessionLike, now: number): StoreMeta {
     if (!this.#options.stampsCreation) return NO_META
-    const device = this.#options.devices === undefined ? undefined : deviceOf(session)
+    const device = this.#options.devices === undefined ? undefined : DEVICES.get(session)
     return { createdAt: now, userAgent: device?.userAgent, ip: device?.ip }
   }
 

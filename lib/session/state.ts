@@ -61,20 +61,19 @@ class CarriedToken {
 type Carrier = Record<PropertyKey, unknown>
 
 // Keyed by object, never on it: no field, symbol or value of a session shows the store's bookkeeping.
-const STATES = new WeakMap<object, SessionState>()
-const FAILURES = new WeakMap<object, SaveFailure>()
+/** The state of each Session's last write here. */
+export const STATES = new WeakMap<object, SessionState>()
+/** The last failed save of each Session, until one succeeds. */
+export const FAILURES = new WeakMap<object, SaveFailure>()
+/** The device of the request that may create each Session. */
+export const DEVICES = new WeakMap<object, DeviceNote>()
 const SAVING = new WeakMap<object, Promise<void>>()
-const DEVICES = new WeakMap<object, DeviceNote>()
 
 /** The device a request came from (codexSession's hook), for the session it creates: never a session field. */
 export interface DeviceNote { readonly userAgent?: string, readonly ip?: string }
 
 export function noteDevice (session: unknown, device: DeviceNote): void {
   if (typeof session === 'object' && session !== null) DEVICES.set(session, device)
-}
-
-export function deviceOf (session: object): DeviceNote | undefined {
-  return DEVICES.get(session)
 }
 
 /** Puts a loaded session's token on the object `store.get` hands back, for the Session built from it. */
@@ -86,10 +85,6 @@ export function carryState (data: object, state: SessionState): void {
 export function stateOf (session: object, id: string): SessionState | undefined {
   const kept = STATES.get(session) ?? CarriedToken.stateOf((session as Carrier)[CARRIED])
   return kept !== undefined && kept.id === id ? kept : undefined
-}
-
-export function rememberState (session: object, state: SessionState): void {
-  STATES.set(session, state)
 }
 
 /** A save of this Session that failed on Redis or on a conflict. */
@@ -105,22 +100,10 @@ export interface SaveFailure {
   readonly created: string | undefined
 }
 
-export function failureOf (session: object): SaveFailure | undefined {
-  return FAILURES.get(session)
-}
-
-export function rememberFailure (session: object, failure: SaveFailure): void {
-  FAILURES.set(session, failure)
-}
-
-export function forgetFailure (session: object): void {
-  FAILURES.delete(session)
-}
-
 /** From the request's onError hook: the reply is an error now, and no later save of this Session may write. */
 export function sealFailure (session: unknown): void {
   if (typeof session !== 'object' || session === null) return
-  const failure = failureOf(session)
+  const failure = FAILURES.get(session)
   if (failure !== undefined) failure.sealed = true
 }
 

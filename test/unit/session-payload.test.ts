@@ -3,7 +3,7 @@ import type { Serializer } from '../../lib/serializer.js'
 import type { SessionData } from '../../lib/session/payload.js'
 import { jsonSerializer } from '../../lib/serializer.js'
 import { decodePayload as decodeMaybeAsync, draftPayload, encodePayload, finishPayload, replaceExpires, storedExpires, userIdOf, restoredCookie } from '../../lib/session/payload.js'
-import { CARRIED, SessionState, carryState, failureOf, forgetFailure, inTurn, rememberFailure, rememberState, sealFailure, stateOf } from '../../lib/session/state.js'
+import { CARRIED, FAILURES, STATES, SessionState, carryState, inTurn, sealFailure, stateOf } from '../../lib/session/state.js'
 
 const json = jsonSerializer
 
@@ -96,7 +96,7 @@ t.test('the carried state survives a for…in copy yet stays out of JSON; a late
   t.equal(stateOf(copy, 'id'), state, 'carried')
   t.equal(JSON.stringify(copy), '{"a":1}')
   const written = new SessionState('id', 'written', null, null, undefined)
-  rememberState(copy, written)
+  STATES.set(copy, written)
   t.equal(stateOf(copy, 'id'), written, 'the state of the last write, not the one loaded')
   t.same(Object.keys(copy), ['a', CARRIED], 'no key added by the store after the load')
 })
@@ -134,17 +134,17 @@ t.test('states and failures remembered per session object', async (t) => {
   const session = {}
   t.equal(stateOf(session, 'id'), undefined)
   const state = new SessionState('id', 'x', null, 1, 'u')
-  rememberState(session, state)
+  STATES.set(session, state)
   t.equal(stateOf(session, 'id'), state)
   t.equal(stateOf({}, 'id'), undefined, 'per object')
   const failure = { error: new Error('down'), sealed: false, created: undefined }
-  rememberFailure(session, failure)
-  t.equal(failureOf(session), failure)
-  t.equal(failureOf({}), undefined)
+  FAILURES.set(session, failure)
+  t.equal(FAILURES.get(session), failure)
+  t.equal(FAILURES.get({}), undefined)
   sealFailure(session)
-  t.equal(failureOf(session)?.sealed, true, 'sealed once the reply is an error')
-  forgetFailure(session)
-  t.equal(failureOf(session), undefined, 'a save that succeeded clears it')
+  t.equal(FAILURES.get(session)?.sealed, true, 'sealed once the reply is an error')
+  FAILURES.delete(session)
+  t.equal(FAILURES.get(session), undefined, 'a save that succeeded clears it')
   sealFailure({})
   sealFailure(null)
   t.equal(stateOf({ [CARRIED]: { text: 'forged' } }, 'id'), undefined, 'a field set by user code is not a state')
