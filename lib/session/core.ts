@@ -4,7 +4,7 @@ import { cookieExpiry, hasMaxAge, planExpiry, writeTtl } from './expiry.js'
 import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { LuaScript } from '../connection/scripts.js'
-import { decodePayload, draftPayload, encodePayload, finishPayload, readablePayload, replaceExpires, restoredCookie, storedExpires, storedMeta, storedSeenAt, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
+import { decodePayload, draftPayload, encodePayload, finishPayload, readablePayload, replaceExpires, restoredCookie, storedStamps, userIdOf, type SessionData, type SessionLike } from './payload.js'
 import { DEVICES, FAILURES, NO_META, STATES, SessionState, carryState, inTurn, stateOf, type StoreMeta } from './state.js'
 import type { UserIndex } from './user-index.js'
 import { updateIfLoaded, type Lifetime, type Write } from './update.js'
@@ -82,10 +82,7 @@ export class SessionCore {
         'fastify-codex: unreadable session payload ignored; the request gets a fresh session')
       return null
     }
-    const stored = storedExpires(data)
-    const inText = storedStoreExpires(data)
-    const meta = storedMeta(data)
-    const seenAt = storedSeenAt(data)
+    const { expires: stored, storeExpires: inText, seenAt, meta } = storedStamps(data)
     // absoluteTimeout: over at creation + the timeout, to the millisecond, whatever the TTL says.
     const cap = this.#capOf(meta)
     if (cap !== undefined && cap <= sentAt) return null

@@ -141,11 +141,6 @@ export function restoredCookie (stored: Record<string, unknown>): Record<string,
 // What @fastify/session's Cookie constructor reads from a restored cookie.
 const COOKIE_FIELDS = ['expires', 'originalMaxAge', 'maxAge', 'sameSite', 'secure', 'path', 'httpOnly', 'domain', 'partitioned'] as const
 
-/** `cookie.storeExpires` as stored: `undefined` when absent or not a time (a payload written before it existed). */
-export function storedStoreExpires (data: SessionData): number | undefined {
-  return finiteOrUndefined(data.cookie?.storeExpires)
-}
-
 /**
  * Text from Redis → session data, or FST_CODEX_CORRUPT_VALUE for what @fastify/session could not restore (payload-check.ts).
  * A promise only when the serializer's `parse` returns one (connect-redis documents an async parse).
@@ -176,31 +171,30 @@ function finiteOrUndefined (value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined
 }
 
-/** `cookie.seenAt` as stored: the last write or expiry refresh (epoch ms), with `userKey`. */
-export function storedSeenAt (data: SessionData): number | undefined {
-  return finiteOrUndefined(data.cookie?.seenAt)
+/** What the store wrote in a payload's cookie beside the Cookie's own fields; absent or malformed: `undefined`. */
+export interface StoredStamps {
+  /** `cookie.expires` as stored (an ISO string), `null` for none. */
+  readonly expires: string | null
+  /** When the key's PX runs out (absent from a payload written before it existed). */
+  readonly storeExpires: number | undefined
+  /** The last write or expiry refresh (epoch ms), with `userKey`. */
+  readonly seenAt: number | undefined
+  readonly meta: StoreMeta
 }
 
-/** The store's own record of a session, as stored. */
-export function storedMeta (data: SessionData): StoreMeta {
+export function storedStamps (data: SessionData): StoredStamps {
   const cookie = data.cookie
-  if (cookie === undefined) return NO_META
-  const createdAt = finiteOrUndefined(cookie.createdAt)
-  const userAgent = typeof cookie.userAgent === 'string' ? cookie.userAgent : undefined
-  const ip = typeof cookie.ip === 'string' ? cookie.ip : undefined
-  if (createdAt === undefined && userAgent === undefined && ip === undefined) return NO_META
-  return { createdAt, userAgent, ip }
+  const expires = typeof cookie?.expires === 'string' ? cookie.expires : null
+  const createdAt = finiteOrUndefined(cookie?.createdAt)
+  const userAgent = typeof cookie?.userAgent === 'string' ? cookie.userAgent : undefined
+  const ip = typeof cookie?.ip === 'string' ? cookie.ip : undefined
+  const meta = createdAt === undefined && userAgent === undefined && ip === undefined ? NO_META : { createdAt, userAgent, ip }
+  return { expires, storeExpires: finiteOrUndefined(cookie?.storeExpires), seenAt: finiteOrUndefined(cookie?.seenAt), meta }
 }
 
 /** The user's fields of a payload or Session: everything but the cookie and the carried state. */
 export function fieldNames (session: Record<string, unknown>): string[] {
   return Object.keys(session).filter((key) => key !== 'cookie' && key !== CARRIED)
-}
-
-/** `cookie.expires` as stored. */
-export function storedExpires (data: SessionData): string | null {
-  const expires = data.cookie?.expires
-  return typeof expires === 'string' ? expires : null
 }
 
 /** The user id a session field holds: a non-empty string or a finite number, else none. */

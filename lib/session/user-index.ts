@@ -2,7 +2,7 @@ import type { RedisConnection } from '../connection/connection.js'
 import { LuaScript } from '../connection/scripts.js'
 import { unlinkKeys } from '../connection/unlink.js'
 import { isSessionId, sessionKey, userIndexKey } from './keys.js'
-import { readablePayload, storedMeta, storedSeenAt, storedStoreExpires, userIdOf, type SessionData } from './payload.js'
+import { readablePayload, storedStamps, userIdOf, type SessionData } from './payload.js'
 import type { ResolvedSessionOptions } from './options.js'
 
 // The index must outlive its longest-lived session, never shorten it: PEXPIRE only moves the expiry out.
@@ -77,7 +77,7 @@ export class UserIndex {
     const data = text === null ? undefined : await readablePayload(this.#options.serializer, text)
     if (data === undefined || userIdOf(data[this.#userKey]) !== userId) return undefined
     // Past its absoluteTimeout: it loads as no session either.
-    const createdAt = storedMeta(data).createdAt
+    const createdAt = storedStamps(data).meta.createdAt
     const timeout = this.#options.absoluteTimeoutMs
     if (timeout !== undefined && createdAt !== undefined && createdAt + timeout <= Date.now()) return undefined
     return data
@@ -104,12 +104,12 @@ export interface DeviceSession {
 
 /** A live session as a device page shows it. */
 export function deviceSession (handle: string, data: SessionData): DeviceSession {
-  const { createdAt, userAgent, ip } = storedMeta(data)
+  const { seenAt, storeExpires, meta: { createdAt, userAgent, ip } } = storedStamps(data)
   const device: DeviceSession = {
     handle,
     createdAt: createdAt ?? null,
-    lastSeenAt: storedSeenAt(data) ?? createdAt ?? null,
-    expiresAt: storedStoreExpires(data) ?? null
+    lastSeenAt: seenAt ?? createdAt ?? null,
+    expiresAt: storeExpires ?? null
   }
   if (userAgent !== undefined) device.userAgent = userAgent
   if (ip !== undefined) device.ip = ip

@@ -2,7 +2,7 @@ import t from 'tap'
 import type { Serializer } from '../../lib/serializer.js'
 import type { SessionData } from '../../lib/session/payload.js'
 import { jsonSerializer } from '../../lib/serializer.js'
-import { decodePayload as decodeMaybeAsync, draftPayload, encodePayload, finishPayload, replaceExpires, storedExpires, userIdOf, restoredCookie } from '../../lib/session/payload.js'
+import { decodePayload as decodeMaybeAsync, draftPayload, encodePayload, finishPayload, replaceExpires, storedStamps, userIdOf, restoredCookie } from '../../lib/session/payload.js'
 import { CARRIED, FAILURES, STATES, SessionState, carryState, inTurn, sealFailure, stateOf } from '../../lib/session/state.js'
 
 const json = jsonSerializer
@@ -77,8 +77,8 @@ t.test('decode refuses what @fastify/session cannot restore safely', async (t) =
   const throwing = { stringify: JSON.stringify, parse () { throw new Error('nope') } }
   t.throws(() => decodePayload(throwing, '{}'), { code: 'FST_CODEX_CORRUPT_VALUE' }, "a custom serializer's failure")
   const data = decodePayload(json, '{"cookie":{"expires":"2030-01-01T00:00:00.000Z"},"a":1}')
-  t.equal(storedExpires(data), '2030-01-01T00:00:00.000Z')
-  t.equal(storedExpires(decodePayload(json, '{"a":1}')), null)
+  t.equal(storedStamps(data).expires, '2030-01-01T00:00:00.000Z')
+  t.equal(storedStamps(decodePayload(json, '{"a":1}')).expires, null)
 })
 
 t.test('user ids: non-empty strings and finite numbers', async (t) => {
