@@ -45,8 +45,7 @@ export async function updateIfLoaded (
   let text = write.text
   let base: Record<string, unknown> | undefined
   for (let round = 0; round <= MAX_MERGES; round++) {
-    const [from, next] = [expected, text]
-    const reply = await connection.run((c) => UPDATE_IF_LOADED.run(c, [key], [from, next, String(px)]))
+    const reply = await connection.run((c) => UPDATE_IF_LOADED.run(c, [key], [expected, text, String(px)]))
     if (reply === 1) return { text, px, expires, storeExpires, seenAt, meta }
     if (typeof reply !== 'string') {
       throw new SessionInterruptedError('was destroyed or expired while this request was running; the update was not written')
