@@ -250,7 +250,6 @@ export class SessionCore {
     if (plan.kind === 'refresh' && this.#options.disableTouch && (state.expiresAt === null || now + plan.ttlMs > state.expiresAt)) {
       plan = { kind: 'keep', cookieExpires: state.expiresAt ?? undefined }
     }
-    const key = sessionKey(this.#options.prefix, id)
     if (plan.kind === 'keep') {
       // The cookie goes out with the expiry Redis has: the browser never holds it longer than Redis.
       if (plan.cookieExpires !== undefined && session.cookie !== undefined && cookieExpiry(session.cookie) !== null) {
@@ -262,7 +261,7 @@ export class SessionCore {
     // Sent already over the text this request loaded: its own would find the key changed and write nothing.
     const sent = this.#refreshes.over(id, state.text)
     if (sent !== undefined) return sent.then(() => {})
-    return this.observer.write('refresh', () => this.#refresh(id, session, state, now, key, plan.ttlMs)).then(() => {})
+    return this.observer.write('refresh', () => this.#refresh(id, session, state, now, plan.ttlMs)).then(() => {})
   }
 
   /** Deletes a session, and its entry in the index of `userId` with it (sent together): whether it existed. */
@@ -277,7 +276,7 @@ export class SessionCore {
   }
 
   /** Whether it wrote: a refresh that found the key changed (another request's write or refresh) wrote nothing. */
-  async #refresh (id: string, session: SessionLike, state: SessionState, now: number, key: string, ttl: number): Promise<boolean> {
+  async #refresh (id: string, session: SessionLike, state: SessionState, now: number, ttl: number): Promise<boolean> {
     // The payload carries the key's expiry, so a refresh rewrites both (REFRESH_UNCHANGED: only over the text loaded).
     const storeExpires = now + ttl
     const cookieExpiresAt = cookieExpiry(session.cookie)
@@ -286,6 +285,7 @@ export class SessionCore {
     const text = replaceExpires(state.text, state.storedExpires, state.textStoreExpires, expires, storeExpires, state.textSeenAt, seenAt) ??
       encodePayload(this.#options.serializer, session, expires, storeExpires, seenAt, state.meta)
     const from = state.text
+    const key = sessionKey(this.#options.prefix, id)
     const reply = this.#connection.run((c) => REFRESH_UNCHANGED.run(c, [key], [from, text, String(ttl)]))
     this.#refreshes.keep(id, from, reply)
     const found = await reply
