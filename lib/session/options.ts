@@ -64,8 +64,6 @@ export interface ResolvedSessionOptions {
   readonly absoluteTimeoutMs: number | undefined
   /** What is recorded of a creating request's device; `undefined`: nothing. */
   readonly devices: Readonly<{ userAgent: boolean, ip: 'truncated' | 'full' | false }> | undefined
-  /** Whether payloads carry `createdAt` (absoluteTimeout or userKey) and `seenAt` (userKey). */
-  readonly stampsCreation: boolean
 }
 
 export const DEFAULT_SESSION_TTL = 1_209_600
@@ -132,8 +130,7 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
     logger,
     disableTouch,
     absoluteTimeoutMs: absoluteTimeout === undefined ? undefined : toMs(absoluteTimeout),
-    devices,
-    stampsCreation: absoluteTimeout !== undefined || userKey !== undefined
+    devices
   })
 }
 
