@@ -15,7 +15,7 @@ return 1`)
 /**
  * The per-user index: a Redis set of session ids per user id. Sessions expire on their own and may be
  * destroyed by id, so members go stale; every read checks each member against its session payload and
- * prunes what no longer belongs, which keeps `list` and `revoke` right without keyspace notifications.
+ * prunes what no longer belongs, which keeps `live` and `revoke` right without keyspace notifications.
  */
 export class UserIndex {
   readonly #connection: RedisConnection
@@ -39,11 +39,6 @@ export class UserIndex {
     await this.#connection.run((c) => c.sRem(key, ids))
   }
 
-  /** The ids of the user's live sessions, sorted; stale members are removed from the index. */
-  async list (userId: string): Promise<string[]> {
-    return (await this.live(userId)).map((session) => session.id).sort()
-  }
-
   /** The user's live sessions with their payloads; stale members are removed from the index. */
   async live (userId: string): Promise<LiveSession[]> {
     const members = await this.#connection.run((c) => c.sMembers(userIndexKey(this.#options.prefix, userId)))
@@ -62,8 +57,8 @@ export class UserIndex {
     return live
   }
 
-  /** Destroys the user's live sessions (all, or those `which` picks): the number destroyed. */
-  async revoke (userId: string, which: (session: LiveSession) => boolean = () => true): Promise<number> {
+  /** Destroys the user's live sessions that `which` picks: the number destroyed. */
+  async revoke (userId: string, which: (session: LiveSession) => boolean): Promise<number> {
     const ids = (await this.live(userId)).filter(which).map((session) => session.id)
     if (ids.length === 0) return 0
     const destroyed = await unlinkKeys(this.#connection, ids.map((id) => sessionKey(this.#options.prefix, id)))
