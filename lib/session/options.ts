@@ -63,7 +63,7 @@ export interface ResolvedSessionOptions {
   /** `absoluteTimeout` in ms, `undefined` for none. */
   readonly absoluteTimeoutMs: number | undefined
   /** What is recorded of a creating request's device; `undefined`: nothing. */
-  readonly devices: Readonly<{ userAgent: boolean, ip: 'truncated' | 'full' | false }> | undefined
+  readonly devices: Readonly<Required<DeviceOptions>> | undefined
 }
 
 export const DEFAULT_SESSION_TTL = 1_209_600

@@ -72,10 +72,6 @@ const SAVING = new WeakMap<object, Promise<void>>()
 /** The device a request came from (codexSession's hook), for the session it creates: never a session field. */
 export interface DeviceNote { readonly userAgent?: string, readonly ip?: string }
 
-export function noteDevice (session: unknown, device: DeviceNote): void {
-  if (typeof session === 'object' && session !== null) DEVICES.set(session, device)
-}
-
 /** Puts a loaded session's token on the object `store.get` hands back, for the Session built from it. */
 export function carryState (data: object, state: SessionState): void {
   (data as Carrier)[CARRIED] = new CarriedToken(state)

@@ -11,7 +11,7 @@ import { SessionCursor } from './cursor.js'
 import { deviceNote, type DeviceRequest } from './device.js'
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionStoreOptions } from './options.js'
 import type { SessionLike } from './payload.js'
-import { noteDevice } from './state.js'
+import { DEVICES } from './state.js'
 import { UserIndex } from './user-index.js'
 
 export interface RedisSessionStoreOptions extends SessionStoreOptions {
@@ -48,10 +48,7 @@ export class RedisSessionStore implements SessionStore {
   /** True while a destroy callback runs: @fastify/session's regenerate() calls set() for the new session there. */
   #inDestroyCallback = false
 
-  /**
-   * `internal.sealedOnError`: for codexSession, whose onError hook seals a failed save once the reply is an error;
-   * a store used on its own sees no reply and seals at the first failure.
-   */
+  /** `internal.sealedOnError`: for codexSession, whose onError hook seals a failed save (state.ts: SaveFailure). */
   constructor (options: RedisSessionStoreOptions, internal?: { sealedOnError: boolean }) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('RedisSessionStore needs options with a client')
     this.options = resolveSessionOptions(options)
@@ -68,7 +65,7 @@ export class RedisSessionStore implements SessionStore {
    */
   noteRequest (session: unknown, request: DeviceRequest): void {
     const note = deviceNote(this.options.devices, request)
-    if (note !== undefined) noteDevice(session, note)
+    if (note !== undefined && typeof session === 'object' && session !== null) DEVICES.set(session, note)
   }
 
   get (sessionId: string): Promise<Session | null>
