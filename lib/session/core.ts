@@ -318,8 +318,7 @@ export class SessionCore {
 
   /** The record a session gets at its first write: its creation time, and the device noted by codexSession's hook. */
   #newMeta (session: SessionLike, now: number): StoreMeta {
-    // A creation time serves absoluteTimeout and the device pages of userKey.
-    if (this.#options.absoluteTimeoutMs === undefined && this.#options.userKey === undefined) return NO_META
+    if (!this.#options.stampsCreation) return NO_META
     const device = this.#options.devices === undefined ? undefined : DEVICES.get(session)
     return { createdAt: now, userAgent: device?.userAgent, ip: device?.ip }
   }

@@ -64,6 +64,8 @@ export interface ResolvedSessionOptions {
   readonly absoluteTimeoutMs: number | undefined
   /** What is recorded of a creating request's device; `undefined`: nothing. */
   readonly devices: Readonly<Required<DeviceOptions>> | undefined
+  /** Whether payloads carry `createdAt` (absoluteTimeout or userKey) and `seenAt` (userKey). */
+  readonly stampsCreation: boolean
 }
 
 export const DEFAULT_SESSION_TTL = 1_209_600
@@ -130,7 +132,8 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
     logger,
     disableTouch,
     absoluteTimeoutMs: absoluteTimeout === undefined ? undefined : toMs(absoluteTimeout),
-    devices
+    devices,
+    stampsCreation: absoluteTimeout !== undefined || userKey !== undefined
   })
 }
 
