@@ -36,7 +36,7 @@ export function settle<T> (
       // error, as connect-redis does and as a synchronous store's throw would: that request answers 500.
       if (err === null) {
         try {
-          invoke(asError(thrown))
+          invoke(thrown instanceof Error ? thrown : new Error(String(thrown)))
           return
         } catch (again) {
           failure = again
@@ -46,10 +46,6 @@ export function settle<T> (
     }
   }
   operation.then((value) => { call(null, value) }, (err: unknown) => { call(storeError(err)) })
-}
-
-function asError (thrown: unknown): Error {
-  return thrown instanceof Error ? thrown : new Error(String(thrown))
 }
 
 function storeError (err: unknown): Error {
