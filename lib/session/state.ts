@@ -10,12 +10,7 @@ export interface StoreMeta {
 
 export const NO_META: StoreMeta = Object.freeze({})
 
-/**
- * The store's one seam with @fastify/session and express-session: both copy a loaded session's enumerable string keys
- * onto the Session they build (`for…in`), so the object `store.get` hands back carries, under CARRIED, an opaque token
- * that `save` reads its state from. The token shows nothing (its state is private) and its `toJSON` keeps it out of
- * JSON and both plugins' change hashes. test/unit/session-seam.test.ts fails loudly if an upgrade stops the copy.
- */
+/** What the store knows of a session as loaded, or as last written here. */
 export class SessionState {
   constructor (
     /** The session id this state belongs to: a copy carried into another Session (regenerate) is not its state. */
@@ -37,7 +32,12 @@ export class SessionState {
   ) {}
 }
 
-/** The string key a loaded session carries its token under: the only kind of key the Session constructors copy. */
+/**
+ * The store's one seam with @fastify/session and express-session: both copy a loaded session's enumerable string keys
+ * onto the Session they build (`for…in`), so the object `store.get` hands back carries, under CARRIED, an opaque token
+ * that `save` reads its state from. The token shows nothing (its state is private) and its `toJSON` keeps it out of
+ * JSON and both plugins' change hashes. test/unit/session-seam.test.ts fails loudly if an upgrade stops the copy.
+ */
 export const CARRIED = 'fastify-codex:session-state'
 
 /** What CARRIED holds: frozen, its state in a private field that no reflection reaches (cheaper than a WeakMap). */
