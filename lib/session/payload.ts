@@ -171,13 +171,10 @@ function finiteOrUndefined (value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined
 }
 
-/** What the store wrote in a payload's cookie beside the Cookie's own fields; absent or malformed: `undefined`. */
+/** What the store wrote in a payload's cookie beside the Cookie's own fields (SessionState says what each is). */
 export interface StoredStamps {
-  /** `cookie.expires` as stored (an ISO string), `null` for none. */
   readonly expires: string | null
-  /** When the key's PX runs out (absent from a payload written before it existed). */
   readonly storeExpires: number | undefined
-  /** The last write or expiry refresh (epoch ms), with `userKey`. */
   readonly seenAt: number | undefined
   readonly meta: StoreMeta
 }
