@@ -95,7 +95,7 @@ export class SessionAdmin {
   async listUser (userId: string | number, options?: { details?: boolean }): Promise<string[] | DeviceSession[]> {
     const index = this.#index()
     const user = this.#userId(userId)
-    if (options?.details !== true) return await index.list(user)
+    if (options?.details !== true) return (await index.live(user)).map((session) => session.id).sort()
     const [live, handleOf] = await Promise.all([index.live(user), this.#handles.handler()])
     return live.map(({ id, data }) => deviceSession(handleOf(id), data))
       .sort((a, b) => (b.lastSeenAt ?? 0) - (a.lastSeenAt ?? 0) || (a.handle < b.handle ? -1 : 1))
@@ -107,7 +107,7 @@ export class SessionAdmin {
    */
   async revokeUser (userId: string | number, options?: { except?: string }): Promise<number> {
     const except = options?.except
-    return await this.#core.observer.revokeUser(async () => await this.#index().revoke(this.#userId(userId), except === undefined ? undefined : (session) => session.id !== except))
+    return await this.#core.observer.revokeUser(async () => await this.#index().revoke(this.#userId(userId), (session) => session.id !== except))
   }
 
   /** Counters since the store was made: `{ loads, found, creates, updates, refreshes, destroys, errors }`. */

@@ -5,12 +5,14 @@ export type StoreCallback<T> = (err: Error | null, value?: T) => void
 
 /**
  * Adapts one async operation to a store method's two styles, once for every method: with a callback
- * (@fastify/session, express-session) it settles the callback; without one (promise-style code) it returns
- * the promise. Either way @fastify/session never gets an error with code ENOENT, which it reads as "no session".
+ * (@fastify/session, express-session) it settles the callback (see settle); without one (promise-style code) it
+ * returns the promise. Either way @fastify/session never gets an error with code ENOENT, which it reads as "no session".
  */
-export function adapt<T> (operation: Promise<T>, callback: StoreCallback<T> | undefined, logger: CodexLogger): Promise<T> | undefined {
+export function adapt<T> (
+  operation: Promise<T>, callback: StoreCallback<T> | undefined, logger: CodexLogger, around?: (call: () => void) => void
+): Promise<T> | undefined {
   if (typeof callback !== 'function') return operation.catch((err: unknown) => { throw storeError(err) })
-  settle(operation, callback, logger)
+  settle(operation, callback, logger, around)
   return undefined
 }
 
@@ -34,7 +36,7 @@ export function settle<T> (
       // error, as connect-redis does and as a synchronous store's throw would: that request answers 500.
       if (err === null) {
         try {
-          invoke(asError(thrown))
+          invoke(thrown instanceof Error ? thrown : new Error(String(thrown)))
           return
         } catch (again) {
           failure = again
@@ -44,10 +46,6 @@ export function settle<T> (
     }
   }
   operation.then((value) => { call(null, value) }, (err: unknown) => { call(storeError(err)) })
-}
-
-function asError (thrown: unknown): Error {
-  return thrown instanceof Error ? thrown : new Error(String(thrown))
 }
 
 function storeError (err: unknown): Error {

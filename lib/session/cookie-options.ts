@@ -2,7 +2,7 @@ import { InvalidOptionsError } from '../errors.js'
 import { rejectUnknownOptions } from '../known-options.js'
 
 /** @fastify/cookie's `fastify.serializeCookie`: the function that writes every Set-Cookie header. */
-export type SerializeCookie = (name: string, value: string, options: Record<string, unknown>) => string
+type SerializeCookie = (name: string, value: string, options: Record<string, unknown>) => string
 
 // @fastify/session's `CookieOptions` (its types), @fastify/cookie's serialize options without `signed`.
 const COOKIE_OPTIONS: ReadonlySet<string> = new Set([

@@ -4,8 +4,8 @@ import { cookieExpiry, hasMaxAge, planExpiry, writeTtl } from './expiry.js'
 import { assertSessionId, isSessionId, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
 import { LuaScript } from '../connection/scripts.js'
-import { decodePayload, draftPayload, encodePayload, finishPayload, replaceExpires, restoredCookie, storedExpires, storedMeta, storedSeenAt, storedStoreExpires, userIdOf, type SessionData, type SessionLike } from './payload.js'
-import { NO_META, SessionState, carryState, deviceOf, failureOf, forgetFailure, inTurn, rememberFailure, rememberState, stateOf, type StoreMeta } from './state.js'
+import { decodePayload, draftPayload, encodePayload, finishPayload, readablePayload, replaceExpires, restoredCookie, storedStamps, userIdOf, type SessionData, type SessionLike } from './payload.js'
+import { DEVICES, FAILURES, NO_META, STATES, SessionState, carryState, inTurn, stateOf, type StoreMeta } from './state.js'
 import type { UserIndex } from './user-index.js'
 import { updateIfLoaded, type Lifetime, type Write } from './update.js'
 import { Refreshes } from './refreshes.js'
@@ -54,7 +54,7 @@ export class SessionCore {
   /** The refresh of each session last sent: concurrent requests of one session send one between them. */
   readonly #refreshes = new Refreshes()
 
-  constructor (connection: RedisConnection, options: ResolvedSessionOptions, users: UserIndex | undefined, sealedOnError = false) {
+  constructor (connection: RedisConnection, options: ResolvedSessionOptions, users: UserIndex | undefined, sealedOnError: boolean) {
     this.#connection = connection
     this.#options = options
     this.#users = users
@@ -82,10 +82,7 @@ export class SessionCore {
         'fastify-codex: unreadable session payload ignored; the request gets a fresh session')
       return null
     }
-    const stored = storedExpires(data)
-    const inText = storedStoreExpires(data)
-    const meta = storedMeta(data)
-    const seenAt = storedSeenAt(data)
+    const { expires: stored, storeExpires: inText, seenAt, meta } = storedStamps(data)
     // absoluteTimeout: over at creation + the timeout, to the millisecond, whatever the TTL says.
     const cap = this.#capOf(meta)
     if (cap !== undefined && cap <= sentAt) return null
@@ -115,13 +112,13 @@ export class SessionCore {
    * Stores the session if it changed, else at most moves its expiry. `deferCreate`: a new session handed over
    * by `regenerate()`, which @fastify/session saves again before any cookie names it: written then, once.
    */
-  save (id: string, session: SessionLike, deferCreate = false): Promise<void> {
+  save (id: string, session: SessionLike, deferCreate: boolean): Promise<void> {
     assertSessionId(id)
     return inTurn(session, () => this.#saveInTurn(id, session, deferCreate))
   }
 
   async #saveInTurn (id: string, session: SessionLike, deferCreate: boolean): Promise<void> {
-    const failure = failureOf(session)
+    const failure = FAILURES.get(session)
     if (failure?.sealed === true) throw failure.error
     const attempt: Attempt = { created: undefined }
     try {
@@ -131,23 +128,22 @@ export class SessionCore {
     } catch (err) {
       // Refused data fails the same way again by itself, and the handler may have fixed it since.
       if (!(err instanceof NotSerializableError)) {
-        rememberFailure(session, { error: err as Error, sealed: !this.#sealedOnError, created: attempt.created ?? failure?.created })
+        FAILURES.set(session, { error: err as Error, sealed: !this.#sealedOnError, created: attempt.created ?? failure?.created })
       }
       throw err
     }
-    if (failure !== undefined) forgetFailure(session)
+    if (failure !== undefined) FAILURES.delete(session)
   }
 
   /** Moves a stored session's expiry as `set` would compute it, never creating it: whether it exists. */
   async touch (id: string, session: SessionLike): Promise<boolean> {
     assertSessionId(id)
     if (this.#options.disableTouch) return true
-    const key = sessionKey(this.#options.prefix, id)
     const now = Date.now()
     const cap = this.#capOf(stateOf(session, id)?.meta ?? NO_META)
     const px = capTtl(writeTtl(now, cookieExpiry(session.cookie), this.#options.idleTtlMs(session)), now, cap)
-    if (px === 0) return await this.#connection.run((c) => c.unlink(key)) > 0
-    return await this.#connection.run((c) => c.pExpire(key, px)) === 1
+    if (px === 0) return await this.#unlink(id, undefined)
+    return await this.#connection.run((c) => c.pExpire(sessionKey(this.#options.prefix, id), px)) === 1
   }
 
   /** Whether a session was removed. */
@@ -157,24 +153,16 @@ export class SessionCore {
 
   async #destroy (id: string): Promise<boolean> {
     if (!isSessionId(id)) return false
-    const key = sessionKey(this.#options.prefix, id)
     const users = this.#users
-    if (users === undefined) return await this.#connection.run((c) => c.unlink(key)) > 0
+    if (users === undefined) return await this.#unlink(id, undefined)
+    const key = sessionKey(this.#options.prefix, id)
     // Logout and regenerate: the id leaves its user's index, else an active user's set grows with every login.
     const [removed, text] = await this.#connection.run((c) => TAKE.run(c, [key], [])) as [number, string]
-    const userId = text === '' ? undefined : await this.#storedUserId(text)
+    // An unreadable payload names no user: the index prunes its entry when read.
+    const data = text === '' ? undefined : await readablePayload(this.#options.serializer, text)
+    const userId = data === undefined ? undefined : this.#userIdOf(data)
     if (userId !== undefined) await users.remove(userId, id)
     return removed > 0
-  }
-
-  /** The user of a stored payload; `undefined` when it has none or is unreadable (the index prunes it when read). */
-  async #storedUserId (text: string): Promise<string | undefined> {
-    try {
-      const decoded = decodePayload(this.#options.serializer, text)
-      return this.#userIdOf(decoded instanceof Promise ? await decoded : decoded)
-    } catch {
-      return undefined
-    }
   }
 
   #save (
@@ -219,35 +207,35 @@ export class SessionCore {
     id: string, session: SessionLike, state: SessionState | undefined, created: string | undefined, attempt: Attempt,
     write: Write
   ): Promise<void> {
-    const { seenAt, meta } = write
-    let { text, px, expires, storeExpires } = write
     const key = sessionKey(this.#options.prefix, id)
-    if (state !== undefined) {
-      // A merge may take another save's cookie lifetime ("remember me"): then the expiry is computed again from it.
-      const lifetime = (): Lifetime => this.#lifetime(session, Date.now(), this.#capOf(meta));
-      ({ text, px, expires, storeExpires } = await updateIfLoaded(this.#connection, this.#options.serializer, key, session, state, write, lifetime))
-    } else {
-      // NX creates: never overwrites an id in use.
-      const fresh = text
-      attempt.created = fresh
-      let reply = await this.#connection.run((c) => c.set(key, fresh, { expiration: { type: 'PX', value: px }, condition: 'NX' }))
-      // A retried create: the earlier, timed-out SET NX may have landed. Exactly its text there means the key is ours.
-      if (reply === null && created !== undefined) {
-        const found = await this.#connection.run((c) => c.get(key))
-        if (found === created) reply = await this.#connection.run((c) => c.set(key, fresh, { expiration: { type: 'PX', value: px }, condition: 'XX' }))
-      }
-      if (reply === null) throw new SessionInterruptedError('was not created: its id is already in use')
-    }
-
+    // A merge may take another save's cookie lifetime ("remember me"): then the expiry is computed again from it.
+    const lifetime = (): Lifetime => this.#lifetime(session, Date.now(), this.#capOf(write.meta))
+    const { text, px, expires, storeExpires, seenAt, meta } = state === undefined
+      ? await this.#create(key, write, created, attempt)
+      : await updateIfLoaded(this.#connection, this.#options.serializer, key, session, state, write, lifetime)
     const userId = this.#userIdOf(session)
     const previousUser = state?.userId
-    rememberState(session, new SessionState(id, text, expires, storeExpires, userId, storeExpires, seenAt, meta))
+    STATES.set(session, new SessionState(id, text, expires, storeExpires, userId, storeExpires, seenAt, meta))
     const users = this.#users
     if (users === undefined) return
     await Promise.all([
       userId === undefined ? undefined : users.add(userId, id, px),
       previousUser === undefined || previousUser === userId ? undefined : users.remove(previousUser, id)
     ])
+  }
+
+  /** SET NX: a create never overwrites an id in use. */
+  async #create (key: string, write: Write, created: string | undefined, attempt: Attempt): Promise<Write> {
+    const { text, px } = write
+    attempt.created = text
+    let reply = await this.#connection.run((c) => c.set(key, text, { expiration: { type: 'PX', value: px }, condition: 'NX' }))
+    // A retried create: the earlier, timed-out SET NX may have landed. Exactly its text there means the key is ours.
+    if (reply === null && created !== undefined) {
+      const found = await this.#connection.run((c) => c.get(key))
+      if (found === created) reply = await this.#connection.run((c) => c.set(key, text, { expiration: { type: 'PX', value: px }, condition: 'XX' }))
+    }
+    if (reply === null) throw new SessionInterruptedError('was not created: its id is already in use')
+    return write
   }
 
   #touch (id: string, session: SessionLike, state: SessionState, now: number, cap: number | undefined): Promise<void> | undefined {
@@ -262,7 +250,6 @@ export class SessionCore {
     if (plan.kind === 'refresh' && this.#options.disableTouch && (state.expiresAt === null || now + plan.ttlMs > state.expiresAt)) {
       plan = { kind: 'keep', cookieExpires: state.expiresAt ?? undefined }
     }
-    const key = sessionKey(this.#options.prefix, id)
     if (plan.kind === 'keep') {
       // The cookie goes out with the expiry Redis has: the browser never holds it longer than Redis.
       if (plan.cookieExpires !== undefined && session.cookie !== undefined && cookieExpiry(session.cookie) !== null) {
@@ -274,10 +261,10 @@ export class SessionCore {
     // Sent already over the text this request loaded: its own would find the key changed and write nothing.
     const sent = this.#refreshes.over(id, state.text)
     if (sent !== undefined) return sent.then(() => {})
-    return this.observer.write('refresh', () => this.#refresh(id, session, state, now, key, plan.ttlMs)).then(() => {})
+    return this.observer.write('refresh', () => this.#refresh(id, session, state, now, plan.ttlMs)).then(() => {})
   }
 
-  /** Deletes a session whose user is known, and its index entry with it (sent together): whether it existed. */
+  /** Deletes a session, and its entry in the index of `userId` with it (sent together): whether it existed. */
   async #unlink (id: string, userId: string | undefined): Promise<boolean> {
     const key = sessionKey(this.#options.prefix, id)
     const users = this.#users
@@ -289,9 +276,8 @@ export class SessionCore {
   }
 
   /** Whether it wrote: a refresh that found the key changed (another request's write or refresh) wrote nothing. */
-  async #refresh (id: string, session: SessionLike, state: SessionState, now: number, key: string, ttl: number): Promise<boolean> {
-    // The payload carries the key's expiry, so a refresh rewrites both, the stored cookie expiry included (no stale one
-    // is left). Only over exactly the text this request loaded: never recreates a destroyed session, never undoes a write.
+  async #refresh (id: string, session: SessionLike, state: SessionState, now: number, ttl: number): Promise<boolean> {
+    // The payload carries the key's expiry, so a refresh rewrites both (REFRESH_UNCHANGED: only over the text loaded).
     const storeExpires = now + ttl
     const cookieExpiresAt = cookieExpiry(session.cookie)
     const expires = cookieExpiresAt === null ? null : new Date(cookieExpiresAt).toISOString()
@@ -299,6 +285,7 @@ export class SessionCore {
     const text = replaceExpires(state.text, state.storedExpires, state.textStoreExpires, expires, storeExpires, state.textSeenAt, seenAt) ??
       encodePayload(this.#options.serializer, session, expires, storeExpires, seenAt, state.meta)
     const from = state.text
+    const key = sessionKey(this.#options.prefix, id)
     const reply = this.#connection.run((c) => REFRESH_UNCHANGED.run(c, [key], [from, text, String(ttl)]))
     this.#refreshes.keep(id, from, reply)
     const found = await reply
@@ -332,7 +319,7 @@ export class SessionCore {
   /** The record a session gets at its first write: its creation time, and the device noted by codexSession's hook. */
   #newMeta (session: SessionLike, now: number): StoreMeta {
     if (!this.#options.stampsCreation) return NO_META
-    const device = this.#options.devices === undefined ? undefined : deviceOf(session)
+    const device = this.#options.devices === undefined ? undefined : DEVICES.get(session)
     return { createdAt: now, userAgent: device?.userAgent, ip: device?.ip }
   }
 

@@ -4,11 +4,8 @@ export interface ExpiringCookie {
   originalMaxAge?: unknown
 }
 
-/**
- * With `rolling`, @fastify/session re-sends the cookie on every response. Moving the Redis expiry on
- * each of them would cost a write per request, so it moves only once the session has used up this
- * fraction of its lifetime; until then the cookie is re-sent with the expiry Redis already has.
- */
+// With `rolling`, @fastify/session re-sends the cookie on every response: the Redis expiry moves (a write) only once
+// this fraction of the lifetime is used up; until then the cookie goes out with the expiry Redis has.
 export const REFRESH_FRACTION = 0.1
 
 /** Epoch ms at which the session cookie expires, `null` for a browser-session cookie (no Expires). */
@@ -49,10 +46,8 @@ const KEEP: ExpiryPlan = Object.freeze({ kind: 'keep' })
 const DELETE: ExpiryPlan = Object.freeze({ kind: 'delete' })
 
 /**
- * For a session whose content did not change: what to do about its expiry.
- * `redisExpiresAt`: when Redis drops the key (never later than the truth), `null` for no expiry.
- * `cookieExpiresAt`: the expiry the cookie would be sent with now (@fastify/session rolls it forward).
- * Invariant kept: the browser's cookie never outlives the Redis key.
+ * For a session whose content did not change: what to do about its expiry. `redisExpiresAt`: when Redis drops the
+ * key, `null` for never. Invariant kept: the browser's cookie never outlives the Redis key.
  */
 export function planExpiry (
   now: number,

@@ -19,17 +19,13 @@ export class DeviceHandles {
 
   /** A function from session id to its handle. */
   async handler (): Promise<(id: string) => string> {
-    const secret = await this.#load()
-    return (id) => createHmac('sha256', secret).update(id).digest('base64url').slice(0, 22)
-  }
-
-  #load (): Promise<string> {
     this.#secret ??= this.#fetch().catch((err: unknown) => {
       // Not cached: the next call asks Redis again.
       this.#secret = undefined
       throw err
     })
-    return this.#secret
+    const secret = await this.#secret
+    return (id) => createHmac('sha256', secret).update(id).digest('base64url').slice(0, 22)
   }
 
   async #fetch (): Promise<string> {

@@ -63,13 +63,12 @@ export interface ResolvedSessionOptions {
   /** `absoluteTimeout` in ms, `undefined` for none. */
   readonly absoluteTimeoutMs: number | undefined
   /** What is recorded of a creating request's device; `undefined`: nothing. */
-  readonly devices: Readonly<{ userAgent: boolean, ip: 'truncated' | 'full' | false }> | undefined
+  readonly devices: Readonly<Required<DeviceOptions>> | undefined
   /** Whether payloads carry `createdAt` (absoluteTimeout or userKey) and `seenAt` (userKey). */
   readonly stampsCreation: boolean
 }
 
 export const DEFAULT_SESSION_TTL = 1_209_600
-export const DEFAULT_SESSION_KEY_PREFIX = 'session'
 
 // Without a logger (a store built by hand), the warning still reaches stderr once per occurrence.
 const warningLogger: CodexLogger = {
@@ -98,7 +97,7 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
   rejectUnknownOptions(options, STORE_CONSTRUCTOR_OPTIONS, 'RedisSessionStore')
   const {
     projectName = '',
-    keyPrefix = DEFAULT_SESSION_KEY_PREFIX,
+    keyPrefix = 'session',
     ttl = DEFAULT_SESSION_TTL,
     serializer = jsonSerializer,
     logger = warningLogger,
@@ -106,7 +105,7 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
   } = options
   checkSegment('projectName', projectName)
   checkSegment('keyPrefix', keyPrefix)
-  if (typeof ttl !== 'function' && (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0)) {
+  if (typeof ttl !== 'function' && !isSeconds(ttl)) {
     throw new InvalidOptionsError('ttl must be a positive, finite number of seconds or a function returning one')
   }
   if (typeof serializer?.stringify !== 'function' || typeof serializer.parse !== 'function') {
@@ -120,7 +119,7 @@ export function resolveSessionOptions (options: SessionStoreOptions): ResolvedSe
   if (typeof logger?.warn !== 'function') throw new InvalidOptionsError('logger must have warn(obj, msg)')
   if (typeof disableTouch !== 'boolean') throw new InvalidOptionsError('disableTouch must be a boolean')
   const absoluteTimeout: unknown = options.absoluteTimeout
-  if (absoluteTimeout !== undefined && (typeof absoluteTimeout !== 'number' || !Number.isFinite(absoluteTimeout) || absoluteTimeout <= 0)) {
+  if (absoluteTimeout !== undefined && !isSeconds(absoluteTimeout)) {
     throw new InvalidOptionsError('absoluteTimeout must be a positive, finite number of seconds')
   }
   const devices = resolveDevices(options.devices, userKey)
@@ -151,6 +150,10 @@ function resolveDevices (devices: unknown, userKey: unknown): ResolvedSessionOpt
 }
 
 const DEVICE_OPTIONS: ReadonlySet<string> = new Set(['userAgent', 'ip'])
+
+function isSeconds (value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0
+}
 
 function toMs (seconds: number): number {
   return Math.max(1, Math.round(seconds * 1000))

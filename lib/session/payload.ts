@@ -23,9 +23,7 @@ export type SessionData = { cookie?: Record<string, unknown> } & Record<string, 
 
 /**
  * The stored text: `{"cookie":{…},…fields}`, the shape every express-session store writes, in strict JSON.
- * `expires` is the cookie's expiry as an ISO string (`null` for a browser-session cookie). `storeExpires` is when
- * the key's PX runs out (epoch ms, taken before the write was sent: never later than Redis's), written with every
- * PX, so a load needs no PTTL; `undefined` leaves it out (the text of a payload written before it existed).
+ * `storeExpires` (when the key's PX runs out, never later than Redis's) is written with every PX: a load needs no PTTL.
  */
 export function encodePayload (
   serializer: Serializer, session: SessionLike, expires: string | null, storeExpires?: number, seenAt?: number, meta: StoreMeta = NO_META
@@ -126,10 +124,7 @@ export function replaceExpires (
   return head(to, toStore, toSeen) + text.slice(was.length)
 }
 
-/**
- * The stored cookie as @fastify/session restores it: the fields its Cookie reads, without `storeExpires` (the state
- * keeps it). One shape: every extra key slows the object spreads in @fastify/session's Session constructor (~5 %).
- */
+/** The stored cookie as @fastify/session's Cookie reads it; one object shape, since its Session constructor spreads it. */
 export function restoredCookie (stored: Record<string, unknown>): Record<string, unknown> {
   const { expires, originalMaxAge, sameSite, secure, path, httpOnly, domain } = stored
   // What our writes store (JSON has no undefined): one literal, one map.
@@ -146,16 +141,8 @@ export function restoredCookie (stored: Record<string, unknown>): Record<string,
 // What @fastify/session's Cookie constructor reads from a restored cookie.
 const COOKIE_FIELDS = ['expires', 'originalMaxAge', 'maxAge', 'sameSite', 'secure', 'path', 'httpOnly', 'domain', 'partitioned'] as const
 
-/** `cookie.storeExpires` as stored: `undefined` when absent or not a time (a payload written before it existed). */
-export function storedStoreExpires (data: SessionData): number | undefined {
-  const value = data.cookie?.storeExpires
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined
-}
-
 /**
- * Text from Redis → session data, or FST_CODEX_CORRUPT_VALUE. Beyond what the serializer refuses,
- * a top-level "__proto__" is refused whatever the serializer (@fastify/session assigns every loaded field), and so
- * is what the plugin could not restore and answer with (payload-check.ts).
+ * Text from Redis → session data, or FST_CODEX_CORRUPT_VALUE for what @fastify/session could not restore (payload-check.ts).
  * A promise only when the serializer's `parse` returns one (connect-redis documents an async parse).
  */
 export function decodePayload (serializer: Serializer, text: string): SessionData | Promise<SessionData> {
@@ -166,6 +153,16 @@ export function decodePayload (serializer: Serializer, text: string): SessionDat
   })
 }
 
+/** The stored payload, or `undefined` when it is unreadable (it loads as no session). */
+export async function readablePayload (serializer: Serializer, text: string): Promise<SessionData | undefined> {
+  try {
+    const decoded = decodePayload(serializer, text)
+    return decoded instanceof Promise ? await decoded : decoded
+  } catch {
+    return undefined
+  }
+}
+
 function isThenable (value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
@@ -174,31 +171,27 @@ function finiteOrUndefined (value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined
 }
 
-/** `cookie.seenAt` as stored: the last write or expiry refresh (epoch ms), with `userKey`. */
-export function storedSeenAt (data: SessionData): number | undefined {
-  return finiteOrUndefined(data.cookie?.seenAt)
+/** What the store wrote in a payload's cookie beside the Cookie's own fields (SessionState says what each is). */
+export interface StoredStamps {
+  readonly expires: string | null
+  readonly storeExpires: number | undefined
+  readonly seenAt: number | undefined
+  readonly meta: StoreMeta
 }
 
-/** The store's own record of a session, as stored. */
-export function storedMeta (data: SessionData): StoreMeta {
+export function storedStamps (data: SessionData): StoredStamps {
   const cookie = data.cookie
-  if (cookie === undefined) return NO_META
-  const createdAt = finiteOrUndefined(cookie.createdAt)
-  const userAgent = typeof cookie.userAgent === 'string' ? cookie.userAgent : undefined
-  const ip = typeof cookie.ip === 'string' ? cookie.ip : undefined
-  if (createdAt === undefined && userAgent === undefined && ip === undefined) return NO_META
-  return { createdAt, userAgent, ip }
+  const expires = typeof cookie?.expires === 'string' ? cookie.expires : null
+  const createdAt = finiteOrUndefined(cookie?.createdAt)
+  const userAgent = typeof cookie?.userAgent === 'string' ? cookie.userAgent : undefined
+  const ip = typeof cookie?.ip === 'string' ? cookie.ip : undefined
+  const meta = createdAt === undefined && userAgent === undefined && ip === undefined ? NO_META : { createdAt, userAgent, ip }
+  return { expires, storeExpires: finiteOrUndefined(cookie?.storeExpires), seenAt: finiteOrUndefined(cookie?.seenAt), meta }
 }
 
 /** The user's fields of a payload or Session: everything but the cookie and the carried state. */
 export function fieldNames (session: Record<string, unknown>): string[] {
   return Object.keys(session).filter((key) => key !== 'cookie' && key !== CARRIED)
-}
-
-/** `cookie.expires` as stored. */
-export function storedExpires (data: SessionData): string | null {
-  const expires = data.cookie?.expires
-  return typeof expires === 'string' ? expires : null
 }
 
 /** The user id a session field holds: a non-empty string or a finite number, else none. */

@@ -18,11 +18,8 @@ function sameText (a: string, b: string): boolean {
 }
 
 /**
- * @fastify/session verifies each request's cookie (an HMAC of the id) and then signs the same id again for its Session
- * (another HMAC, ~4 µs each). The signature with the signing secret is a pure function of the id, so this signer
- * remembers each cookie the real signer verified with it: a cookie equal to the remembered text is valid, compared in
- * constant time like the HMAC it replaces; anything else (a forgery, a cookie signed with an older secret, an id not
- * verified yet) goes to the real signer.
+ * @fastify/session verifies each request's cookie (an HMAC of the id), then signs the same id again: this signer
+ * remembers each cookie the real one verified, and anything else (a forgery, an older secret) goes to the real one.
  * Only for @fastify/cookie's Signer, whose signature is one exact text per id (a custom signer's may not be).
  */
 export class RememberingSigner implements CookieSigner {

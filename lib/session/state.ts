@@ -10,16 +10,7 @@ export interface StoreMeta {
 
 export const NO_META: StoreMeta = Object.freeze({})
 
-/**
- * The store's one seam with the Session classes of @fastify/session and express-session: both copy a loaded
- * session's enumerable string keys onto the Session they build (`for…in`, skipping only `cookie` and the id, or a
- * key the Session already has). A loaded session carries, under CARRIED, an opaque token: an own property of the
- * object `store.get` hands back, copied by reference onto the Session, where `save` looks its state up. The token
- * has nothing readable on it (the state, with its payload text and device, lives in a WeakMap here: none of it is
- * in `request.session`), and `toJSON` returning `undefined` keeps it out of JSON, out of both plugins' change
- * hashes, and we never store it. Nothing here touches a dependency's classes: only own properties of the objects
- * passed in. test/unit/session-seam.test.ts fails loudly if an upgrade stops the copy.
- */
+/** What the store knows of a session as loaded, or as last written here. */
 export class SessionState {
   constructor (
     /** The session id this state belongs to: a copy carried into another Session (regenerate) is not its state. */
@@ -39,13 +30,14 @@ export class SessionState {
     /** Creation time and device, as stored: kept by every later write. */
     public meta: StoreMeta = NO_META
   ) {}
-
-  toJSON (): undefined {
-    return undefined
-  }
 }
 
-/** The string key a loaded session carries its token under: the only kind of key the Session constructors copy. */
+/**
+ * The store's one seam with @fastify/session and express-session: both copy a loaded session's enumerable string keys
+ * onto the Session they build (`for…in`), so the object `store.get` hands back carries, under CARRIED, an opaque token
+ * that `save` reads its state from. The token shows nothing (its state is private) and its `toJSON` keeps it out of
+ * JSON and both plugins' change hashes. test/unit/session-seam.test.ts fails loudly if an upgrade stops the copy.
+ */
 export const CARRIED = 'fastify-codex:session-state'
 
 /** What CARRIED holds: frozen, its state in a private field that no reflection reaches (cheaper than a WeakMap). */
@@ -69,21 +61,16 @@ class CarriedToken {
 type Carrier = Record<PropertyKey, unknown>
 
 // Keyed by object, never on it: no field, symbol or value of a session shows the store's bookkeeping.
-const STATES = new WeakMap<object, SessionState>()
-const FAILURES = new WeakMap<object, SaveFailure>()
+/** The state of each Session's last write here. */
+export const STATES = new WeakMap<object, SessionState>()
+/** The last failed save of each Session, until one succeeds. */
+export const FAILURES = new WeakMap<object, SaveFailure>()
+/** The device of the request that may create each Session. */
+export const DEVICES = new WeakMap<object, DeviceNote>()
 const SAVING = new WeakMap<object, Promise<void>>()
-const DEVICES = new WeakMap<object, DeviceNote>()
 
 /** The device a request came from (codexSession's hook), for the session it creates: never a session field. */
 export interface DeviceNote { readonly userAgent?: string, readonly ip?: string }
-
-export function noteDevice (session: unknown, device: DeviceNote): void {
-  if (typeof session === 'object' && session !== null) DEVICES.set(session, device)
-}
-
-export function deviceOf (session: object): DeviceNote | undefined {
-  return DEVICES.get(session)
-}
 
 /** Puts a loaded session's token on the object `store.get` hands back, for the Session built from it. */
 export function carryState (data: object, state: SessionState): void {
@@ -96,40 +83,23 @@ export function stateOf (session: object, id: string): SessionState | undefined 
   return kept !== undefined && kept.id === id ? kept : undefined
 }
 
-export function rememberState (session: object, state: SessionState): void {
-  STATES.set(session, state)
-}
-
 /** A save of this Session that failed on Redis or on a conflict. */
 export interface SaveFailure {
   readonly error: Error
   /**
-   * Sealed: every later save of the Session fails the same way without reaching Redis. When `store.set` fails in
-   * onSend, Fastify runs onSend again for the error reply and @fastify/session saves again: that save must not reach
-   * a recovered Redis and store a session the client was told was not saved. codexSession seals in `onError`, so a
-   * handler that catches the error may still retry; a store used on its own seals at once (it sees no reply).
+   * Sealed: every later save fails the same way without reaching Redis. When `store.set` fails in onSend, Fastify runs
+   * onSend again for the error reply and @fastify/session saves again: that save must not store a session the client
+   * was told was not saved. codexSession seals in `onError` (a handler may still retry); a lone store seals at once.
    */
   sealed: boolean
   /** The text of a create (SET NX) that timed out and may have landed: a retry that finds exactly it owns the key. */
   readonly created: string | undefined
 }
 
-export function failureOf (session: object): SaveFailure | undefined {
-  return FAILURES.get(session)
-}
-
-export function rememberFailure (session: object, failure: SaveFailure): void {
-  FAILURES.set(session, failure)
-}
-
-export function forgetFailure (session: object): void {
-  FAILURES.delete(session)
-}
-
 /** From the request's onError hook: the reply is an error now, and no later save of this Session may write. */
 export function sealFailure (session: unknown): void {
   if (typeof session !== 'object' || session === null) return
-  const failure = failureOf(session)
+  const failure = FAILURES.get(session)
   if (failure !== undefined) failure.sealed = true
 }
 

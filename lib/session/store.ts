@@ -11,7 +11,7 @@ import { SessionCursor } from './cursor.js'
 import { deviceNote, type DeviceRequest } from './device.js'
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionStoreOptions } from './options.js'
 import type { SessionLike } from './payload.js'
-import { noteDevice } from './state.js'
+import { DEVICES } from './state.js'
 import { UserIndex } from './user-index.js'
 
 export interface RedisSessionStoreOptions extends SessionStoreOptions {
@@ -48,10 +48,7 @@ export class RedisSessionStore implements SessionStore {
   /** True while a destroy callback runs: @fastify/session's regenerate() calls set() for the new session there. */
   #inDestroyCallback = false
 
-  /**
-   * `internal.sealedOnError`: for codexSession, whose onError hook seals a failed save once the reply is an error;
-   * a store used on its own sees no reply and seals at the first failure.
-   */
+  /** `internal.sealedOnError`: for codexSession, whose onError hook seals a failed save (state.ts: SaveFailure). */
   constructor (options: RedisSessionStoreOptions, internal?: { sealedOnError: boolean }) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('RedisSessionStore needs options with a client')
     this.options = resolveSessionOptions(options)
@@ -68,7 +65,7 @@ export class RedisSessionStore implements SessionStore {
    */
   noteRequest (session: unknown, request: DeviceRequest): void {
     const note = deviceNote(this.options.devices, request)
-    if (note !== undefined) noteDevice(session, note)
+    if (note !== undefined && typeof session === 'object' && session !== null) DEVICES.set(session, note)
   }
 
   get (sessionId: string): Promise<Session | null>
@@ -89,9 +86,7 @@ export class RedisSessionStore implements SessionStore {
   destroy (sessionId: string): Promise<void>
   destroy (sessionId: string, callback: Done): void
   destroy (sessionId: string, callback?: Done): Promise<void> | undefined {
-    const operation = this.#core.destroy(sessionId).then(() => {})
-    if (typeof callback !== 'function') return adapt(operation, undefined, this.options.logger)
-    settle(operation, callback, this.options.logger, (call) => {
+    return adapt(this.#core.destroy(sessionId).then(() => {}), callback, this.options.logger, (call) => {
       this.#inDestroyCallback = true
       try {
         call()
@@ -99,7 +94,6 @@ export class RedisSessionStore implements SessionStore {
         this.#inDestroyCallback = false
       }
     })
-    return undefined
   }
 
   /** Moves the session's expiry as a write would (express-session calls it); nothing with `disableTouch`. */
@@ -127,20 +121,14 @@ export class RedisSessionStore implements SessionStore {
   ids (): SessionCursor<string>
   ids (callback: StoreCallback<string[]>): void
   ids (callback?: StoreCallback<string[]>): SessionCursor<string> | undefined {
-    const cursor = this.sessions.ids()
-    if (typeof callback !== 'function') return cursor
-    settle(cursor.toArray(), callback, this.options.logger)
-    return undefined
+    return this.#collect(this.sessions.ids(), callback)
   }
 
   /** Stored sessions as `{ id, session }`: `for await` walks them batch by batch; `await` collects them. */
   all (): SessionCursor<StoredSession>
   all (callback: StoreCallback<StoredSession[]>): void
   all (callback?: StoreCallback<StoredSession[]>): SessionCursor<StoredSession> | undefined {
-    const cursor = this.sessions.all()
-    if (typeof callback !== 'function') return cursor
-    settle(cursor.toArray(), callback, this.options.logger)
-    return undefined
+    return this.#collect(this.sessions.all(), callback)
   }
 
   /** Deletes every session (and user index) of this store's namespace: the number of sessions deleted. */
@@ -148,5 +136,12 @@ export class RedisSessionStore implements SessionStore {
   clear (callback: StoreCallback<number>): void
   clear (callback?: StoreCallback<number>): Promise<number> | undefined {
     return adapt(this.sessions.clear(), callback, this.options.logger)
+  }
+
+  /** The cursor itself, or with a callback everything it walks. */
+  #collect<T> (cursor: SessionCursor<T>, callback: StoreCallback<T[]> | undefined): SessionCursor<T> | undefined {
+    if (typeof callback !== 'function') return cursor
+    settle(cursor.toArray(), callback, this.options.logger)
+    return undefined
   }
 }

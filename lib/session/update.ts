@@ -3,7 +3,7 @@ import { SessionInterruptedError } from '../errors.js'
 import { LuaScript } from '../connection/scripts.js'
 import type { Serializer } from '../serializer.js'
 import { mergeFields, mergeLifetime } from './merge.js'
-import { decodePayload, encodePayload, type SessionLike } from './payload.js'
+import { encodePayload, readablePayload, type SessionLike } from './payload.js'
 import type { SessionState, StoreMeta } from './state.js'
 
 // An update lands only over the text this request loaded; otherwise the text found comes back for a merge. One round trip
@@ -32,9 +32,8 @@ export interface Write {
 export type Lifetime = Pick<Write, 'px' | 'expires' | 'storeExpires'>
 
 /**
- * Writes over exactly the text this request loaded, in one round trip. When another save landed in between, the
- * text found comes back: merged field by field (merge.ts) into this Session and written over that text in turn.
- * `lifetime`: the expiry again, once the other save's cookie lifetime was taken. The write that landed.
+ * Writes over the text this request loaded; when another save landed in between, merges it (merge.ts) and writes over
+ * that text in turn. `lifetime`: the expiry again, once the other save's cookie lifetime was taken. The write that landed.
  */
 export async function updateIfLoaded (
   connection: RedisConnection, serializer: Serializer, key: string, session: SessionLike, state: SessionState, write: Write,
@@ -46,14 +45,13 @@ export async function updateIfLoaded (
   let text = write.text
   let base: Record<string, unknown> | undefined
   for (let round = 0; round <= MAX_MERGES; round++) {
-    const [from, next] = [expected, text]
-    const reply = await connection.run((c) => UPDATE_IF_LOADED.run(c, [key], [from, next, String(px)]))
+    const reply = await connection.run((c) => UPDATE_IF_LOADED.run(c, [key], [expected, text, String(px)]))
     if (reply === 1) return { text, px, expires, storeExpires, seenAt, meta }
     if (typeof reply !== 'string') {
       throw new SessionInterruptedError('was destroyed or expired while this request was running; the update was not written')
     }
-    base ??= await decode(serializer, state.text)
-    const theirs = await decode(serializer, reply)
+    base ??= await readablePayload(serializer, state.text)
+    const theirs = await readablePayload(serializer, reply)
     if (base === undefined || theirs === undefined) {
       throw new SessionInterruptedError('was rewritten unreadably while this request was running; the update was not written')
     }
@@ -69,13 +67,4 @@ export async function updateIfLoaded (
     text = encodePayload(serializer, session, expires, storeExpires, seenAt, meta)
   }
   throw new SessionInterruptedError('kept changing under this request; the update was not written')
-}
-
-async function decode (serializer: Serializer, text: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const decoded = decodePayload(serializer, text)
-    return decoded instanceof Promise ? await decoded : decoded
-  } catch {
-    return undefined
-  }
 }

@@ -2,7 +2,7 @@ import type { RedisConnection } from '../connection/connection.js'
 import { LuaScript } from '../connection/scripts.js'
 import { unlinkKeys } from '../connection/unlink.js'
 import { isSessionId, sessionKey, userIndexKey } from './keys.js'
-import { decodePayload, storedMeta, storedSeenAt, storedStoreExpires, userIdOf, type SessionData } from './payload.js'
+import { readablePayload, storedStamps, userIdOf, type SessionData } from './payload.js'
 import type { ResolvedSessionOptions } from './options.js'
 
 // The index must outlive its longest-lived session, never shorten it: PEXPIRE only moves the expiry out.
@@ -15,7 +15,7 @@ return 1`)
 /**
  * The per-user index: a Redis set of session ids per user id. Sessions expire on their own and may be
  * destroyed by id, so members go stale; every read checks each member against its session payload and
- * prunes what no longer belongs, which keeps `list` and `revoke` right without keyspace notifications.
+ * prunes what no longer belongs, which keeps `live` and `revoke` right without keyspace notifications.
  */
 export class UserIndex {
   readonly #connection: RedisConnection
@@ -39,11 +39,6 @@ export class UserIndex {
     await this.#connection.run((c) => c.sRem(key, ids))
   }
 
-  /** The ids of the user's live sessions, sorted; stale members are removed from the index. */
-  async list (userId: string): Promise<string[]> {
-    return (await this.live(userId)).map((session) => session.id).sort()
-  }
-
   /** The user's live sessions with their payloads; stale members are removed from the index. */
   async live (userId: string): Promise<LiveSession[]> {
     const members = await this.#connection.run((c) => c.sMembers(userIndexKey(this.#options.prefix, userId)))
@@ -62,8 +57,8 @@ export class UserIndex {
     return live
   }
 
-  /** Destroys the user's live sessions (all, or those `which` picks): the number destroyed. */
-  async revoke (userId: string, which: (session: LiveSession) => boolean = () => true): Promise<number> {
+  /** Destroys the user's live sessions that `which` picks: the number destroyed. */
+  async revoke (userId: string, which: (session: LiveSession) => boolean): Promise<number> {
     const ids = (await this.live(userId)).filter(which).map((session) => session.id)
     if (ids.length === 0) return 0
     const destroyed = await unlinkKeys(this.#connection, ids.map((id) => sessionKey(this.#options.prefix, id)))
@@ -73,18 +68,11 @@ export class UserIndex {
 
   /** The payload, when it is a session of this user's. */
   async #belongsTo (text: string | null, userId: string): Promise<SessionData | undefined> {
-    if (text === null) return undefined
-    let data: SessionData
-    try {
-      const decoded = decodePayload(this.#options.serializer, text)
-      data = decoded instanceof Promise ? await decoded : decoded
-    } catch {
-      // Unreadable: it loads as no session, so it is no session of this user's.
-      return undefined
-    }
-    if (userIdOf(data[this.#userKey]) !== userId) return undefined
+    // Unreadable: it loads as no session, so it is no session of this user's.
+    const data = text === null ? undefined : await readablePayload(this.#options.serializer, text)
+    if (data === undefined || userIdOf(data[this.#userKey]) !== userId) return undefined
     // Past its absoluteTimeout: it loads as no session either.
-    const createdAt = storedMeta(data).createdAt
+    const createdAt = storedStamps(data).meta.createdAt
     const timeout = this.#options.absoluteTimeoutMs
     if (timeout !== undefined && createdAt !== undefined && createdAt + timeout <= Date.now()) return undefined
     return data
@@ -111,12 +99,12 @@ export interface DeviceSession {
 
 /** A live session as a device page shows it. */
 export function deviceSession (handle: string, data: SessionData): DeviceSession {
-  const { createdAt, userAgent, ip } = storedMeta(data)
+  const { seenAt, storeExpires, meta: { createdAt, userAgent, ip } } = storedStamps(data)
   const device: DeviceSession = {
     handle,
     createdAt: createdAt ?? null,
-    lastSeenAt: storedSeenAt(data) ?? createdAt ?? null,
-    expiresAt: storedStoreExpires(data) ?? null
+    lastSeenAt: seenAt ?? createdAt ?? null,
+    expiresAt: storeExpires ?? null
   }
   if (userAgent !== undefined) device.userAgent = userAgent
   if (ip !== undefined) device.ip = ip

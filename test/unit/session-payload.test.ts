@@ -2,8 +2,8 @@ import t from 'tap'
 import type { Serializer } from '../../lib/serializer.js'
 import type { SessionData } from '../../lib/session/payload.js'
 import { jsonSerializer } from '../../lib/serializer.js'
-import { decodePayload as decodeMaybeAsync, draftPayload, encodePayload, finishPayload, replaceExpires, storedExpires, userIdOf, restoredCookie } from '../../lib/session/payload.js'
-import { CARRIED, SessionState, carryState, failureOf, forgetFailure, inTurn, rememberFailure, rememberState, sealFailure, stateOf } from '../../lib/session/state.js'
+import { decodePayload as decodeMaybeAsync, draftPayload, encodePayload, finishPayload, replaceExpires, storedStamps, userIdOf, restoredCookie } from '../../lib/session/payload.js'
+import { CARRIED, FAILURES, STATES, SessionState, carryState, inTurn, sealFailure, stateOf } from '../../lib/session/state.js'
 
 const json = jsonSerializer
 
@@ -77,8 +77,8 @@ t.test('decode refuses what @fastify/session cannot restore safely', async (t) =
   const throwing = { stringify: JSON.stringify, parse () { throw new Error('nope') } }
   t.throws(() => decodePayload(throwing, '{}'), { code: 'FST_CODEX_CORRUPT_VALUE' }, "a custom serializer's failure")
   const data = decodePayload(json, '{"cookie":{"expires":"2030-01-01T00:00:00.000Z"},"a":1}')
-  t.equal(storedExpires(data), '2030-01-01T00:00:00.000Z')
-  t.equal(storedExpires(decodePayload(json, '{"a":1}')), null)
+  t.equal(storedStamps(data).expires, '2030-01-01T00:00:00.000Z')
+  t.equal(storedStamps(decodePayload(json, '{"a":1}')).expires, null)
 })
 
 t.test('user ids: non-empty strings and finite numbers', async (t) => {
@@ -96,7 +96,7 @@ t.test('the carried state survives a for…in copy yet stays out of JSON; a late
   t.equal(stateOf(copy, 'id'), state, 'carried')
   t.equal(JSON.stringify(copy), '{"a":1}')
   const written = new SessionState('id', 'written', null, null, undefined)
-  rememberState(copy, written)
+  STATES.set(copy, written)
   t.equal(stateOf(copy, 'id'), written, 'the state of the last write, not the one loaded')
   t.same(Object.keys(copy), ['a', CARRIED], 'no key added by the store after the load')
 })
@@ -134,17 +134,17 @@ t.test('states and failures remembered per session object', async (t) => {
   const session = {}
   t.equal(stateOf(session, 'id'), undefined)
   const state = new SessionState('id', 'x', null, 1, 'u')
-  rememberState(session, state)
+  STATES.set(session, state)
   t.equal(stateOf(session, 'id'), state)
   t.equal(stateOf({}, 'id'), undefined, 'per object')
   const failure = { error: new Error('down'), sealed: false, created: undefined }
-  rememberFailure(session, failure)
-  t.equal(failureOf(session), failure)
-  t.equal(failureOf({}), undefined)
+  FAILURES.set(session, failure)
+  t.equal(FAILURES.get(session), failure)
+  t.equal(FAILURES.get({}), undefined)
   sealFailure(session)
-  t.equal(failureOf(session)?.sealed, true, 'sealed once the reply is an error')
-  forgetFailure(session)
-  t.equal(failureOf(session), undefined, 'a save that succeeded clears it')
+  t.equal(FAILURES.get(session)?.sealed, true, 'sealed once the reply is an error')
+  FAILURES.delete(session)
+  t.equal(FAILURES.get(session), undefined, 'a save that succeeded clears it')
   sealFailure({})
   sealFailure(null)
   t.equal(stateOf({ [CARRIED]: { text: 'forged' } }, 'id'), undefined, 'a field set by user code is not a state')
