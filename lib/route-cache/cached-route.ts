@@ -209,10 +209,7 @@ export class CachedRoute {
     this.#host.failed(err, this.#pattern)
   }
 
-  /**
-   * Labels the response; a computing request hands it to getOrSet (or serves the grace copy when it failed: then
-   * the payload to send comes once that copy is checked, a promise).
-   */
+  /** Labels the response; a computing request hands it to getOrSet (or, when it failed, serves the grace copy once checked). */
   onSend (request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
     const state = states.get(request)
     if (state === undefined) {
@@ -220,25 +217,26 @@ export class CachedRoute {
       if (request.method === 'GET' || request.method === 'HEAD') reply.header('cache-status', forwardStatus('bypass'))
       return payload
     }
-    if (state.served !== undefined) {
-      reply.header('cache-status', state.served)
-      return payload
-    }
     const computation = state.computing
-    if (computation === undefined || computation.settled) {
-      reply.header('cache-status', forwardStatus(state.reason ?? 'miss'))
+    if (state.served !== undefined || computation === undefined || computation.settled) {
+      reply.header('cache-status', state.served ?? forwardStatus(state.reason ?? 'miss'))
       return payload
     }
     computation.settled = true
+    if (computation.ctx[OFFLINE] !== true && reply.statusCode >= 500) return this.#failedResponse(reply, computation, payload)
+    reply.header('cache-status', this.#store(reply, state, computation, payload))
+    return payload
+  }
+
+  /** Hands a computed response to getOrSet, stored or declared unstorable (its waiters then run their own handler): its cache-status. */
+  #store (reply: FastifyReply, state: RequestState, computation: Computation, payload: unknown): string {
     if (computation.ctx[OFFLINE] === true) {
       // getOrSet failed open: nothing is stored, the route ran as if it were not cached.
       computation.resolve(UNSTORED)
       this.#host.offline(this.#pattern)
-      reply.header('cache-status', forwardStatus('bypass'))
-      return payload
+      return forwardStatus('bypass')
     }
     const status = reply.statusCode
-    if (status >= 500) return this.#failedResponse(reply, computation, payload)
     const headers = reply.getHeaders()
     const names = varyNames(headers.vary)
     this.#vary.learn(names)
@@ -249,14 +247,12 @@ export class CachedRoute {
     if (entry === undefined || !this.#host.fits(entry)) {
       computation.ctx.uncacheable()
       computation.resolve(UNSTORED)
-      reply.header('cache-status', forwardStatus('miss'))
-      return payload
+      return forwardStatus('miss')
     }
     if (headers.etag === undefined && entry.h.etag !== undefined) reply.header('etag', entry.h.etag)
     if (state.tags !== undefined) computation.ctx.tag(...state.tags)
     computation.resolve(entry)
-    reply.header('cache-status', forwardStatus('miss', { stored: true }))
-    return payload
+    return forwardStatus('miss', { stored: true })
   }
 
   /**
