@@ -5,7 +5,7 @@ import { createRedisClient } from './create-client.js'
 import { DeadlineQueue } from './deadline.js'
 import { DeadlineSignals } from './deadline-signals.js'
 import type { ResolvedConnectionOptions } from './options.js'
-import { failureKind, tlsHint, translateProtocolError, translateRedisError, translateSetupError } from './translate-error.js'
+import { failureKind, tlsHint, translateRedisError, translateSetupError } from './translate-error.js'
 
 export type RedisErrorListener = (err: Error) => void
 
@@ -90,7 +90,7 @@ export class RedisConnection {
     // @redis/client retries a refused setup forever; a wrong database, password or protocol will not fix itself.
     const remember = (err: Error): void => {
       lastError = err
-      const setupError = translateSetupError(err, this.#label) ?? translateProtocolError(err, this.#label)
+      const setupError = translateSetupError(err, this.#label)
       if (setupError !== undefined) refuse(setupError)
     }
     this.#listen(remember)
@@ -106,7 +106,7 @@ export class RedisConnection {
       // Reject now; close() waits for the teardown (a sentinel's can last one of its 1 s retry pauses).
       // A client the caller passed in stays theirs: we only stop listening to it.
       this.#closing ??= this.owned ? this.#destroy().then(() => this.#guardLateConnect()) : this.#close()
-      throw translateSetupError(err, this.#label) ?? translateProtocolError(err, this.#label) ?? translateRedisError(err)
+      throw translateSetupError(err, this.#label) ?? translateRedisError(err)
     } finally {
       clearTimeout(timer)
       this.#unlisten(remember)
