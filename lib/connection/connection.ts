@@ -19,10 +19,7 @@ function withoutOfflineQueue (client: RedisClientLike): boolean {
   return (client as { options?: { disableOfflineQueue?: unknown } }).options?.disableOfflineQueue === true
 }
 
-/**
- * One Redis client plus the two things every command needs: a deadline and error translation.
- * Owns (connects and closes) only a client it created, unless told `closeClient`.
- */
+/** One Redis client, each command under a deadline with its errors translated; closes only a client it created. */
 export class RedisConnection {
   readonly topology: Topology
   readonly commandTimeout: number

@@ -15,10 +15,7 @@ async function * scanNode (connection: RedisConnection, node: CommandClient, pat
   } while (cursor !== '0')
 }
 
-/**
- * SCAN every key under `prefix:` on every master at once (a cluster's keys live on many nodes), handing each batch
- * to `onKeys` before the next SCAN: memory stays bounded whatever the keyspace holds.
- */
+/** SCANs `prefix:*` on every master at once; each batch goes to `onKeys` before the next SCAN (bounded memory). */
 export async function scanPrefix (connection: RedisConnection, prefix: string, onKeys: (keys: string[]) => Promise<void> | void): Promise<void> {
   const pattern = prefixPattern(prefix)
   const targets = await connection.scanTargets()

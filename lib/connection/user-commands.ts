@@ -13,11 +13,7 @@ function isProgrammingError (err: unknown): boolean {
   return err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError
 }
 
-/**
- * Runs the caller's commands on `client` (the connection's view without @redis/client's own timeout) under the
- * connection's deadline, with Redis errors translated as fastify-codex's own: 503 FST_CODEX_REDIS_UNAVAILABLE when
- * Redis is down or hung, 500 FST_CODEX_REDIS_ERROR when it answers with an error.
- */
+/** Runs the caller's commands under the connection's deadline, Redis errors translated as fastify-codex's own. */
 export async function runUserCommand<C, T> (connection: RedisConnection, command: (client: C) => Promise<T> | T): Promise<T> {
   const client = connection.commands as unknown as C
   const outcome = await connection.run(async () => {

@@ -66,10 +66,7 @@ function composed (): Scope | undefined {
     all.reduceRight<() => Promise<T>>((inner, outer) => () => outer(context, inner), run)()
 }
 
-/**
- * fastify-codex/otel only: how a traced operation runs once its `start` event was published. Returns its removal
- * (idempotent); removing one leaves the others in place.
- */
+/** fastify-codex/otel only: how a traced operation runs once its `start` was published. Returns its (idempotent) removal. */
 export function addScope (next: Scope): () => void {
   scopes.push(next)
   scope = composed()

@@ -26,10 +26,7 @@ export interface RouteCacheLogger {
   error (obj: object, msg: string): void
 }
 
-/**
- * What every cached route of one cache shares: the backend, the log, and whether Redis is down (an outage is
- * logged once, when it begins, however many requests it bypasses).
- */
+/** What every cached route of one cache shares; an outage is logged once, however many requests it bypasses. */
 export class RouteCacheHost {
   readonly backend: RouteCacheBackend
   readonly logger: RouteCacheLogger
