@@ -45,6 +45,7 @@ export interface CommandClient {
   evalSha (sha: string, options: EvalCommandOptions): Promise<unknown>
   eval (script: string, options: EvalCommandOptions): Promise<unknown>
   scan (cursor: string, options: { MATCH: string, COUNT: number }): Promise<ScanReply>
+  ping (): Promise<string>
 }
 
 /** What the connection layer calls to manage a client's life ('node-*' events: a cluster's node clients). */
