@@ -1,10 +1,7 @@
 import { CorruptValueError, NotSerializableError, ValueTooLargeError, isCodexError } from './errors.js'
 import { JsonSerializer, type Serializer } from './serializer.js'
 
-/**
- * Serializes before anything is written; a custom serializer's failures get the contract's code too.
- * `root` names the value in errors (`value`, or which entry of a batch).
- */
+/** Serializes before anything is written; a custom serializer's failure gets the contract's code too. */
 export function encodeValue (serializer: Serializer, value: unknown, root = 'value'): string {
   let text: unknown
   try {

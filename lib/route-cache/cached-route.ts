@@ -67,10 +67,7 @@ export function addCacheTags (request: FastifyRequest, tags: string[]): void {
   if (state !== undefined) (state.tags ??= []).push(...tags)
 }
 
-/**
- * One cached route: lookup after the app's hooks (preHandler), and onSend, which labels every response and
- * hands a computed one to getOrSet (stored, or declared unstorable so its waiters run their own handler).
- */
+/** One cached route: the lookup, after the app's hooks (preHandler), and onSend, which labels every response. */
 export class CachedRoute {
   readonly #host: RouteCacheHost
   readonly #pattern: string
