@@ -6,7 +6,7 @@ import { InvalidTtlError, describe } from './errors.js'
  */
 export type Ttl = number | null
 
-export const NO_EXPIRY = null
+const NO_EXPIRY = null
 export const EXPIRED = 0
 
 /** Seconds as users give them → the Redis expiry to apply. Fractions keep millisecond precision. */

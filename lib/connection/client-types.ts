@@ -11,12 +11,12 @@ export interface SetCommandOptions {
   condition?: 'NX' | 'XX'
 }
 
-export interface EvalCommandOptions {
+interface EvalCommandOptions {
   keys: string[]
   arguments: string[]
 }
 
-export interface ScanReply {
+interface ScanReply {
   cursor: string
   keys: string[]
 }

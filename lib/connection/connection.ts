@@ -7,7 +7,7 @@ import { DeadlineSignals } from './deadline-signals.js'
 import type { ResolvedConnectionOptions } from './options.js'
 import { failureKind, tlsHint, translateRedisError, translateSetupError } from './translate-error.js'
 
-export type RedisErrorListener = (err: Error) => void
+type RedisErrorListener = (err: Error) => void
 
 function topologyOf (client: RedisClientLike): Topology {
   if ('nodeClient' in client) return 'cluster'

@@ -6,7 +6,7 @@ import { parseRedisUrl, redactUrl, type ClientAddress } from './url.js'
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0'
 export const DEFAULT_COMMAND_TIMEOUT = 2000
 // setTimeout turns a longer delay into 1 ms (TimeoutOverflowWarning): every command would time out at once.
-export const MAX_COMMAND_TIMEOUT = 2 ** 31 - 1
+const MAX_COMMAND_TIMEOUT = 2 ** 31 - 1
 
 /** Connection options accepted by all three plugins. */
 export interface ConnectionOptions {

@@ -52,7 +52,7 @@ export const restoredChannel = channel('fastify-codex:redis:restored')
 export const nearInvalidateChannel = channel('fastify-codex:near:invalidate')
 
 /** Runs `run` inside the active tracing scope of a context (fastify-codex/otel sets one, so Redis command spans nest). */
-export type Scope = <T>(context: object, run: () => Promise<T>) => Promise<T>
+type Scope = <T>(context: object, run: () => Promise<T>) => Promise<T>
 
 // Every instrument() still running adds one. All apply, the latest innermost: its span is the active one, unless it
 // has none recording (a metrics-only instrument()), then an earlier one's is.

@@ -21,7 +21,7 @@ export interface RouteCacheBackend {
   invalidateTags (tags: string[]): Promise<void>
 }
 
-export interface RouteCacheLogger {
+interface RouteCacheLogger {
   warn (obj: object, msg: string): void
   error (obj: object, msg: string): void
 }
