@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteCacheHost, RouteFactoryContext, RouteGetOrSetOptions } from './backend.js'
 import { GRACE_HOLDS, OFFLINE } from '../cache/read-through/factory.js'
+import { FactoryTimeoutError } from '../errors.js'
 import { hasCredentials } from './credentials.js'
 import { REPLAYED_HEADERS, ageOf, bodyOf, etagMatches, freshnessLeft, isStoredResponse, toEntry, unstorableReason, varyNames, type StoredResponse } from './entry.js'
 import { canonicalPath, pathTag, routeKey, searchOf } from './key.js'
@@ -30,11 +31,6 @@ interface Computation {
 
 /** Tells in-process waiters on a failed computation to run their own handler (and getOrSet to serve grace). */
 class HandlerFailed extends Error {}
-
-/** A handler slower than hardTimeout: its request still answers, nothing failed in the cache. */
-function isFactoryTimeout (err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'FST_CODEX_FACTORY_TIMEOUT'
-}
 
 const COMPUTE = Symbol('compute')
 // What a computation that may not be stored hands back (to its own caller only: waiters compute their own).
@@ -154,7 +150,7 @@ export class CachedRoute {
       const computation = state.computing
       if (computation !== undefined) {
         // getOrSet gave up on this computation (its hardTimeout): onSend only labels it, nothing will be stored.
-        if (isFactoryTimeout(err)) computation.settled = true
+        if (err instanceof FactoryTimeoutError) computation.settled = true
         else if (!(err instanceof HandlerFailed)) this.#host.failed(err, this.#pattern)
       }
       fail(err)
@@ -164,7 +160,7 @@ export class CachedRoute {
       first = await first$
     } catch (err) {
       // Another request's computation failed (its handler, or its deadline): this one runs its own handler.
-      if (err instanceof HandlerFailed || isFactoryTimeout(err)) state.reason = 'miss'
+      if (err instanceof HandlerFailed || err instanceof FactoryTimeoutError) state.reason = 'miss'
       else this.#bypass(state, err)
       return undefined
     }
