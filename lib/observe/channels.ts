@@ -90,12 +90,11 @@ export function inScope<T> (context: object, run: () => Promise<T>): Promise<T> 
  * and `context.result` never set: no value, session or user id rides in a context.
  */
 export function trace<C extends object, T> (traced: TracingChannel<C, C>, context: C, run: () => Promise<T>): Promise<T> {
-  const inScope = scope
   let pending: Promise<T>
   try {
     pending = traced.start.runStores(context, () => {
       try {
-        return inScope === undefined ? run() : inScope(context, run)
+        return inScope(context, run)
       } catch (err) {
         return Promise.reject(err)
       }
