@@ -1,9 +1,6 @@
 import { InvalidOptionsError } from './errors.js'
 
-/**
- * Refuses an option name the plugin does not know: a plain-JavaScript typo (`keyprefix`, `tll`) must fail at
- * registration, not silently fall back to a default.
- */
+/** Refuses an unknown option name: a plain-JavaScript typo (`tll`) must fail at registration, not fall back to a default. */
 export function rejectUnknownOptions (options: object, known: ReadonlySet<string>, where: string): void {
   for (const name of Object.keys(options)) {
     if (known.has(name) || (options as Record<string, unknown>)[name] === undefined) continue

@@ -23,10 +23,7 @@ function conflicts (a: NamespaceClaim, b: NamespaceClaim): boolean {
   return !(a.prefix === b.prefix && a.shareable && b.shareable)
 }
 
-/**
- * The namespaces claimed on one Redis database, so that a second, overlapping claim fails at registration:
- * a cache's `clear()` must never be able to delete sessions or another cache's keys.
- */
+/** The namespaces claimed on one Redis database: a cache's `clear()` must never delete sessions or another cache's keys. */
 export class NamespaceRegistry {
   readonly #claims = new Set<NamespaceClaim>()
 

@@ -26,9 +26,8 @@ function isStrict (value: unknown): boolean {
 }
 
 /**
- * Hot path: is this object or array strict JSON? Allocates nothing and builds no path; `false` sends us to `checkSlowly`.
- * Leaves are checked inline rather than by a call per value, which makes the walk a quarter faster.
- * for…in sees enumerable string keys only, so symbol-keyed properties are ignored, exactly as JSON.stringify does.
+ * Hot path: is this object or array strict JSON? Allocates nothing, builds no path, checks leaves inline (no call per
+ * value); `false` sends us to `checkSlowly`. for…in sees enumerable string keys only, as JSON.stringify does.
  */
 function isStrictContainer (value: object, depth: number): boolean {
   if (depth === FAST_DEPTH) return false

@@ -6,8 +6,11 @@ import { InvalidTtlError, describe } from './errors.js'
  */
 export type Ttl = number | null
 
-export const NO_EXPIRY = null
+const NO_EXPIRY = null
 export const EXPIRED = 0
+
+// setTimeout's limit: a longer delay becomes 1 ms (TimeoutOverflowWarning).
+export const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** Seconds as users give them → the Redis expiry to apply. Fractions keep millisecond precision. */
 export function resolveTtl (seconds: unknown, fallback: Ttl): Ttl {

@@ -1,10 +1,7 @@
 import { CorruptValueError, NotSerializableError, ValueTooLargeError, isCodexError } from './errors.js'
 import { JsonSerializer, type Serializer } from './serializer.js'
 
-/**
- * Serializes before anything is written; a custom serializer's failures get the contract's code too.
- * `root` names the value in errors (`value`, or which entry of a batch).
- */
+/** Serializes before anything is written; a custom serializer's failure gets the contract's code too. */
 export function encodeValue (serializer: Serializer, value: unknown, root = 'value'): string {
   let text: unknown
   try {
@@ -25,7 +22,7 @@ export function encodeValue (serializer: Serializer, value: unknown, root = 'val
 export function assertValueSize (text: string, maxBytes: number | null, key: string): void {
   // A UTF-16 unit is at most 3 UTF-8 bytes: most payloads are decided without counting.
   if (maxBytes === null || text.length * 3 <= maxBytes) return
-  // Each unit is at least a byte: a long text is refused without counting (counting 400 MB blocks for a third of a second).
+  // Each unit is at least a byte: a long text is refused without counting it (counting a huge text blocks the loop).
   if (text.length > maxBytes) throw new ValueTooLargeError(JSON.stringify(key), `at least ${text.length}`, maxBytes)
   const bytes = Buffer.byteLength(text, 'utf8')
   if (bytes > maxBytes) throw new ValueTooLargeError(JSON.stringify(key), String(bytes), maxBytes)

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import type { RedisCache } from '../lib/cache/cache.js'
-import type { RouteCacheBackend } from '../lib/route-cache/backend.js'
 import { RouteCacheHost } from '../lib/route-cache/backend.js'
 import { addCacheTags, CachedRoute } from '../lib/route-cache/cached-route.js'
 import { SESSION_COOKIE_NAME, sessionCookieSent } from '../lib/route-cache/credentials.js'
@@ -95,7 +94,7 @@ function fitsIn (cache: RedisCache): (entry: unknown) => boolean {
 /** Routes in `fastify`'s scope with `config.cache` get the lookup (last preHandler) and the store (last onSend). */
 export function registerRouteCache (fastify: FastifyInstance, cache: RedisCache, defaults: RouteCacheOptions): void {
   const defaultTtl = cache.options.ttl === null ? null : cache.options.ttl / 1000
-  const host = new RouteCacheHost(cache as unknown as RouteCacheBackend, fastify.log, defaultTtl)
+  const host = new RouteCacheHost(cache, fastify.log, defaultTtl)
   host.pathRules = pathRulesOf(fastify)
   host.fits = fitsIn(cache)
   const errors: unknown[] = []

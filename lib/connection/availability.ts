@@ -1,9 +1,6 @@
 import { restoredChannel, unavailableChannel } from '../observe/channels.js'
 
-/**
- * Whether Redis answers a connection's commands: the first command that fails for want of Redis (refused, dropped,
- * timed out) starts an outage, the first answer after it ends one. One per client, however many connections share it.
- */
+/** A client's outages: the first command failing for want of Redis starts one, the first answer after it ends it. */
 export class Availability {
   #downSince: number | undefined
 

@@ -11,20 +11,17 @@ export interface SetCommandOptions {
   condition?: 'NX' | 'XX'
 }
 
-export interface EvalCommandOptions {
+interface EvalCommandOptions {
   keys: string[]
   arguments: string[]
 }
 
-export interface ScanReply {
+interface ScanReply {
   cursor: string
   keys: string[]
 }
 
-/**
- * The commands fastify-codex sends, nothing more: single, cluster and sentinel clients all fit,
- * and the narrow shape keeps lib/ independent of @redis/client's generic parameters.
- */
+/** The commands fastify-codex sends: every topology's client fits, and lib/ stays free of @redis/client's generics. */
 export interface CommandClient {
   get (key: string): Promise<string | null>
   set (key: string, value: string, options?: SetCommandOptions): Promise<string | null>
@@ -48,12 +45,10 @@ export interface CommandClient {
   evalSha (sha: string, options: EvalCommandOptions): Promise<unknown>
   eval (script: string, options: EvalCommandOptions): Promise<unknown>
   scan (cursor: string, options: { MATCH: string, COUNT: number }): Promise<ScanReply>
+  ping (): Promise<string>
 }
 
-/**
- * What the connection layer needs to manage a client's life, beyond commands.
- * Events: 'error' (all kinds), 'node-error' (a cluster's node clients), 'connect'.
- */
+/** What the connection layer calls to manage a client's life ('node-*' events: a cluster's node clients). */
 export interface ManagedClient {
   readonly isOpen: boolean
   connect (): Promise<unknown>

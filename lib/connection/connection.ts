@@ -5,9 +5,9 @@ import { createRedisClient } from './create-client.js'
 import { DeadlineQueue } from './deadline.js'
 import { DeadlineSignals } from './deadline-signals.js'
 import type { ResolvedConnectionOptions } from './options.js'
-import { failureKind, tlsHint, translateProtocolError, translateRedisError, translateSetupError } from './translate-error.js'
+import { failureKind, tlsHint, translateRedisError, translateSetupError } from './translate-error.js'
 
-export type RedisErrorListener = (err: Error) => void
+type RedisErrorListener = (err: Error) => void
 
 function topologyOf (client: RedisClientLike): Topology {
   if ('nodeClient' in client) return 'cluster'
@@ -19,10 +19,7 @@ function withoutOfflineQueue (client: RedisClientLike): boolean {
   return (client as { options?: { disableOfflineQueue?: unknown } }).options?.disableOfflineQueue === true
 }
 
-/**
- * One Redis client plus the two things every command needs: a deadline and error translation.
- * Owns (connects and closes) only a client it created, unless told `closeClient`.
- */
+/** One Redis client, each command under a deadline with its errors translated; closes only a client it created. */
 export class RedisConnection {
   readonly topology: Topology
   readonly commandTimeout: number
@@ -90,7 +87,7 @@ export class RedisConnection {
     // @redis/client retries a refused setup forever; a wrong database, password or protocol will not fix itself.
     const remember = (err: Error): void => {
       lastError = err
-      const setupError = translateSetupError(err, this.#label) ?? translateProtocolError(err, this.#label)
+      const setupError = translateSetupError(err, this.#label)
       if (setupError !== undefined) refuse(setupError)
     }
     this.#listen(remember)
@@ -106,7 +103,7 @@ export class RedisConnection {
       // Reject now; close() waits for the teardown (a sentinel's can last one of its 1 s retry pauses).
       // A client the caller passed in stays theirs: we only stop listening to it.
       this.#closing ??= this.owned ? this.#destroy().then(() => this.#guardLateConnect()) : this.#close()
-      throw translateSetupError(err, this.#label) ?? translateProtocolError(err, this.#label) ?? translateRedisError(err)
+      throw translateSetupError(err, this.#label) ?? translateRedisError(err)
     } finally {
       clearTimeout(timer)
       this.#unlisten(remember)

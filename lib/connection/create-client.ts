@@ -2,15 +2,6 @@ import { createClient, createCluster, createSentinel, SocketTimeoutError } from 
 import type { RedisClientLike } from './client-types.js'
 import type { ResolvedConnectionOptions } from './options.js'
 
-// disableOfflineQueue: while disconnected, fail at once (503) rather than queue writes that would land minutes later.
-// connectTimeout: a connection attempt never outlives the deadline its caller is held to.
-function nodeDefaults (commandTimeout: number) {
-  return {
-    disableOfflineQueue: true,
-    socket: { connectTimeout: commandTimeout }
-  }
-}
-
 // A cluster looks for a promoted replica on each reconnection attempt to a lost node (see createCluster below), so
 // those attempts must come often: at most ~250 ms apart instead of @redis/client's backoff to 2 s.
 function clusterNodeReconnect (retries: number, cause: Error): number | false {
@@ -18,22 +9,19 @@ function clusterNodeReconnect (retries: number, cause: Error): number | false {
   return Math.min(50 * 2 ** retries, 200) + Math.floor(Math.random() * 50)
 }
 
-// The client's own default (an AbortSignal.timeout per command) applies only to commands users send through
-// fastify.codexRedis; ours go through a timeout-0 view under the DeadlineQueue (see RedisConnection.commands):
-// the per-command signal cuts GET throughput ~5x (bench/deadline.ts) and cannot stop a hung server anyway.
-function userCommandTimeout (commandTimeout: number) {
-  return { timeout: commandTimeout }
-}
-
 /** Builds (but does not connect) the client the options describe; a passed-in client is returned as is. */
 export function createRedisClient (options: ResolvedConnectionOptions): RedisClientLike {
-  const defaults = nodeDefaults(options.commandTimeout)
+  // disableOfflineQueue: while disconnected, fail at once (503) rather than queue writes that would land minutes later.
+  // connectTimeout: a connection attempt never outlives the deadline its caller is held to.
+  const defaults = { disableOfflineQueue: true, socket: { connectTimeout: options.commandTimeout } }
+  // Applies only to commands users send through fastify.codexRedis: ours go through RedisConnection's timeout-0 view.
+  const commandOptions = { timeout: options.commandTimeout }
   switch (options.kind) {
     case 'client':
       return options.client
     case 'single': {
       const { address } = options
-      const common = { ...defaults, commandOptions: userCommandTimeout(options.commandTimeout) }
+      const common = { ...defaults, commandOptions }
       if ('url' in address) return createClient({ ...common, url: address.url }) as RedisClientLike
       const { socketPath, ...auth } = address
       return createClient({ ...common, ...auth, socket: { ...defaults.socket, path: socketPath } }) as RedisClientLike
@@ -45,7 +33,7 @@ export function createRedisClient (options: ResolvedConnectionOptions): RedisCli
         // it), not 5 s later: a promoted replica then takes over its slots within one attempt interval.
         topologyRefreshOnReconnectionAttemptStrategy: 1,
         ...cluster,
-        commandOptions: { ...userCommandTimeout(options.commandTimeout), ...cluster.commandOptions },
+        commandOptions: { ...commandOptions, ...cluster.commandOptions },
         defaults: {
           ...defaults,
           ...cluster.defaults,
@@ -63,7 +51,7 @@ export function createRedisClient (options: ResolvedConnectionOptions): RedisCli
         // followed by a 1 s pause either, so the next command or Sentinel event looks for the new master at once.
         maxCommandRediscovers: 0,
         ...sentinel,
-        commandOptions: { ...userCommandTimeout(options.commandTimeout), ...sentinel.commandOptions },
+        commandOptions: { ...commandOptions, ...sentinel.commandOptions },
         nodeClientOptions: {
           ...defaults,
           ...sentinel.nodeClientOptions,

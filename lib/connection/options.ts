@@ -1,12 +1,11 @@
 import type { RedisClusterOptions, RedisSentinelOptions } from '@redis/client'
 import { InvalidOptionsError, describe } from '../errors.js'
+import { MAX_TIMER_MS } from '../ttl.js'
 import type { RedisClientLike } from './client-types.js'
 import { parseRedisUrl, redactUrl, type ClientAddress } from './url.js'
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379/0'
 export const DEFAULT_COMMAND_TIMEOUT = 2000
-// setTimeout turns a longer delay into 1 ms (TimeoutOverflowWarning): every command would time out at once.
-export const MAX_COMMAND_TIMEOUT = 2 ** 31 - 1
 
 /** Connection options accepted by all three plugins. */
 export interface ConnectionOptions {
@@ -39,8 +38,8 @@ export function hasConnectionOption (options: ConnectionOptions): boolean {
 
 export function resolveCommandTimeout (value: unknown): number {
   if (value === undefined) return DEFAULT_COMMAND_TIMEOUT
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_COMMAND_TIMEOUT) {
-    throw new InvalidOptionsError(`commandTimeout must be a positive number of milliseconds up to ${MAX_COMMAND_TIMEOUT}, got ${typeof value === 'string' ? `the string '${value}'` : describe(value)}`)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
+    throw new InvalidOptionsError(`commandTimeout must be a positive number of milliseconds up to ${MAX_TIMER_MS}, got ${typeof value === 'string' ? `the string '${value}'` : describe(value)}`)
   }
   return value
 }

@@ -3,10 +3,7 @@ import type { RedisClientLike } from './client-types.js'
 import { RedisConnection } from './connection.js'
 import { resolveConnectionOptions } from './options.js'
 
-/**
- * The connection of a RedisCache or RedisSessionStore built by hand around the caller's client. Their constructors
- * cannot await a connect, and an unconnected client would otherwise surface as 503s on every command.
- */
+/** A hand-built RedisCache's or RedisSessionStore's connection: a constructor cannot connect, so the client must be open. */
 export function standaloneConnection (client: RedisClientLike, commandTimeout: number | undefined): RedisConnection {
   const options = resolveConnectionOptions({ client, commandTimeout })
   if ((client as { isOpen?: unknown }).isOpen !== true) {

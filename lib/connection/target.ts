@@ -1,9 +1,6 @@
 import type { ResolvedConnectionOptions } from './options.js'
 
-/**
- * What identifies the Redis database a connection reaches, as far as options tell: the client object itself,
- * or a normalised address. Two plugins with equal targets share a keyspace, so their namespaces must not overlap.
- */
+/** The Redis database a connection reaches, as options tell: plugins with equal targets share one keyspace. */
 export type ConnectionTarget = object | string
 
 export function connectionTarget (options: ResolvedConnectionOptions): ConnectionTarget {

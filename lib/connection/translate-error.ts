@@ -22,27 +22,24 @@ export function translateRedisError (err: unknown): Error {
 }
 
 /**
- * A failure while connecting that retrying cannot cure: Redis refused the connection's setup (`SELECT 99`:
- * DB index out of range, `AUTH`: WRONGPASS, `HELLO` on a server too old) — a configuration error, reported at once
- * with Redis's own words. Anything else (refused, timed out, LOADING) may pass: `undefined`, keep trying.
+ * A failure while connecting that retrying cannot cure, reported at once: Redis refused the connection's setup
+ * (`SELECT 99`: DB index out of range, `AUTH`: WRONGPASS, `HELLO` on a server too old: a configuration error, in
+ * Redis's own words), or the server speaks another protocol. Anything else (refused, timed out, LOADING) may pass:
+ * `undefined`, keep trying.
  */
 export function translateSetupError (err: unknown, target: string): Error | undefined {
-  // A sentinel wraps its node clients' errors (`Master Client (h:p): …`) with the reply as cause.
+  // A sentinel wraps its node clients' errors (`Master Client (h:p): …`) with the original as cause.
   const reply = isErrorReply(err) ? err : err instanceof Error && isErrorReply(err.cause) ? err.cause : undefined
-  if (reply === undefined || UNAVAILABLE_REPLIES.test(reply.message)) return undefined
+  if (reply === undefined || UNAVAILABLE_REPLIES.test(reply.message)) return foreignProtocolError(err, target)
   return new InvalidOptionsError(`${target} refused the connection's setup (check the url's database, username and password): ${reply.message}`)
 }
 
 // @redis/client's RESP decoder names the first byte it cannot read: `Unknown RESP type 72 "H"`.
 const UNKNOWN_RESP_TYPE = /^Unknown RESP type (\d+)/
 
-/**
- * A server that answered in another protocol (an HTTP server on the Redis port): retrying cannot cure it, so it is
- * refused at once as unavailable, in words that say what was found; `undefined` for anything else.
- */
-export function translateProtocolError (err: unknown, target: string): Error | undefined {
+/** A server that answered in another protocol (an HTTP server on the Redis port), in words that say what was found. */
+function foreignProtocolError (err: unknown, target: string): Error | undefined {
   if (isCodexError(err)) return undefined
-  // A sentinel wraps its node clients' errors with the original as cause.
   const found = [err, (err as { cause?: unknown } | null)?.cause].find((e) => e instanceof Error && UNKNOWN_RESP_TYPE.test(e.message))
   if (found === undefined) return undefined
   const byte = Number(UNKNOWN_RESP_TYPE.exec((found as Error).message)?.[1])

@@ -10,7 +10,7 @@ export async function unlinkKeys (connection: RedisConnection, fullKeys: string[
 
 /** The UNLINK of `fullKeys` (at least one) as one pipelined command, for `connection.run` or the cache's writer. */
 export function unlinkAll (connection: RedisConnection, fullKeys: readonly string[]): (c: CommandClient) => Promise<number> {
-  const groups = connection.topology === 'cluster' ? groupBySlot(fullKeys) : [fullKeys as string[]]
+  const groups = connection.topology === 'cluster' ? groupBySlot(fullKeys, (key) => key) : [fullKeys as string[]]
   return async (c) => {
     const counts = await Promise.all(groups.map((group) => c.unlink(group)))
     return counts.reduce((sum, n) => sum + n, 0)

@@ -52,7 +52,7 @@ export const restoredChannel = channel('fastify-codex:redis:restored')
 export const nearInvalidateChannel = channel('fastify-codex:near:invalidate')
 
 /** Runs `run` inside the active tracing scope of a context (fastify-codex/otel sets one, so Redis command spans nest). */
-export type Scope = <T>(context: object, run: () => Promise<T>) => Promise<T>
+type Scope = <T>(context: object, run: () => Promise<T>) => Promise<T>
 
 // Every instrument() still running adds one. All apply, the latest innermost: its span is the active one, unless it
 // has none recording (a metrics-only instrument()), then an earlier one's is.
@@ -66,10 +66,7 @@ function composed (): Scope | undefined {
     all.reduceRight<() => Promise<T>>((inner, outer) => () => outer(context, inner), run)()
 }
 
-/**
- * fastify-codex/otel only: how a traced operation runs once its `start` event was published. Returns its removal
- * (idempotent); removing one leaves the others in place.
- */
+/** fastify-codex/otel only: how a traced operation runs once its `start` was published. Returns its (idempotent) removal. */
 export function addScope (next: Scope): () => void {
   scopes.push(next)
   scope = composed()
@@ -93,12 +90,11 @@ export function inScope<T> (context: object, run: () => Promise<T>): Promise<T> 
  * and `context.result` never set: no value, session or user id rides in a context.
  */
 export function trace<C extends object, T> (traced: TracingChannel<C, C>, context: C, run: () => Promise<T>): Promise<T> {
-  const inScope = scope
   let pending: Promise<T>
   try {
     pending = traced.start.runStores(context, () => {
       try {
-        return inScope === undefined ? run() : inScope(context, run)
+        return inScope(context, run)
       } catch (err) {
         return Promise.reject(err)
       }

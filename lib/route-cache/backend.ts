@@ -1,21 +1,17 @@
-import { GRACE_HOLDS, OFFLINE } from '../cache/read-through/factory.js'
+import type { GetOrSetOptions } from '../cache/options.js'
+import type { FactoryContext, GRACE_HOLDS, OFFLINE } from '../cache/read-through/factory.js'
 import { RedisUnavailableError } from '../errors.js'
 import { STRICT_PATHS, type PathRules } from './key.js'
 
-/** What a route's computation may tell the cache (getOrSet's factory context, as the route cache uses it). */
-export interface RouteFactoryContext {
-  readonly stale: unknown
-  /** Aborted when getOrSet abandons the computation (its hardTimeout). */
-  readonly signal: AbortSignal
+/** getOrSet's factory context, with the marks the route cache reads. */
+export interface RouteFactoryContext extends FactoryContext<unknown> {
   /** Redis was unreachable (failOpen): nothing will be stored. */
   readonly [OFFLINE]?: true
   /** With a stale value: whether its grace copy is still there now (not invalidated since the computation began). */
   readonly [GRACE_HOLDS]?: () => Promise<boolean>
-  /** Do not store, and let waiting callers compute their own. */
-  uncacheable (): void
-  /** Adds tags to the value stored. */
-  tag (...tags: string[]): void
 }
+
+export type RouteGetOrSetOptions = Pick<GetOrSetOptions, 'ttl' | 'grace' | 'timeout' | 'hardTimeout' | 'tags'>
 
 /** The cache methods the route cache calls (a `RedisCache` is one). */
 export interface RouteCacheBackend {
@@ -25,23 +21,12 @@ export interface RouteCacheBackend {
   invalidateTags (tags: string[]): Promise<void>
 }
 
-export interface RouteGetOrSetOptions {
-  ttl?: number | null
-  grace?: number
-  timeout?: number
-  hardTimeout?: number
-  tags?: string[]
-}
-
-export interface RouteCacheLogger {
+interface RouteCacheLogger {
   warn (obj: object, msg: string): void
   error (obj: object, msg: string): void
 }
 
-/**
- * What every cached route of one cache shares: the backend, the log, and whether Redis is down (an outage is
- * logged once, when it begins, however many requests it bypasses).
- */
+/** What every cached route of one cache shares; an outage is logged once, however many requests it bypasses. */
 export class RouteCacheHost {
   readonly backend: RouteCacheBackend
   readonly logger: RouteCacheLogger

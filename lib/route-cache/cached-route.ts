@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteCacheHost, RouteFactoryContext, RouteGetOrSetOptions } from './backend.js'
 import { GRACE_HOLDS, OFFLINE } from '../cache/read-through/factory.js'
+import { FactoryTimeoutError } from '../errors.js'
 import { hasCredentials } from './credentials.js'
 import { REPLAYED_HEADERS, ageOf, bodyOf, etagMatches, freshnessLeft, isStoredResponse, toEntry, unstorableReason, varyNames, type StoredResponse } from './entry.js'
 import { canonicalPath, pathTag, routeKey, searchOf } from './key.js'
@@ -30,11 +31,6 @@ interface Computation {
 
 /** Tells in-process waiters on a failed computation to run their own handler (and getOrSet to serve grace). */
 class HandlerFailed extends Error {}
-
-/** A handler slower than hardTimeout: its request still answers, nothing failed in the cache. */
-function isFactoryTimeout (err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'FST_CODEX_FACTORY_TIMEOUT'
-}
 
 const COMPUTE = Symbol('compute')
 // What a computation that may not be stored hands back (to its own caller only: waiters compute their own).
@@ -67,10 +63,7 @@ export function addCacheTags (request: FastifyRequest, tags: string[]): void {
   if (state !== undefined) (state.tags ??= []).push(...tags)
 }
 
-/**
- * One cached route: lookup after the app's hooks (preHandler), and onSend, which labels every response and
- * hands a computed one to getOrSet (stored, or declared unstorable so its waiters run their own handler).
- */
+/** One cached route: the lookup, after the app's hooks (preHandler), and onSend, which labels every response. */
 export class CachedRoute {
   readonly #host: RouteCacheHost
   readonly #pattern: string
@@ -157,7 +150,7 @@ export class CachedRoute {
       const computation = state.computing
       if (computation !== undefined) {
         // getOrSet gave up on this computation (its hardTimeout): onSend only labels it, nothing will be stored.
-        if (isFactoryTimeout(err)) computation.settled = true
+        if (err instanceof FactoryTimeoutError) computation.settled = true
         else if (!(err instanceof HandlerFailed)) this.#host.failed(err, this.#pattern)
       }
       fail(err)
@@ -167,7 +160,7 @@ export class CachedRoute {
       first = await first$
     } catch (err) {
       // Another request's computation failed (its handler, or its deadline): this one runs its own handler.
-      if (err instanceof HandlerFailed || isFactoryTimeout(err)) state.reason = 'miss'
+      if (err instanceof HandlerFailed || err instanceof FactoryTimeoutError) state.reason = 'miss'
       else this.#bypass(state, err)
       return undefined
     }
@@ -209,10 +202,7 @@ export class CachedRoute {
     this.#host.failed(err, this.#pattern)
   }
 
-  /**
-   * Labels the response; a computing request hands it to getOrSet (or serves the grace copy when it failed: then
-   * the payload to send comes once that copy is checked, a promise).
-   */
+  /** Labels the response; a computing request hands it to getOrSet (or, when it failed, serves the grace copy once checked). */
   onSend (request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
     const state = states.get(request)
     if (state === undefined) {
@@ -220,25 +210,26 @@ export class CachedRoute {
       if (request.method === 'GET' || request.method === 'HEAD') reply.header('cache-status', forwardStatus('bypass'))
       return payload
     }
-    if (state.served !== undefined) {
-      reply.header('cache-status', state.served)
-      return payload
-    }
     const computation = state.computing
-    if (computation === undefined || computation.settled) {
-      reply.header('cache-status', forwardStatus(state.reason ?? 'miss'))
+    if (state.served !== undefined || computation === undefined || computation.settled) {
+      reply.header('cache-status', state.served ?? forwardStatus(state.reason ?? 'miss'))
       return payload
     }
     computation.settled = true
+    if (computation.ctx[OFFLINE] !== true && reply.statusCode >= 500) return this.#failedResponse(reply, computation, payload)
+    reply.header('cache-status', this.#store(reply, state, computation, payload))
+    return payload
+  }
+
+  /** Hands a computed response to getOrSet, stored or declared unstorable (its waiters then run their own handler): its cache-status. */
+  #store (reply: FastifyReply, state: RequestState, computation: Computation, payload: unknown): string {
     if (computation.ctx[OFFLINE] === true) {
       // getOrSet failed open: nothing is stored, the route ran as if it were not cached.
       computation.resolve(UNSTORED)
       this.#host.offline(this.#pattern)
-      reply.header('cache-status', forwardStatus('bypass'))
-      return payload
+      return forwardStatus('bypass')
     }
     const status = reply.statusCode
-    if (status >= 500) return this.#failedResponse(reply, computation, payload)
     const headers = reply.getHeaders()
     const names = varyNames(headers.vary)
     this.#vary.learn(names)
@@ -249,14 +240,12 @@ export class CachedRoute {
     if (entry === undefined || !this.#host.fits(entry)) {
       computation.ctx.uncacheable()
       computation.resolve(UNSTORED)
-      reply.header('cache-status', forwardStatus('miss'))
-      return payload
+      return forwardStatus('miss')
     }
     if (headers.etag === undefined && entry.h.etag !== undefined) reply.header('etag', entry.h.etag)
     if (state.tags !== undefined) computation.ctx.tag(...state.tags)
     computation.resolve(entry)
-    reply.header('cache-status', forwardStatus('miss', { stored: true }))
-    return payload
+    return forwardStatus('miss', { stored: true })
   }
 
   /**

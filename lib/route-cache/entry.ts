@@ -57,7 +57,7 @@ function bodyBytes (body: unknown): number {
 }
 
 /** A weak ETag from the body's digest, for a response that has none of its own. */
-export function weakEtag (body: string | Buffer): string {
+function weakEtag (body: string | Buffer): string {
   return `W/"${createHash('sha1').update(body).digest('base64url')}"`
 }
 

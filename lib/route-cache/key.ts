@@ -26,7 +26,7 @@ export function selectQuery (search: string, query: ReadonlySet<string> | undefi
 }
 
 /** A header's value as it counts for the key: repeated lines joined, spaces around commas dropped. */
-export function headerValue (value: string | string[] | undefined): string | null {
+function headerValue (value: string | string[] | undefined): string | null {
   if (value === undefined) return null
   const text = Array.isArray(value) ? value.join(',') : value
   return text.trim().replace(/\s*,\s*/g, ',')

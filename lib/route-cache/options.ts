@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import { InvalidOptionsError, describe } from '../errors.js'
 import { rejectUnknownOptions } from '../known-options.js'
+import { MAX_TIMER_MS } from '../ttl.js'
 
 /** How one route's responses are cached: `config: { cache: true | RouteCacheOptions }`. */
 export interface RouteCacheOptions {
@@ -48,8 +49,6 @@ const NAMES: ReadonlySet<string> = new Set([
 ] satisfies Array<keyof RouteCacheOptions>)
 
 const DEFAULT_MAX_BYTES = 1_048_576
-// setTimeout's limit: a larger delay fires at once.
-const MAX_TIMER_MS = 2_147_483_647
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/
 
 function fail (where: string, message: string): never {
