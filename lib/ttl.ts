@@ -22,11 +22,6 @@ export function resolveTtl (seconds: unknown, fallback: Ttl): Ttl {
   return Math.max(1, Math.round(seconds * 1000))
 }
 
-/** Validates a configured default TTL once, at registration. */
-export function resolveDefaultTtl (seconds: unknown): Ttl {
-  return resolveTtl(seconds ?? null, NO_EXPIRY)
-}
-
 /** PTTL's reply → seconds, `null` for no expiry, `undefined` for a missing key. */
 export function secondsFromPttl (pttl: number): number | null | undefined {
   if (pttl === -2) return undefined

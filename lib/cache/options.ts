@@ -4,7 +4,7 @@ import { rejectUnknownOptions } from '../known-options.js'
 import { assertKey, assertVersion, defaultKeyFunction, type KeyFunction, type KeyVersion } from '../keys.js'
 import type { CodexLogger } from '../logger.js'
 import { jsonSerializer, type Serializer } from '../serializer.js'
-import { resolveDefaultTtl, resolveTtl, type Ttl } from '../ttl.js'
+import { MAX_TIMER_MS, resolveTtl, type Ttl } from '../ttl.js'
 import type { ResolvedNearCacheOptions } from './near/near-cache.js'
 import { resolveTags } from './tags.js'
 
@@ -82,8 +82,6 @@ const DEFAULT_CACHE_TTL = 300
 export const DEFAULT_HARD_TIMEOUT_MS = 30_000
 /** The largest payload a write sends unless `maxValueBytes` says otherwise. */
 const DEFAULT_MAX_VALUE_BYTES = 1_048_576
-// setTimeout fires at once (with a warning) past this.
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 export function resolveCacheOptions (options: CacheOptions): ResolvedCacheOptions {
   const { keyPrefix = '', version = 1, keyFunction = defaultKeyFunction, serializer = jsonSerializer } = options
@@ -106,7 +104,7 @@ export function resolveCacheOptions (options: CacheOptions): ResolvedCacheOption
   if (typeof logger?.warn !== 'function') throw new InvalidOptionsError('logger must have warn(obj, msg)')
   let ttl: Ttl
   try {
-    ttl = resolveDefaultTtl(options.ttl === undefined ? DEFAULT_CACHE_TTL : options.ttl)
+    ttl = resolveTtl(options.ttl === undefined ? DEFAULT_CACHE_TTL : options.ttl, null)
   } catch {
     throw new InvalidOptionsError('ttl must be null or a finite number of seconds')
   }
