@@ -38,7 +38,8 @@ export class RouteCacheHost {
   pathRules: PathRules = STRICT_PATHS
   /** Whether an entry, as the cache encodes it, is within the cache's `maxValueBytes` (set by the plugin). */
   fits: (entry: unknown) => boolean = () => true
-  #down = false
+  // performance.now() when the current outage was logged; `undefined` while Redis answers.
+  #downSince: number | undefined
 
   constructor (backend: RouteCacheBackend, logger: RouteCacheLogger, defaultTtl: number | null) {
     this.backend = backend
@@ -57,13 +58,16 @@ export class RouteCacheHost {
 
   /** Redis is unreachable (an error, or getOrSet failing open): logged when the outage begins. */
   offline (route: string, err?: unknown): void {
-    if (this.#down) return
-    this.#down = true
+    if (this.#downSince !== undefined) return
+    this.#downSince = performance.now()
     this.logger.warn({ err, route }, 'fastify-codex: Redis is unavailable, cached routes run their handlers until it is back')
   }
 
-  /** A round trip succeeded: a later outage is logged again. */
-  up (): void {
-    this.#down = false
+  /**
+   * A round trip begun at `startedAt` (performance.now()) succeeded: a later outage is logged again. One begun before
+   * the outage was logged (a store finishing late) says nothing of Redis now.
+   */
+  up (startedAt: number): void {
+    if (this.#downSince !== undefined && startedAt > this.#downSince) this.#downSince = undefined
   }
 }

@@ -114,9 +114,10 @@ export class CachedRoute {
 
   async #head (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string): Promise<FastifyReply | undefined> {
     let value: unknown
+    const startedAt = performance.now()
     try {
       value = await this.#host.backend.get(key)
-      this.#host.up()
+      this.#host.up(startedAt)
     } catch (err) {
       this.#bypass(state, err)
       return undefined
@@ -128,6 +129,7 @@ export class CachedRoute {
 
   async #getOrSet (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string, names: readonly string[], plan: RouteGetOrSetOptions): Promise<FastifyReply | undefined> {
     const started = preciseNow()
+    const startedAt = performance.now()
     // Settled by whichever comes first: this request's turn to compute, or getOrSet's answer.
     let answer!: (value: unknown) => void
     let fail!: (err: unknown) => void
@@ -142,7 +144,7 @@ export class CachedRoute {
     // Once this request computes, what getOrSet answers it no longer matters (its store failing included).
     done.then((value) => {
       const computation = state.computing
-      if (computation?.ctx[OFFLINE] !== true) this.#host.up()
+      if (computation?.ctx[OFFLINE] !== true) this.#host.up(startedAt)
       // Answered from grace after its hardTimeout: the abandoned handler's late response can no longer be stored.
       if (computation !== undefined && !computation.settled && computation.ctx.signal.aborted) computation.settled = true
       answer(value)

@@ -12,9 +12,10 @@ export async function invalidatePath (host: RouteCacheHost, request: FastifyRequ
   if (host.cachedRoutes === 0 || !WRITE_METHODS.has(request.method)) return
   if (reply.statusCode < 200 || reply.statusCode >= 300) return
   const path = canonicalPath(request.url, host.pathRules)
+  const startedAt = performance.now()
   try {
     await host.backend.invalidateTags([pathTag(path)])
-    host.up()
+    host.up(startedAt)
   } catch (err) {
     host.failed(err, path)
   }

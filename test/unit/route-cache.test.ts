@@ -1,4 +1,6 @@
 import t from 'tap'
+import { RouteCacheHost, type RouteCacheBackend } from '../../lib/route-cache/backend.js'
+import { RedisUnavailableError } from '../../lib/errors.js'
 import { hasCredentials } from '../../lib/route-cache/credentials.js'
 import { bodyOf, etagMatches, freshnessLeft, isStoredResponse, toEntry, unstorableReason, varyNames } from '../../lib/route-cache/entry.js'
 import { STRICT_PATHS, canonicalPath, pathOf, routeKey, routePattern, selectQuery, type KeyParts } from '../../lib/route-cache/key.js'
@@ -135,4 +137,18 @@ t.test('key: a key kept for reuse is the one hashed, and many distinct keys stil
   for (let i = 0; i < 3000; i++) keys.add(routeKey(parts({ params: { id: `n${i}` } })))
   t.equal(keys.size, 3000, 'more distinct entries than are kept: no two share a key')
   t.equal(routeKey(parts({ params: { id: 'kept' } })), first, 'dropped from the kept ones: hashed again to the same key')
+})
+
+t.test('an outage is logged once; a round trip begun before it (a store finishing late) does not end it, a later one does', async t => {
+  const warnings: string[] = []
+  const logger = { warn: (_obj: object, msg: string) => { warnings.push(msg) }, error: () => {} }
+  const host = new RouteCacheHost({} as unknown as RouteCacheBackend, logger, null)
+  const begunBefore = performance.now()
+  host.failed(new RedisUnavailableError('down'), '/a')
+  host.up(begunBefore)
+  host.failed(new RedisUnavailableError('down'), '/b')
+  t.equal(warnings.length, 1, 'still the same outage')
+  host.up(performance.now())
+  host.failed(new RedisUnavailableError('down again'), '/a')
+  t.equal(warnings.length, 2, 'a new outage is logged again')
 })
