@@ -6,7 +6,7 @@ import type { SessionCore } from './core.js'
 import { SessionCursor } from './cursor.js'
 import { assertSessionId, isSessionKey, redactSessionId, sessionKey } from './keys.js'
 import type { ResolvedSessionOptions } from './options.js'
-import { decodePayload, userIdOf, type SessionData } from './payload.js'
+import { decodePayload, pastAbsoluteTimeout, restoredCookie, userIdOf, type SessionData } from './payload.js'
 import { DeviceHandles } from './handles.js'
 import { deviceSession, type DeviceSession, type UserIndex } from './user-index.js'
 import type { SessionStats } from '../observe/stats.js'
@@ -142,18 +142,23 @@ export class SessionAdmin {
     }
   }
 
+  /** Each session as get() loads it: none past its absoluteTimeout, the cookie without the store's own stamps. */
   async * #sessionBatches (): AsyncGenerator<StoredSession[]> {
-    const { prefix, serializer, logger } = this.#options
+    const { prefix, serializer, logger, absoluteTimeoutMs } = this.#options
     for await (const ids of this.#idBatches('all()')) {
       // One GET per id, all sent at once: one round trip, each routed to its own slot on a cluster.
       const texts = await this.#connection.run((c) => Promise.all(ids.map((id) => c.get(sessionKey(prefix, id)))))
+      const now = Date.now()
       const batch: StoredSession[] = []
       for (const [i, id] of ids.entries()) {
         const text = texts[i]
         if (text === null || text === undefined) continue
         try {
           const decoded = decodePayload(serializer, text)
-          batch.push({ id, session: decoded instanceof Promise ? await decoded : decoded })
+          const session = decoded instanceof Promise ? await decoded : decoded
+          if (pastAbsoluteTimeout(session, absoluteTimeoutMs, now)) continue
+          if (session.cookie !== undefined) session.cookie = restoredCookie(session.cookie)
+          batch.push({ id, session })
         } catch (err) {
           logger.warn({ err, session: redactSessionId(id) }, 'fastify-codex: unreadable session payload skipped by all()')
         }

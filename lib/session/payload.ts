@@ -189,6 +189,12 @@ export function storedStamps (data: SessionData): StoredStamps {
   return { expires, storeExpires: finiteOrUndefined(cookie?.storeExpires), seenAt: finiteOrUndefined(cookie?.seenAt), meta }
 }
 
+/** Past its absoluteTimeout at `now` (`timeoutMs` undefined: never): it loads as no session. */
+export function pastAbsoluteTimeout (data: SessionData, timeoutMs: number | undefined, now: number): boolean {
+  const createdAt = storedStamps(data).meta.createdAt
+  return timeoutMs !== undefined && createdAt !== undefined && createdAt + timeoutMs <= now
+}
+
 /** The user's fields of a payload or Session: everything but the cookie and the carried state. */
 export function fieldNames (session: Record<string, unknown>): string[] {
   return Object.keys(session).filter((key) => key !== 'cookie' && key !== CARRIED)

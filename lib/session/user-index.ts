@@ -2,7 +2,7 @@ import type { RedisConnection } from '../connection/connection.js'
 import { LuaScript } from '../connection/scripts.js'
 import { unlinkKeys } from '../connection/unlink.js'
 import { isSessionId, sessionKey, userIndexKey } from './keys.js'
-import { readablePayload, storedStamps, userIdOf, type SessionData } from './payload.js'
+import { pastAbsoluteTimeout, readablePayload, storedStamps, userIdOf, type SessionData } from './payload.js'
 import type { ResolvedSessionOptions } from './options.js'
 
 // The index must outlive its longest-lived session, never shorten it: PEXPIRE only moves the expiry out.
@@ -72,10 +72,7 @@ export class UserIndex {
     const data = text === null ? undefined : await readablePayload(this.#options.serializer, text)
     if (data === undefined || userIdOf(data[this.#userKey]) !== userId) return undefined
     // Past its absoluteTimeout: it loads as no session either.
-    const createdAt = storedStamps(data).meta.createdAt
-    const timeout = this.#options.absoluteTimeoutMs
-    if (timeout !== undefined && createdAt !== undefined && createdAt + timeout <= Date.now()) return undefined
-    return data
+    return pastAbsoluteTimeout(data, this.#options.absoluteTimeoutMs, Date.now()) ? undefined : data
   }
 }
 

@@ -235,3 +235,21 @@ t.test('a load reads the key\'s expiry from the payload, and asks Redis only onc
   t.equal(await commandCalls(redis, 'pttl'), 2, 'with one PTTL')
   t.equal(await commandCalls(redis, 'set'), 1, 'and no write (only the test\'s own SET)')
 })
+
+t.test('all() yields each session as get() loads it: its cookie without the store\'s stamps, none past absoluteTimeout', async (t) => {
+  const redis = await redisForTest(t)
+  const client = await connectedClient(t, redis)
+  const store = new RedisSessionStore({ client, absoluteTimeout: 3600, userKey: 'user' })
+  await store.set('live', sessionOf({ user: 'ada' }, new Date(Date.now() + 60_000)))
+  const stored = JSON.parse(await client.get('session:live') as string) as { cookie: Record<string, unknown> }
+  t.ok(['storeExpires', 'createdAt', 'seenAt'].every((name) => name in stored.cookie), 'Redis holds the stamps')
+  const over = { ...stored, cookie: { ...stored.cookie, createdAt: Date.now() - 3_700_000 } }
+  await client.set('session:over', JSON.stringify(over), { expiration: { type: 'PX', value: 60_000 } })
+
+  const all = await store.all()
+  t.same(all.map((entry) => entry.id), ['live'], 'a session past its absoluteTimeout is not listed (get() loads it as none)')
+  t.equal(await store.get('over'), null)
+  const loaded = await store.get('live') as unknown as { cookie: Record<string, unknown> }
+  t.same(all[0]?.session.cookie, { ...loaded.cookie }, 'the cookie as get() hands it to @fastify/session')
+  t.notOk(['storeExpires', 'createdAt', 'seenAt'].some((name) => name in (all[0]?.session.cookie ?? {})), 'no stamp of the store')
+})
