@@ -24,6 +24,7 @@ export {
 } from './lib/errors.js'
 export { codexSession, type CodexSessionOptions } from './plugins/session.js'
 export { RedisSessionStore, type RedisSessionStoreOptions } from './lib/session/store.js'
+export { sessionSigner, type CookieSigner } from './lib/session/signer.js'
 export { SessionAdmin, type StoredSession } from './lib/session/admin.js'
 export type { SessionCursor } from './lib/session/cursor.js'
 export type { SessionStoreOptions, DeviceOptions } from './lib/session/options.js'

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import fastifyCookie, { Signer } from '@fastify/cookie'
+import fastifyCookie from '@fastify/cookie'
 import fastifySession, { type FastifySessionOptions } from '@fastify/session'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { ConnectionOptions } from '../lib/connection/options.js'
@@ -9,7 +9,7 @@ import { SESSION_COOKIE_NAME } from '../lib/route-cache/credentials.js'
 import type { SessionAdmin } from '../lib/session/admin.js'
 import { checkCookieOptions } from '../lib/session/cookie-options.js'
 import { SESSION_STORE_OPTION_NAMES, resolveSessionOptions, type SessionStoreOptions } from '../lib/session/options.js'
-import { RememberingSigner, type CookieSigner } from '../lib/session/signer.js'
+import { checkSecrets, sessionSigner, type CookieSigner } from '../lib/session/signer.js'
 import { sealFailure } from '../lib/session/state.js'
 import { RedisSessionStore } from '../lib/session/store.js'
 import { acquireConnection, targetOf } from './connection.js'
@@ -48,18 +48,9 @@ function checkSessionOptions (options: Record<string, unknown>): void {
   if (idGenerator !== undefined && typeof idGenerator !== 'function') throw new InvalidOptionsError('idGenerator must be a function')
 }
 
-// @fastify/session's own check, made at registration with our code instead of a plain Error.
+// A signer object instead of secrets: @fastify/session calls its sign and unsign.
 function checkSecret (secret: unknown): void {
-  if (typeof secret === 'string') {
-    if (secret.length < 32) throw new InvalidOptionsError('secret must be at least 32 characters long')
-    return
-  }
-  if (Array.isArray(secret)) {
-    if (secret.length === 0 || !secret.every((s) => typeof s === 'string' && s !== '')) {
-      throw new InvalidOptionsError('secret must list at least one non-empty string')
-    }
-    return
-  }
+  if (typeof secret === 'string' || Array.isArray(secret)) return checkSecrets(secret)
   const signer = secret as { sign?: unknown, unsign?: unknown } | null | undefined
   if (typeof signer?.sign !== 'function' || typeof signer.unsign !== 'function') {
     throw new InvalidOptionsError('secret is required: a string of 32+ characters, an array of them, or a signer')
@@ -68,13 +59,7 @@ function checkSecret (secret: unknown): void {
 
 // A secret becomes @fastify/cookie's Signer (its own default algorithm), wrapped so a returning cookie costs no HMAC.
 function signerFor (secret: CodexSessionOptions['secret'], algorithm: string | undefined): CookieSigner {
-  if (typeof secret !== 'string' && !Array.isArray(secret)) return secret
-  try {
-    return new RememberingSigner(new Signer(secret, algorithm))
-  } catch (err) {
-    // The Signer refuses an algorithm this Node.js cannot HMAC with.
-    throw new InvalidOptionsError(`algorithm: ${(err as Error).message}`)
-  }
+  return typeof secret === 'string' || Array.isArray(secret) ? sessionSigner(secret, algorithm) : secret
 }
 
 const plugin: FastifyPluginAsync<CodexSessionOptions> = async (fastify, options) => {

@@ -1,4 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
+import { Signer } from '@fastify/cookie'
+import { InvalidOptionsError } from '../errors.js'
 
 /** What @fastify/session asks of a cookie signer (@fastify/cookie's Signer has it). */
 export interface CookieSigner {
@@ -49,5 +51,30 @@ export class RememberingSigner implements CookieSigner {
       this.#signed.set(result.value, input)
     }
     return result
+  }
+}
+
+/** @fastify/session's own secret check, made with our code: a string of 32+ characters or a non-empty list of strings. */
+export function checkSecrets (secret: unknown): asserts secret is string | string[] {
+  if (typeof secret === 'string') {
+    if (secret.length < 32) throw new InvalidOptionsError('secret must be at least 32 characters long')
+    return
+  }
+  if (!Array.isArray(secret) || secret.length === 0 || !secret.every((s) => typeof s === 'string' && s !== '')) {
+    throw new InvalidOptionsError('secret must be a string of 32+ characters or a list of non-empty strings (the first signs)')
+  }
+}
+
+/**
+ * The cookie signer codexSession uses, for a @fastify/session of your own (`secret: sessionSigner(secret)`):
+ * @fastify/cookie's Signer, which remembers the cookies it verified so a returning one costs no HMAC.
+ */
+export function sessionSigner (secret: string | string[], algorithm?: string): CookieSigner {
+  checkSecrets(secret)
+  try {
+    return new RememberingSigner(new Signer(secret, algorithm))
+  } catch (err) {
+    // The Signer refuses an algorithm this Node.js cannot HMAC with.
+    throw new InvalidOptionsError(`algorithm: ${(err as Error).message}`)
   }
 }

@@ -1,8 +1,8 @@
-import fastifyCookie from '@fastify/cookie'
+import fastifyCookie, { Signer } from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import Fastify, { type Session } from 'fastify'
 import t from 'tap'
-import { RedisSessionStore } from '../../index.js'
+import { RedisSessionStore, sessionSigner } from '../../index.js'
 import { connectedClient, userApp } from '../helpers/standalone-session.js'
 import { redisForTest } from '../helpers/redis-server.js'
 import { SECRET, commandCalls, cookieHeader, defaultRoutes, fields, idOf, keys, setCookie } from '../helpers/session-app.js'
@@ -252,4 +252,17 @@ t.test('all() yields each session as get() loads it: its cookie without the stor
   const loaded = await store.get('live') as unknown as { cookie: Record<string, unknown> }
   t.same(all[0]?.session.cookie, { ...loaded.cookie }, 'the cookie as get() hands it to @fastify/session')
   t.notOk(['storeExpires', 'createdAt', 'seenAt'].some((name) => name in (all[0]?.session.cookie ?? {})), 'no stamp of the store')
+})
+
+t.test('your own @fastify/session with secret: sessionSigner(secret): the cookies of the stock signer, a forgery refused', async (t) => {
+  const redis = await redisForTest(t)
+  const client = await connectedClient(t, redis)
+  const app = await userApp(t, new RedisSessionStore({ client }), defaultRoutes, { secret: sessionSigner(SECRET) })
+  const cookie = setCookie(await app.inject({ method: 'POST', url: '/set', payload: { user: 'ada' } }))!
+  t.equal(cookie.value, new Signer(SECRET).sign(idOf(cookie.value)), 'signed as @fastify/cookie signs: existing cookies stay valid')
+  for (let i = 0; i < 2; i++) {
+    t.same((await app.inject({ url: '/read', headers: cookieHeader(cookie.value) })).json(), { user: 'ada' }, 'the session, again and again')
+  }
+  const forged = `${idOf(cookie.value)}.${'A'.repeat(43)}`
+  t.same((await app.inject({ url: '/read', headers: cookieHeader(forged) })).json(), {}, 'a forged signature of a known id: no session')
 })

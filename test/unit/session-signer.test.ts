@@ -1,6 +1,6 @@
 import { Signer } from '@fastify/cookie'
 import t from 'tap'
-import { RememberingSigner, type CookieSigner } from '../../lib/session/signer.js'
+import { RememberingSigner, sessionSigner, type CookieSigner } from '../../lib/session/signer.js'
 
 const NEW = 'the-current-secret-of-at-least-32-chars'
 const OLD = 'the-previous-secret-of-at-least-32-chars'
@@ -77,4 +77,24 @@ t.test('the memo is bounded: past its size it starts over, and a forgotten id co
   t.equal(hmacs(), 8193)
   t.equal(remembering.sign('id-0'), plain.sign('id-0'))
   t.equal(hmacs(), 8194)
+})
+
+t.test('sessionSigner: the signatures of @fastify/cookie\'s Signer, older secrets renewed, forgeries refused', async (t) => {
+  const signer = sessionSigner([NEW, OLD])
+  const cookie = new Signer(NEW).sign('abc')
+  t.equal(signer.sign('abc'), cookie, 'signed with the first secret, as @fastify/cookie signs')
+  t.same(signer.unsign(cookie), { valid: true, renew: false, value: 'abc' })
+  t.same(signer.unsign(cookie), { valid: true, renew: false, value: 'abc' }, 'a returning cookie')
+  t.same(signer.unsign(new Signer(OLD).sign('abc')), { valid: true, renew: true, value: 'abc' }, 'an older secret: valid, to renew')
+  t.same(signer.unsign(`abc.${'A'.repeat(43)}`), { valid: false, renew: false, value: null }, 'a forgery')
+  t.equal(sessionSigner(NEW, 'sha512').sign('abc'), new Signer(NEW, 'sha512').sign('abc'), 'the algorithm given')
+})
+
+t.test('sessionSigner: a short or empty secret, or an unknown algorithm, is FST_CODEX_INVALID_OPTIONS', async (t) => {
+  const invalid = { code: 'FST_CODEX_INVALID_OPTIONS' }
+  t.throws(() => sessionSigner('too short'), invalid)
+  t.throws(() => sessionSigner([]), invalid)
+  t.throws(() => sessionSigner([NEW, '']), invalid)
+  t.throws(() => sessionSigner(undefined as unknown as string), invalid)
+  t.throws(() => sessionSigner(NEW, 'no-such-hash'), invalid)
 })
