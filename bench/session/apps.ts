@@ -27,8 +27,10 @@ export const JSON_FLOOR = 'Redis + JSON round trips only (floor)'
 export const CODEX = 'fastify-codex'
 /** Our store in a user-registered @fastify/session (as connect-redis is), on a client made as the README advises. */
 export const CODEX_STORE = 'fastify-codex store in @fastify/session'
+/** The same, with `secret: sessionSigner(secret)` as docs/sessions.md advises (a returning cookie costs no HMAC). */
+export const CODEX_STORE_SIGNER = 'fastify-codex store + sessionSigner in @fastify/session'
 
-export const SESSION_CONTESTANTS = [NO_SESSION, MEMORY, CEILING, REDIS_FLOOR, JSON_FLOOR, FASTEST_PEER, CR6_NO_TIMEOUT, CR6_DEFAULTS, CODEX, CODEX_STORE] as const
+export const SESSION_CONTESTANTS = [NO_SESSION, MEMORY, CEILING, REDIS_FLOOR, JSON_FLOOR, FASTEST_PEER, CR6_NO_TIMEOUT, CR6_DEFAULTS, CODEX, CODEX_STORE, CODEX_STORE_SIGNER] as const
 /**
  * A listed contestant, or `fastify-codex [name]`: the plugin from scratch/<name>/plugins/session.ts, a modified copy
  * of lib/ + plugins/ built by bench/session/build-variant.sh, to measure a proposal against ours in the same rounds.
@@ -241,7 +243,8 @@ async function storeFor (app: FastifyInstance, contestant: SessionContestant, re
     case FASTEST_PEER: return await connectRedis(app, createClient({ url: redisUrl }))
     case CR6_NO_TIMEOUT: return await connectRedis(app, createClient6({ url: redisUrl, commandOptions: { timeout: 0 } }))
     case CR6_DEFAULTS: return await connectRedis(app, createClient6({ url: redisUrl }))
-    case CODEX_STORE: {
+    case CODEX_STORE:
+    case CODEX_STORE_SIGNER: {
       // Without an offline queue the store's commands need no abort signal (README, "Writes during a failover").
       const client = await opened(app, createClient6({ url: redisUrl, disableOfflineQueue: true }))
       const { RedisSessionStore } = await import('../../lib/session/store.js')
@@ -268,7 +271,8 @@ export async function buildApp (contestant: SessionContestant, redisUrl: string)
   } else if (contestant !== NO_SESSION) {
     const store = await storeFor(app, contestant, redisUrl)
     await app.register(fastifyCookie)
-    await app.register(fastifySession, { secret: SECRET, cookie: COOKIE, ...(store === undefined ? {} : { store }) })
+    const secret = contestant === CODEX_STORE_SIGNER ? (await import('../../lib/session/signer.js')).sessionSigner(SECRET) : SECRET
+    await app.register(fastifySession, { secret, cookie: COOKIE, ...(store === undefined ? {} : { store }) })
   }
   routes(app, contestant !== NO_SESSION)
   return app
