@@ -128,7 +128,6 @@ export class CachedRoute {
   }
 
   async #getOrSet (request: FastifyRequest, reply: FastifyReply, state: RequestState, key: string, names: readonly string[], plan: RouteGetOrSetOptions): Promise<FastifyReply | undefined> {
-    const started = preciseNow()
     const startedAt = performance.now()
     // Settled by whichever comes first: this request's turn to compute, or getOrSet's answer.
     let answer!: (value: unknown) => void
@@ -174,7 +173,7 @@ export class CachedRoute {
     }
     const now = Date.now()
     if (first.x !== null && now - first.t > first.x * 1000) return this.#serve(request, reply, state, first, 'stale')
-    return this.#serve(request, reply, state, first, first.t >= started ? 'collapsed' : 'hit')
+    return this.#serve(request, reply, state, first, first.t >= performance.timeOrigin + startedAt ? 'collapsed' : 'hit')
   }
 
   #plan (request: FastifyRequest): RouteGetOrSetOptions {
